@@ -1,0 +1,112 @@
+"""Database connection and schema migrations (tortoise-orm, built-in migrations)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+APP_LABEL = "crm"
+MIGRATIONS_MODULE = "migrations"
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or used; the message is one clear line."""
+
+
+READER = "reader"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = _connection_url(database_url)
+    return {
+        # "reader": a second connection for the ACD's caller lookups, so a call entering the
+        # queue never waits behind the call journal's write batch (SQLite has one writer per
+        # connection; in WAL mode readers on another connection do not wait for it).
+        "connections": {"default": url, READER: url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["crm.models"],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _connection_url(database_url: str) -> str:
+    sep = "&" if "?" in database_url else "?"
+    # Force utf8mb4 on MySQL/MariaDB so names with accents and emoji survive.
+    if database_url.startswith("mysql") and "charset=" not in database_url:
+        return database_url + sep + "charset=utf8mb4"
+    # SQLite runs in WAL mode (tortoise's default); there synchronous=NORMAL is crash-safe and
+    # spares an fsync on every commit, which the call journal makes a lot of.
+    if database_url.startswith("sqlite") and "synchronous=" not in database_url:
+        return database_url + sep + "synchronous=NORMAL"
+    return database_url
+
+
+async def init_db(database_url: str) -> None:
+    try:
+        await Tortoise.init(config=tortoise_config(database_url))
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except (DBConnectionError, OperationalError, OSError) as exc:
+        await close_db()
+        raise DatabaseError(f"cannot open the database {_safe(database_url)}: {exc}") from None
+
+
+def reader() -> Any:
+    """The read-only-use connection (see tortoise_config)."""
+    return Tortoise.get_connection(READER)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str, progress: Callable[[str], None] | None = None) -> None:
+    """Apply every migration in ``migrations/`` that the database has not seen yet."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    def report(event: str, app_label: str, name: str) -> None:
+        if progress is not None:
+            progress(f"{event} {app_label}.{name}")
+
+    try:
+        await run_migrations(config=tortoise_config(database_url), progress=report)
+    except (DBConnectionError, OperationalError, OSError) as exc:
+        raise DatabaseError(f"cannot migrate {_safe(database_url)}: {exc}") from None
+    finally:
+        await close_db()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of the migrations on disk that this database has not applied yet."""
+    from tortoise.connection import get_connection
+    from tortoise.migrations.executor import MigrationExecutor
+
+    config = tortoise_config(database_url)
+    try:
+        await Tortoise.init(config=config, init_connections=False)
+        executor = MigrationExecutor(get_connection("default"), config["apps"])
+        steps = await executor.plan(None)
+    except (DBConnectionError, OperationalError, OSError) as exc:
+        raise DatabaseError(f"cannot open the database {_safe(database_url)}: {exc}") from None
+    finally:
+        await close_db()
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]

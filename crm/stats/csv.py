@@ -1,0 +1,50 @@
+"""CSV export of any report: a header row, one row per table row, then the totals row.
+
+Plain RFC 4180 CSV from the csv module (comma separated, quoted when needed). Dates and
+hours are already local labels in the rows. Seconds stay numbers of seconds (a spreadsheet
+can sum them) and percentages numbers from 0 to 100, "n/a" cells are empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from crm.stats.types import PERCENT, SECONDS, Report
+
+
+def report_to_csv(
+    report: Report,
+    translate: Callable[[str], str] = lambda text: text,
+    *,
+    with_totals: bool = True,
+) -> str:
+    """The report as CSV text; ``translate`` turns the English column labels into the
+    user's language."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([translate(c.label) for c in report.columns])
+    rows = list(report.rows)
+    if with_totals and report.totals:
+        rows.append(report.totals)
+    for row in rows:
+        writer.writerow([_cell(row.get(c.key), c.kind, translate) for c in report.columns])
+    return buffer.getvalue()
+
+
+def _cell(value: Any, kind: str, translate: Callable[[str], str]) -> str:
+    if value is None:
+        return ""
+    if kind in (SECONDS, PERCENT) and isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, str):
+        # the totals label is a msgid; other text cells (names) pass unchanged
+        return translate(value) if value == "Total" else value
+    return str(value)
+
+
+def csv_filename(report: Report) -> str:
+    iv = report.interval
+    return f"{report.name}_{iv.start.isoformat()}_{iv.end.isoformat()}.csv"

@@ -1,0 +1,162 @@
+"""The ``prowebcrm`` command: serve, migrate, create-user, demo.
+
+Every expected failure (bad setting, unreachable database, unknown login...) ends with one
+line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from prowebcrm.settings import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """An expected failure of a command; its message is printed as is."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None) or not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    # tortoise logs every connection close at INFO: noise for an operator.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    try:
+        settings = _settings_from_args(args)
+        return int(args.handler(args, settings) or 0)
+    except (SettingsError, CommandError) as exc:
+        print(f"prowebcrm: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _database_errors() as exc:
+        print(f"prowebcrm: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prowebcrm",
+        description="PROWEBCRM: call-center ACD (Asterisk ARI Stasis application) and CRM.",
+        epilog="Settings come from PROWEBCRM_* environment variables or --config; see README.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--config", help="TOML settings file (default: $PROWEBCRM_CONFIG)")
+        cmd.add_argument("--data-dir", help="data directory (default: ./data)")
+        cmd.add_argument("--database-url", help="sqlite://PATH or mysql://user:pass@host:port/db")
+        cmd.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    serve = add("serve", "Run the web app and the Stasis application against the ARI given "
+                "by PROWEBCRM_ARI_URL (without one, the web app runs alone).", _cmd_serve)
+    _add_listen_args(serve)
+    serve.add_argument("--takeover", action="store_true",
+                       help="take the Stasis application name even if Asterisk still lists it "
+                       "(after a crash of the previous process)")
+
+    add("migrate", "Create or upgrade the database schema.", _cmd_migrate)
+
+    create_user = add("create-user", "Create a user (asks for the password unless "
+                      "--password-stdin is given).", _cmd_create_user)
+    create_user.add_argument("login")
+    create_user.add_argument("--name", help="full name (default: the login)")
+    create_user.add_argument("--role", choices=["admin", "supervisor", "agent"], default="agent")
+    create_user.add_argument("--password-stdin", action="store_true",
+                             help="read the password from the first line of standard input")
+
+    demo = add("demo", "Run everything on the embedded defaults: SQLite, a simulated Asterisk "
+               "with simulated phones and callers, seeded users, groups and history.", _cmd_demo)
+    _add_listen_args(demo)
+    demo.add_argument("--fresh", action="store_true", help="delete the demo data and start over")
+    demo.add_argument("--calls-per-minute", type=float, default=None,
+                      help="generated inbound calls per minute over all groups (0 = none)")
+    demo.add_argument("--no-traffic", action="store_true", help="start with the generator paused")
+    return parser
+
+
+def _add_listen_args(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--host", help="listen address (default: $PROWEBCRM_HOST or 127.0.0.1)")
+    cmd.add_argument("--port", type=int, help="listen port (default: $PROWEBCRM_PORT or 8080)")
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "data_dir": getattr(args, "data_dir", None),
+        "database_url": getattr(args, "database_url", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    return load_settings(config_file=getattr(args, "config", None), **overrides)
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """Failures an operator fixes from one line: database, command, or the ARI connection."""
+    from crm.db import DatabaseError
+    from prowebcrm.commands import CommandFailed
+    from stasis_app.ari import AriError
+
+    return (DatabaseError, CommandFailed, AriError)
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from crm.db import migrate
+
+    asyncio.run(migrate(settings.database_url, progress=lambda line: print(line)))
+    print("database schema is up to date")
+    return 0
+
+
+def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from prowebcrm.commands import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise CommandError("the two passwords differ")
+    user_id = asyncio.run(
+        create_user(settings, args.login, args.name or args.login, args.role, password)
+    )
+    print(f"created {args.role} {args.login!r} (id {user_id})")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from prowebcrm.server import serve
+
+    serve(settings, takeover=args.takeover)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from prowebcrm.demo import run_demo
+
+    run_demo(
+        settings,
+        fresh=args.fresh,
+        calls_per_minute=args.calls_per_minute,
+        traffic=not args.no_traffic,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

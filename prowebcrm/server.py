@@ -1,0 +1,63 @@
+"""The composition root: one process with the web app and, when an ARI is configured, the
+Stasis application, sharing one event hub."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+
+from crm.hub import LocalHub
+from prowebcrm.commands import ensure_schema
+from prowebcrm.settings import Settings
+from stasis_app.directory import CrmDirectory
+from stasis_app.runtime import AcdRuntime, acd_context
+from web.app import CleanupContext, create_app
+from web.appkeys import HUB_KEY, RUNTIME_KEY
+
+log = logging.getLogger("prowebcrm")
+
+
+def build_app(
+    settings: Settings,
+    *,
+    before_acd: Sequence[CleanupContext] = (),
+    takeover: bool = False,
+    on_acd_ready: Callable[[web.Application, AcdRuntime], None] | None = None,
+) -> web.Application:
+    """The web app; with ``settings.ari_url`` also the ACD (after the database, and after
+    ``before_acd`` contexts such as the demo's simulated Asterisk)."""
+    hub = LocalHub()
+    contexts: list[CleanupContext] = list(before_acd)
+    if settings.ari_configured:
+
+        def ready(app: web.Application, runtime: AcdRuntime) -> None:
+            app[RUNTIME_KEY] = runtime.service
+            if on_acd_ready is not None:
+                on_acd_ready(app, runtime)
+
+        contexts.append(
+            acd_context(
+                settings, hub, CrmDirectory(settings.default_region),
+                takeover=takeover, on_ready=ready,
+            )
+        )
+    app = create_app(settings, cleanup_contexts=contexts)
+    app[HUB_KEY] = hub
+    return app
+
+
+def serve(settings: Settings, *, takeover: bool = False) -> None:
+    asyncio.run(ensure_schema(settings))
+    if not settings.ari_configured:
+        log.warning("PROWEBCRM_ARI_URL is not set: serving the CRM without call distribution")
+    app = build_app(settings, takeover=takeover)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=lambda _: log.info("PROWEBCRM on http://%s:%d", settings.host, settings.port),
+        access_log=None,
+    )

@@ -1,0 +1,305 @@
+"""Runs the ACD engine: every input through one queue, every command in its call's order.
+
+- Inputs (ARI events already translated, timer expiries, agents' and supervisors' requests)
+  are applied by ONE task, so the engine needs no locks and claims are atomic (R-claim).
+- ARI events reach this module through the ARI client's per-call ordered dispatcher
+  (R-order); the slow part of a new call — looking the caller up in the CRM — runs there,
+  in parallel across calls, before the call is queued.
+- Commands run in a serial worker per call: a call's bridge is created before its channels
+  are added, while different calls proceed in parallel.
+- Timers are the engine's own (R-timers): ``loop.call_later`` feeding ``TimerFired`` back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from stasis_app.acd import Engine
+from stasis_app.acd import inputs as i
+from stasis_app.acd import outputs as o
+from stasis_app.ari import events as ev
+from stasis_app.executor import CommandExecutor
+from stasis_app.publisher import Publisher
+from stasis_app.registry import Registry
+from stasis_app.spy import SpyManager
+from stasis_app.translate import EventTranslator, NewCaller, PlaybackDone, StrayChannel
+
+log = logging.getLogger(__name__)
+
+
+class CallerDirectory(Protocol):
+    async def lookup(self, caller_number: str) -> tuple[int | None, int | None]:
+        """(client id, preferred agent id) for a caller number; (None, None) if unknown."""
+        ...
+
+
+class NoDirectory:
+    async def lookup(self, caller_number: str) -> tuple[int | None, int | None]:
+        return None, None
+
+
+class Controller:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry,
+        publisher: Publisher,
+        *,
+        directory: CallerDirectory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self._publisher = publisher
+        self._directory = directory or NoDirectory()
+        self.clock = clock
+        self._translator = EventTranslator(registry)
+        self._executor: CommandExecutor | None = None
+        self._stray: Callable[[str, str], Awaitable[None]] | None = None
+        self._spies: SpyManager | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._inputs: asyncio.Queue[tuple[i.Input, asyncio.Future | None] | None] = (
+            asyncio.Queue()
+        )
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._workers: dict[str, _CallWorker] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.inputs_handled = 0
+
+    def attach(
+        self,
+        executor: CommandExecutor,
+        on_stray: Callable[[str, str], Awaitable[None]],
+        spies: SpyManager | None = None,
+    ) -> None:
+        self._executor = executor
+        self._stray = on_stray
+        self._spies = spies
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="acd-engine")
+
+    async def stop(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self._task is not None:
+            self._inputs.put_nowait(None)
+            await self._task
+            self._task = None
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Every queued input applied and every command sent (tests, shutdown)."""
+        while True:
+            await self._inputs.join()
+            if self._executor is not None:
+                await self._executor.idle()
+            if self._background:
+                await asyncio.gather(*self._background, return_exceptions=True)
+            workers = [w.task for w in self._workers.values() if w.task is not None]
+            if not workers and self._inputs.empty():
+                return
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def submit(self, inp: i.Input) -> None:
+        """Fire and forget (ARI events, timers)."""
+        self._inputs.put_nowait((inp, None))
+
+    async def ask(self, inp: i.Input) -> list[o.Output]:
+        """Apply a request (from the web) and return what it caused, refusals included."""
+        future: asyncio.Future[list[o.Output]] = asyncio.get_running_loop().create_future()
+        self._inputs.put_nowait((inp, future))
+        return await future
+
+    async def on_ari_event(self, event: ev.Event) -> None:
+        """Called by the ARI client, in order for each call."""
+        if self._spies is not None and await self._spies.on_event(event):
+            return
+        for item in self._translator.translate(event, self.clock()):
+            if isinstance(item, NewCaller):
+                await self._new_caller(item)
+            elif isinstance(item, StrayChannel):
+                if self._stray is not None:
+                    await self._stray(item.channel_id, item.reason)
+            elif isinstance(item, PlaybackDone):
+                self._enqueue_ari(item.channel_id, "hangup after message")
+            else:
+                self.submit(item)
+
+    async def _new_caller(self, caller: NewCaller) -> None:
+        try:
+            client_id, preferred = await self._directory.lookup(caller.caller_number)
+        except Exception:  # the CRM being down must not keep a caller out of the queue
+            log.exception("caller lookup failed for %s", caller.caller_number)
+            client_id, preferred = None, None
+        self.submit(
+            i.CallEntered(
+                now=self.clock(),
+                call_id=caller.call_id,
+                group=caller.group,
+                caller_number=caller.caller_number,
+                caller_name=caller.caller_name,
+                client_id=client_id,
+                preferred_agent_id=preferred,
+            )
+        )
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._inputs.get()
+            try:
+                if item is None:
+                    return
+                inp, future = item
+                try:
+                    outputs = self.engine.handle(inp)
+                except Exception as exc:  # an engine bug must not stop every other call
+                    log.exception("engine failed on %r", inp)
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+                    continue
+                self.inputs_handled += 1
+                self._dispatch(outputs, inp)
+                if future is not None and not future.done():
+                    future.set_result(outputs)
+            finally:
+                self._inputs.task_done()
+
+    # -- outputs -------------------------------------------------------------------------
+
+    def _dispatch(self, outputs: list[o.Output], cause: i.Input) -> None:
+        for out in outputs:
+            if isinstance(out, o.StartTimer):
+                self._start_timer(out)
+            elif isinstance(out, o.CancelTimer):
+                handle = self._timers.pop(out.timer_id, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(out, o.Command):
+                self._enqueue(out)
+            elif isinstance(out, o.Event):
+                try:
+                    self._publisher.publish(out)
+                except Exception:
+                    log.exception("publishing %r failed", out)
+                if isinstance(out, o.CallEnded):
+                    self._forget_later(out.call_id)
+                    if self._spies is not None:
+                        self._in_background(self._spies.call_ended(out.call_id))
+            elif isinstance(out, o.Refused):
+                log.info("refused %s: %s", type(cause).__name__, out.message)
+
+    def _start_timer(self, cmd: o.StartTimer) -> None:
+        old = self._timers.pop(cmd.timer_id, None)
+        if old is not None:
+            old.cancel()
+
+        def fire() -> None:
+            self._timers.pop(cmd.timer_id, None)
+            self.submit(i.TimerFired(now=self.clock(), timer_id=cmd.timer_id))
+
+        self._timers[cmd.timer_id] = asyncio.get_running_loop().call_later(
+            max(0.0, cmd.delay_s), fire
+        )
+
+    def _enqueue(self, command: o.Command) -> None:
+        if isinstance(command, (o.OriginateAgent, o.DialOutbound)) and self._executor:
+            # A new leg is another channel: it need not wait behind its caller's answer and
+            # music on hold. The executor orders later commands on the leg after it.
+            self._executor.originate_now(command)
+            return
+        if isinstance(command, (o.ConnectCall, o.ConnectLegs)):
+            # Map the bridge to its call now, not when it is created: a DestroyBridge issued
+            # meanwhile then queues behind its creation instead of overtaking it.
+            call_id = getattr(command, "call_id", None) or self.registry.call_of(
+                command.leg_ids[0] if isinstance(command, o.ConnectLegs) else None
+            )
+            if call_id and command.bridge_id not in self.registry.bridges:
+                self.registry.add_bridge(command.bridge_id, call_id)
+        key = _command_key(command, self.registry)
+        worker = self._workers.get(key)
+        if worker is None:
+            worker = self._workers[key] = _CallWorker(key, self._execute, self._workers)
+        worker.push(command)
+
+    async def _execute(self, command: o.Command) -> None:
+        if self._executor is None:
+            log.error("no ARI executor attached: dropping %r", command)
+            return
+        await self._executor.execute(command)
+
+    def _enqueue_ari(self, channel_id: str, why: str) -> None:
+        self._enqueue(o.HangupCall(call_id=channel_id))
+        log.debug("hanging up %s: %s", channel_id, why)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _forget_later(self, call_id: str) -> None:
+        # Late events of the call (ChannelDestroyed after StasisEnd...) must still find it, so
+        # the registry keeps it a little while after the end.
+        asyncio.get_running_loop().call_later(30, self.registry.forget_call, call_id)
+
+    def pending_timers(self) -> int:
+        return len(self._timers)
+
+
+def _command_key(command: o.Command, registry: Registry) -> str:
+    call_id = getattr(command, "call_id", None)
+    if call_id:
+        return call_id
+    for name in ("offer_id", "leg_id"):
+        leg_id = getattr(command, name, None)
+        if leg_id:
+            return registry.call_of(leg_id) or leg_id
+    leg_ids = getattr(command, "leg_ids", None)
+    if leg_ids:
+        return registry.call_of(leg_ids[0]) or leg_ids[0]
+    bridge_id = getattr(command, "bridge_id", None)
+    return registry.call_of(bridge_id) or bridge_id or "global"
+
+
+class _CallWorker:
+    """Runs one call's commands one after the other, then goes away when idle."""
+
+    def __init__(
+        self,
+        key: str,
+        execute: Callable[[o.Command], Awaitable[None]],
+        owner: dict[str, _CallWorker],
+    ) -> None:
+        self.key = key
+        self._execute = execute
+        self._owner = owner
+        self._pending: list[o.Command] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def push(self, command: o.Command) -> None:
+        self._pending.append(command)
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name=f"acd-call-{self.key}")
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                command = self._pending.pop(0)
+                try:
+                    await self._execute(command)
+                except Exception:
+                    log.exception("command %r failed", command)
+        finally:
+            self.task = None
+            if self._owner.get(self.key) is self and not self._pending:
+                del self._owner[self.key]

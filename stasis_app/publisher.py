@@ -1,0 +1,166 @@
+"""Engine domain events → the call journal (persisted, in order) and the live hub (pushed).
+
+Both are non-blocking: the journal queues writes for its own task and the hub never waits
+on a subscriber, so publishing adds microseconds to the call path, not a database round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+from enum import Enum
+from typing import Any
+
+from crm.clock import from_timestamp
+from crm.hub import INTEGRATIONS, SUPERVISION, Hub, agent_topic
+from crm.journal import CallJournal
+from crm.models import AgentStateName, CallOutcome, Direction, OfferResult
+from stasis_app.acd import outputs as o
+from stasis_app.acd.model import AgentState, LegPurpose
+
+
+class Publisher:
+    def __init__(self, journal: CallJournal, hub: Hub) -> None:
+        self._journal = journal
+        self._hub = hub
+        # The end of a wrap-up closes the call it followed; the engine's event for that
+        # transition need not name the call, so remember it from the way in.
+        self._wrapping: dict[int, str] = {}
+        self._handlers: dict[type[o.Event], Callable[[Any], None]] = {
+            o.CallStarted: self._call_started,
+            o.CallQueued: self._call_queued,
+            o.CallOffered: self._call_offered,
+            o.ScreenPop: self._screen_pop,
+            o.OfferEnded: self._offer_ended,
+            o.CallAnswered: self._call_answered,
+            o.CallEnded: self._call_ended,
+            o.AgentStateChanged: self._agent_state,
+            o.QueueChanged: self._queue_changed,
+            o.ExternalConnected: self._external_connected,
+        }
+
+    def publish(self, event: o.Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        else:
+            self._push(event, SUPERVISION, *self._agent_topics(event))
+
+    # -- persisted and pushed ------------------------------------------------------------
+
+    def _call_started(self, e: o.CallStarted) -> None:
+        self._journal.call_started(
+            e.call_id,
+            at=from_timestamp(e.at),
+            direction=Direction(e.direction.value),
+            caller_number=e.caller_number,
+            caller_name=e.caller_name,
+            group_id=e.group_id,
+            client_id=e.client_id,
+            agent_id=e.agent_id,
+        )
+        self._push(e, SUPERVISION, INTEGRATIONS)
+
+    def _call_queued(self, e: o.CallQueued) -> None:
+        self._journal.call_queued(e.call_id, from_timestamp(e.at), group_id=e.group_id)
+        self._push(e, SUPERVISION)
+
+    def _call_offered(self, e: o.CallOffered) -> None:
+        self._journal.offer_started(e.offer_id, e.call_id, e.agent_id, from_timestamp(e.at))
+        self._push(e, SUPERVISION, INTEGRATIONS, agent_topic(e.agent_id))
+
+    def _screen_pop(self, e: o.ScreenPop) -> None:
+        self._journal.offer_ringing(e.offer_id, from_timestamp(e.at))
+        self._push(e, agent_topic(e.agent_id))
+
+    def _offer_ended(self, e: o.OfferEnded) -> None:
+        self._journal.offer_ended(e.offer_id, OfferResult(e.result.value), from_timestamp(e.at))
+        self._push(e, SUPERVISION, agent_topic(e.agent_id))
+
+    def _call_answered(self, e: o.CallAnswered) -> None:
+        self._journal.call_answered(e.call_id, e.agent_id, from_timestamp(e.at))
+        self._push(e, SUPERVISION, INTEGRATIONS, agent_topic(e.agent_id))
+
+    def _call_ended(self, e: o.CallEnded) -> None:
+        self._journal.call_ended(e.call_id, CallOutcome(e.outcome.value), from_timestamp(e.at))
+        topics = [SUPERVISION, INTEGRATIONS]
+        if e.agent_id is not None:
+            topics.append(agent_topic(e.agent_id))
+        self._push(e, *topics)
+
+    def _agent_state(self, e: o.AgentStateChanged) -> None:
+        at = from_timestamp(e.at)
+        if e.new is AgentState.WRAPUP and e.call_id:
+            self._wrapping[e.agent_id] = e.call_id
+        elif e.old is AgentState.WRAPUP:
+            call_id = self._wrapping.pop(e.agent_id, None) or e.call_id
+            if call_id:
+                self._journal.wrapup_ended(call_id, at)
+        self._journal.agent_state(
+            e.agent_id,
+            AgentStateName(e.new.value),
+            at,
+            reason=e.reason,
+            call_ref=e.call_id or "",
+        )
+        self._push(e, SUPERVISION, INTEGRATIONS, agent_topic(e.agent_id))
+
+    def _external_connected(self, e: o.ExternalConnected) -> None:
+        if e.purpose is LegPurpose.CLICK_TO_CALL:
+            self._journal.call_answered(e.call_id, None, from_timestamp(e.at))
+        self._push(e, SUPERVISION, INTEGRATIONS)
+
+    def _queue_changed(self, e: o.QueueChanged) -> None:
+        self._push(e, SUPERVISION)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _push(self, event: o.Event, *topics: str) -> None:
+        self._hub.publish(event_type(event), to_json(event), topics)
+
+    @staticmethod
+    def _agent_topics(event: o.Event) -> list[str]:
+        topics = []
+        for name in ("agent_id", "from_agent_id"):
+            value = getattr(event, name, None)
+            if isinstance(value, int):
+                topics.append(agent_topic(value))
+        return topics
+
+
+def event_type(event: o.Event) -> str:
+    """``CallOffered`` → ``call.offered``: the name browsers and integrators see."""
+    name = type(event).__name__
+    words: list[str] = []
+    for ch in name:
+        if ch.isupper() and words:
+            words.append("_")
+        words.append(ch.lower())
+    snake = "".join(words)
+    head, _, tail = snake.partition("_")
+    return f"{head}.{tail}" if tail else head
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON data of an engine event or view. On the call path (a queue of 100 callers
+    is serialized on every change), hence the cached field names and the plain-type shortcut."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
+

@@ -1,0 +1,84 @@
+"""Which Asterisk channels and bridges belong to which call, and what we know of each.
+
+The ACD engine speaks of calls and legs by id; Asterisk speaks of channels and bridges. This
+registry is the adapter's map between the two, and the list of everything the app created
+(for the reconcile after a reconnect and the periodic sweep: R-reconnect, R-teardown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LegKind(StrEnum):
+    AGENT = "agent"  # an agent's phone, rung for an offer (engine: offer id)
+    OUTBOUND = "outbound"  # an outside number (engine: leg id)
+
+
+@dataclass
+class CallerChannel:
+    call_id: str
+    hung_up: bool = False
+
+
+@dataclass
+class Leg:
+    leg_id: str
+    call_id: str
+    kind: LegKind
+    answered: bool = False
+    ringing: bool = False
+    ended: bool = False
+    # The real hang-up cause arrives on ChannelHangupRequest/ChannelDestroyed, not on
+    # StasisEnd; kept so a leg that fails before answer can say "busy" rather than "failed".
+    cause: int | None = None
+
+
+@dataclass
+class Registry:
+    callers: dict[str, CallerChannel] = field(default_factory=dict)
+    legs: dict[str, Leg] = field(default_factory=dict)
+    bridges: dict[str, str] = field(default_factory=dict)  # bridge id -> call id
+    playbacks: dict[str, str] = field(default_factory=dict)  # playback id -> channel id
+
+    def add_caller(self, call_id: str) -> CallerChannel:
+        caller = self.callers[call_id] = CallerChannel(call_id)
+        return caller
+
+    def add_leg(self, leg_id: str, call_id: str, kind: LegKind) -> Leg:
+        leg = self.legs[leg_id] = Leg(leg_id, call_id, kind)
+        return leg
+
+    def add_bridge(self, bridge_id: str, call_id: str) -> None:
+        self.bridges[bridge_id] = call_id
+
+    def call_of(self, channel_or_bridge_id: str | None) -> str | None:
+        """The call a channel or bridge belongs to, for per-call ordering (R-order)."""
+        if channel_or_bridge_id is None:
+            return None
+        if channel_or_bridge_id in self.callers:
+            return channel_or_bridge_id
+        leg = self.legs.get(channel_or_bridge_id)
+        if leg is not None:
+            return leg.call_id
+        return self.bridges.get(channel_or_bridge_id)
+
+    def bridges_of(self, call_id: str) -> list[str]:
+        return [b for b, c in self.bridges.items() if c == call_id]
+
+    def owns_channel(self, channel_id: str) -> bool:
+        return channel_id in self.callers or channel_id in self.legs
+
+    def forget_call(self, call_id: str) -> None:
+        """Drop every trace of a finished call once nothing of it is left in Asterisk."""
+        self.callers.pop(call_id, None)
+        for leg_id in [k for k, leg in self.legs.items() if leg.call_id == call_id]:
+            del self.legs[leg_id]
+        for bridge_id in self.bridges_of(call_id):
+            del self.bridges[bridge_id]
+
+    def live_channel_ids(self) -> set[str]:
+        live = {c for c, caller in self.callers.items() if not caller.hung_up}
+        live |= {leg_id for leg_id, leg in self.legs.items() if not leg.ended}
+        return live

@@ -1,0 +1,184 @@
+"""ARI events → ACD engine inputs. Pure: no I/O, only the registry's bookkeeping.
+
+Quirks of a real Asterisk 22 (see the recorded traces) handled here:
+- an inbound caller gets StasisEnd but no ChannelDestroyed; an originated leg that never
+  answered gets only ChannelDestroyed (no StasisStart/StasisEnd), with cause 0 for a failed
+  originate and 19 for a ring timeout — so "hung up" is taken from whichever comes first and
+  reported once;
+- ``ChannelHangupRequest`` with ``soft=true`` carries an internal flag in ``cause``: only
+  non-soft requests and ChannelDestroyed give the real cause;
+- both halves of a Local channel are reported: only ids the app chose are followed;
+- ring timeout and "no answer" are the engine's own timers (R-timers), never a cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stasis_app.acd import inputs as i
+from stasis_app.acd.model import FailReason
+from stasis_app.ari import events as ev
+from stasis_app.registry import LegKind, Registry
+
+INBOUND_ARG = "inbound"
+LEG_ARG = "leg"
+
+CAUSE_BUSY = 17
+CAUSE_REJECTED = 21
+
+
+@dataclass(frozen=True)
+class NewCaller:
+    """A caller entered Stasis for a group: the adapter looks the number up, then queues it."""
+
+    call_id: str
+    group: str
+    caller_number: str
+    caller_name: str
+
+
+@dataclass(frozen=True)
+class StrayChannel:
+    """A channel entered the app that is no call of ours (bad dialplan args, stale leg)."""
+
+    channel_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlaybackDone:
+    channel_id: str
+
+
+Translated = i.Input | NewCaller | StrayChannel | PlaybackDone
+
+
+class EventTranslator:
+    def __init__(self, registry: Registry) -> None:
+        self._reg = registry
+
+    def translate(self, event: ev.Event, now: float) -> list[Translated]:
+        if isinstance(event, ev.StasisStart):
+            return self._stasis_start(event, now)
+        if isinstance(event, ev.StasisEnd):
+            return self._gone(event.channel.id, None, now)
+        if isinstance(event, ev.ChannelDestroyed):
+            return self._gone(event.channel.id, event.cause, now)
+        if isinstance(event, ev.ChannelHangupRequest):
+            self._note_cause(event)
+            return []
+        if isinstance(event, ev.ChannelStateChange):
+            if event.channel.state == "Ringing":
+                return self._ringing(event.channel.id, now)
+            return []
+        if isinstance(event, ev.Dial):
+            return self._dial(event, now)
+        if isinstance(event, ev.PlaybackFinished):
+            channel_id = self._reg.playbacks.pop(event.playback.id, None)
+            return [PlaybackDone(channel_id)] if channel_id else []
+        return []
+
+    # -- StasisStart ---------------------------------------------------------------------
+
+    def _stasis_start(self, event: ev.StasisStart, now: float) -> list[Translated]:
+        channel = event.channel
+        args = list(event.args)
+        leg = self._reg.legs.get(channel.id)
+        if leg is not None:
+            # An originated leg enters Stasis when it is answered.
+            return self._answered(leg.leg_id, now)
+        if args and args[0] == INBOUND_ARG:
+            if len(args) < 2 or not args[1].strip():
+                return [StrayChannel(channel.id, "Stasis(app,inbound,<group>) lacks the group")]
+            if channel.id in self._reg.callers:
+                return []
+            self._reg.add_caller(channel.id)
+            return [
+                NewCaller(
+                    call_id=channel.id,
+                    group=args[1].strip(),
+                    caller_number=channel.caller.number if channel.caller else "",
+                    caller_name=channel.caller.name if channel.caller else "",
+                )
+            ]
+        if args and args[0] == LEG_ARG:
+            return [StrayChannel(channel.id, "a leg this process does not know (restart?)")]
+        return [StrayChannel(channel.id, f"unexpected Stasis arguments {args!r}")]
+
+    # -- legs ----------------------------------------------------------------------------
+
+    def _ringing(self, channel_id: str, now: float) -> list[Translated]:
+        leg = self._reg.legs.get(channel_id)
+        if leg is None or leg.ringing or leg.answered or leg.ended:
+            return []
+        leg.ringing = True
+        if leg.kind is LegKind.AGENT:
+            return [i.OfferRinging(now=now, offer_id=leg.leg_id)]
+        return []
+
+    def _answered(self, leg_id: str, now: float) -> list[Translated]:
+        leg = self._reg.legs[leg_id]
+        if leg.answered or leg.ended:
+            return []
+        if leg.kind is LegKind.OUTBOUND:
+            leg.answered = True
+            return [i.OutboundAnswered(now=now, leg_id=leg_id)]
+        # A phone that answers by itself (auto-answer headsets; Local channels on a real
+        # Asterisk) never reports ringing: its agent still needs the screen pop, now.
+        rang = self._ringing(leg_id, now)
+        leg.answered = True
+        return [*rang, i.OfferAnswered(now=now, offer_id=leg_id)]
+
+    def _dial(self, event: ev.Dial, now: float) -> list[Translated]:
+        peer = event.peer.id if event.peer else None
+        leg = self._reg.legs.get(peer or "")
+        if leg is None:
+            return []
+        status = (event.dialstatus or "").upper()
+        if status == "RINGING" or status == "PROGRESS":
+            return self._ringing(leg.leg_id, now)
+        if status == "BUSY":
+            leg.cause = CAUSE_BUSY
+        return []
+
+    def _note_cause(self, event: ev.ChannelHangupRequest) -> None:
+        leg = self._reg.legs.get(event.channel.id)
+        if leg is not None and not event.soft and event.cause:
+            leg.cause = event.cause
+
+    # -- hang-ups ------------------------------------------------------------------------
+
+    def _gone(self, channel_id: str, cause: int | None, now: float) -> list[Translated]:
+        caller = self._reg.callers.get(channel_id)
+        if caller is not None:
+            if caller.hung_up:
+                return []
+            caller.hung_up = True
+            return [i.CallerHungUp(now=now, call_id=channel_id)]
+        leg = self._reg.legs.get(channel_id)
+        if leg is None or leg.ended:
+            return []
+        leg.ended = True
+        if cause:
+            leg.cause = leg.cause or cause
+        if leg.kind is LegKind.AGENT:
+            if leg.answered:
+                return [i.AgentLegEnded(now=now, offer_id=leg.leg_id)]
+            return [i.OfferFailed(now=now, offer_id=leg.leg_id, reason=_fail_reason(leg.cause))]
+        if leg.answered:
+            return [i.OutboundLegEnded(now=now, leg_id=leg.leg_id)]
+        return [i.OutboundFailed(now=now, leg_id=leg.leg_id, reason=_outbound_reason(leg.cause))]
+
+
+def _fail_reason(cause: int | None) -> FailReason:
+    if cause == CAUSE_BUSY:
+        return FailReason.BUSY
+    if cause == CAUSE_REJECTED:
+        return FailReason.REJECTED_BY_PHONE
+    return FailReason.FAILED
+
+
+def _outbound_reason(cause: int | None) -> str:
+    return {CAUSE_BUSY: "busy", CAUSE_REJECTED: "rejected", 19: "no answer"}.get(
+        cause or 0, "failed"
+    )

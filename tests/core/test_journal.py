@@ -1,0 +1,89 @@
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from crm.journal import CallJournal
+from crm.models import (
+    AgentState,
+    AgentStateName,
+    Call,
+    CallOutcome,
+    Group,
+    Offer,
+    OfferResult,
+    User,
+)
+
+T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 then 03:30 Paris across the DST change
+
+
+async def _agent_and_group() -> tuple[User, Group]:
+    agent = await User.create(login="a1", name="Agent 1", password_hash="x")
+    group = await Group.create(name="Sales", number="1000")
+    return agent, group
+
+
+async def test_an_answered_call_gets_every_kpi_timestamp(db: str) -> None:
+    agent, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("Europe/Paris"))
+    journal.start()
+    journal.call_started("c1", at=T0, caller_number="+33612345678", group_id=group.id)
+    journal.call_queued("c1", T0 + timedelta(seconds=1))
+    journal.offer_started("o1", "c1", agent.id, T0 + timedelta(seconds=2))
+    journal.offer_ringing("o1", T0 + timedelta(seconds=2.5))
+    journal.offer_ended("o1", OfferResult.NO_ANSWER, T0 + timedelta(seconds=22))
+    journal.offer_started("o2", "c1", agent.id, T0 + timedelta(seconds=23))
+    journal.offer_ended("o2", OfferResult.ANSWERED, T0 + timedelta(seconds=25))
+    journal.call_answered("c1", agent.id, T0 + timedelta(seconds=25))
+    journal.call_ended("c1", CallOutcome.ANSWERED, T0 + timedelta(seconds=85))
+    journal.wrapup_ended("c1", T0 + timedelta(seconds=95))
+    await journal.stop()
+
+    call = await Call.get(ref="c1")
+    assert call.agent_id == agent.id and call.group_id == group.id
+    assert call.entered_queue_at == T0 + timedelta(seconds=1)
+    assert call.first_offered_at == T0 + timedelta(seconds=2)
+    assert call.answered_at == T0 + timedelta(seconds=25)
+    assert call.wait_s == 24.0 and call.talk_s == 60.0 and call.wrapup_s == 10.0
+    assert call.outcome is CallOutcome.ANSWERED and call.offers_count == 2
+    assert (call.local_date, call.local_hour) == (date(2026, 3, 29), 1)
+    offers = await Offer.filter(call_id=call.id).order_by("offered_at")
+    assert [o.result for o in offers] == [OfferResult.NO_ANSWER, OfferResult.ANSWERED]
+    assert offers[0].ringing_at == T0 + timedelta(seconds=2.5)
+    assert journal.failures == 0
+
+
+async def test_an_abandoned_call_keeps_its_wait(db: str) -> None:
+    _, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.call_started("c2", at=T0, group_id=group.id)
+    journal.call_queued("c2", T0)
+    journal.call_ended("c2", CallOutcome.ABANDONED, T0 + timedelta(seconds=42))
+    await journal.stop()
+    call = await Call.get(ref="c2")
+    assert call.wait_s == 42.0 and call.talk_s is None and call.answered_at is None
+
+
+async def test_agent_states_chain_and_logout_closes_the_last(db: str) -> None:
+    agent, _ = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("Europe/Paris"))
+    journal.start()
+    journal.agent_state(agent.id, AgentStateName.AVAILABLE, T0, extension="2001")
+    journal.agent_state(agent.id, AgentStateName.PAUSED, T0 + timedelta(hours=2), reason="lunch")
+    journal.agent_state(agent.id, AgentStateName.LOGGED_OUT, T0 + timedelta(hours=3))
+    await journal.stop()
+    states = await AgentState.filter(agent_id=agent.id).order_by("started_at")
+    assert [s.state for s in states] == [AgentStateName.AVAILABLE, AgentStateName.PAUSED]
+    assert states[0].ended_at == states[1].started_at
+    assert states[1].ended_at == T0 + timedelta(hours=3) and states[1].reason == "lunch"
+    assert states[1].local_hour == 4  # 02:30 UTC is 04:30 in Paris after the DST change
+
+
+async def test_a_failed_write_is_counted_and_later_writes_go_on(db: str) -> None:
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.call_started("c3", at=T0, group_id=999999)  # no such group: FK error on MariaDB
+    journal.call_started("c4", at=T0)
+    await journal.stop()
+    assert await Call.filter(ref="c4").exists()
+    assert journal.writes + journal.failures == 2

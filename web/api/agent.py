@@ -1,0 +1,520 @@
+"""S6, S7, S9, B4 over JSON: the agent's own ACD session, calls and statistics.
+
+Every action works on the caller's *own* ACD agent: call actions take no call id but use the
+call the ACD says this agent is on, so an agent cannot act on somebody else's call. The few
+routes that name a call (wrap-up after the call ended, reading a transferred note) check that
+the call was offered to, or placed by, this agent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from crm import interventions
+from crm.call_notes import Draft, NoteStore, set_disposition
+from crm.models import Call, Group, Offer, Role, User
+from crm.reference import list_entries
+from crm.stats import periods
+from crm.stats.agent_activity import agent_call_stats
+from crm.stats.types import StatsConfig
+from stasis_app.publisher import to_json
+from stasis_app.service import AcdRefused, AcdService, TransferTarget
+from web.api.registry import ApiRouteTable
+from web.api.schemas import Out
+from web.appkeys import RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
+from web.errors import ApiError
+from web.security.auth import client_ip, request_user
+
+routes = ApiRouteTable("Agent console")
+
+Extension = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=32, pattern=r"^[A-Za-z0-9_.@/-]+$")]
+ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+NoteText = Annotated[str, StringConstraints(max_length=20_000)]
+Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# States the ACD only leaves by itself (ringing, on a call, wrap-up): logout waits for them.
+BUSY_STATES = ("ringing", "on_call", "wrapup")
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AcdLoginIn(In):
+    extension: Extension
+    paused: bool = False
+    reason: ReasonCode = ""
+
+
+class StatusIn(In):
+    state: Literal["available", "paused"]
+    reason: ReasonCode = ""
+
+
+class NoteIn(In):
+    text: NoteText
+    client_id: int | None = Field(default=None, ge=1)
+
+
+class AttachIn(In):
+    client_id: int | None = Field(ge=1)
+    note: NoteText = ""
+
+
+class TransferIn(In):
+    kind: Literal["agent", "group", "number"]
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    mode: Literal["blind", "attended"] = "blind"
+    client_id: int | None = Field(default=None, ge=1)
+    note: NoteText = ""
+
+
+class WrapupIn(In):
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    client_id: int | None = Field(default=None, ge=1)
+    disposition_id: int | None = Field(default=None, ge=1)
+    note: NoteText = ""
+    # False: just record the outcome; the agent stays in wrap-up (to finish the note).
+    done: bool = True
+
+
+class DialIn(In):
+    number: Number
+    client_id: int | None = Field(default=None, ge=1)
+
+
+class RefOut(Out):
+    id: int
+    code: str
+    label: str
+
+
+class AgentOut(Out):
+    agent_id: int
+    extension: str
+    state: str
+    reason: str
+    state_since: float
+    call_id: str | None
+    pending_pause: str | None
+    pending_logout: bool
+
+
+class CallOut(Out):
+    call_id: str
+    direction: str
+    state: str
+    group_id: int | None
+    caller_number: str
+    caller_name: str
+    client_id: int | None
+    note_ref: str | None
+    started_at: float
+    entered_at: float
+    answered_at: float | None
+
+
+class DraftOut(Out):
+    ref: str
+    call_id: str
+    client_id: int | None
+    text: str
+
+
+class StatusOut(Out):
+    acd: bool
+    # The ACD's clock (epoch seconds) so the page computes "time in status" without skew.
+    now: float
+    agent: AgentOut | None
+    call: CallOut | None
+    message: str = ""
+
+
+class ConsoleOut(StatusOut):
+    user_id: int
+    name: str
+    default_extension: str
+    demo: bool
+    pause_reasons: list[RefOut]
+    dispositions: list[RefOut]
+    note: DraftOut | None
+
+
+class StatsOut(Out):
+    received: int
+    answered: int
+    rejected: int
+    missed: int
+    transferred: int
+    talk_s: float
+    aht_s: float | None
+    pause_s: float
+
+
+class ColleagueOut(Out):
+    id: int
+    name: str
+    state: str
+    extension: str
+
+
+class GroupRefOut(Out):
+    id: int
+    name: str
+    number: str
+
+
+class DirectoryOut(Out):
+    agents: list[ColleagueOut]
+    groups: list[GroupRefOut]
+
+
+class WrapupOut(Out):
+    intervention_id: int | None
+    disposition: str
+    status: StatusOut
+
+
+class NoteSaved(Out):
+    note: DraftOut
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def notes(app: web.Application) -> NoteStore:
+    services = app[SERVICES_KEY]
+    if "call_notes" not in services:
+        services["call_notes"] = NoteStore()
+    store: NoteStore = services["call_notes"]
+    return store
+
+
+def acd_of(request: web.Request) -> AcdService:
+    acd = request.app[RUNTIME_KEY]
+    if acd is None:
+        raise ApiError(503, "acd_unavailable", "the call distribution is not running")
+    return acd  # type: ignore[no-any-return]
+
+
+async def ask(call: Any) -> Any:
+    """Runs an ACD request; a refusal is the agent's mistake: 409 with the ACD's message."""
+    try:
+        return await call
+    except AcdRefused as exc:
+        raise ApiError(409, exc.code, exc.message) from None
+
+
+def status_of(request: web.Request, user_id: int, message: str = "") -> StatusOut:
+    acd = request.app[RUNTIME_KEY]
+    if acd is None:
+        return StatusOut(acd=False, now=0.0, agent=None, call=None, message=message)
+    view = acd.agent(user_id)
+    if view is not None and view.state.value == "logged_out":
+        view = None  # the ACD keeps logged-out agents' views; to the console they are gone
+    call = acd.call(view.call_id) if view is not None and view.call_id else None
+    return StatusOut(
+        acd=True, now=acd.engine_clock, message=message,
+        agent=AgentOut.model_validate(_pick(to_json(view), AgentOut)) if view else None,
+        call=CallOut.model_validate(_pick(to_json(call), CallOut)) if call else None,
+    )
+
+
+def _pick(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    return {name: data[name] for name in model.model_fields}
+
+
+def current_call_id(request: web.Request, user_id: int) -> str:
+    view = acd_of(request).agent(user_id)
+    if view is None or view.state.value == "logged_out":
+        raise ApiError(409, "not_logged_in", "log in to the call distribution first")
+    if not view.call_id:
+        raise ApiError(409, "no_call", "you have no call in progress")
+    return view.call_id
+
+
+async def check_reason(reason: str) -> None:
+    """A pause reason must be one of the active PauseReason codes (when any exist)."""
+    codes = [r.code for r in await list_entries("pause_reason", active_only=True)]
+    if reason and reason not in codes:
+        raise ApiError(422, "validation_error", "some fields are invalid",
+                       {"reason": "not an active pause reason"})
+    if not reason and codes:
+        raise ApiError(422, "validation_error", "some fields are invalid",
+                       {"reason": "choose a pause reason"})
+
+
+async def check_own_call(call_id: str, user: User) -> None:
+    """The call was offered to, or placed by, this agent (a supervisor may act on any)."""
+    if user.role.at_least(Role.SUPERVISOR):
+        return
+    call = await Call.get_or_none(ref=call_id)
+    if call is not None and (
+        call.agent_id == user.id  # type: ignore[attr-defined]
+        or await Offer.filter(call_id=call.id, agent_id=user.id).exists()
+    ):
+        return
+    raise ApiError(403, "forbidden", "this call is not one of yours")
+
+
+def draft_out(draft: Draft | None) -> DraftOut | None:
+    if draft is None:
+        return None
+    return DraftOut(ref=draft.ref, call_id=draft.call_id, client_id=draft.client_id,
+                    text=draft.text)
+
+
+async def my_stats(request: web.Request, user_id: int) -> StatsOut:
+    settings = request.app[SETTINGS_KEY]
+    interval = periods.quick_range("today", periods.local_today(settings.tz))
+    stats = await agent_call_stats(StatsConfig.from_settings(settings), user_id, interval)
+    return StatsOut(received=stats.received, answered=stats.answered, rejected=stats.rejected,
+                    missed=stats.missed, transferred=stats.transferred, talk_s=stats.talk_s,
+                    aht_s=stats.aht_s, pause_s=stats.pause_s)
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/agent/console", role=Role.AGENT, response=ConsoleOut,
+            summary="Everything the console needs at start: ACD state, call, lists, draft note")
+async def console(request: web.Request) -> ConsoleOut:
+    user = request_user(request)
+    status = status_of(request, user.id)
+    draft = None
+    if status.call is not None:
+        store = notes(request.app)
+        draft = store.get(status.call.note_ref or "") or store.for_call(status.call.call_id)
+    reasons = await list_entries("pause_reason", active_only=True)
+    dispositions = await list_entries("disposition", active_only=True)
+    return ConsoleOut(
+        **status.model_dump(), user_id=user.id, name=user.name,
+        default_extension=user.extension, demo=bool(request.app[SETTINGS_KEY].demo),
+        pause_reasons=[RefOut(id=r.id, code=r.code, label=r.label) for r in reasons],
+        dispositions=[RefOut(id=d.id, code=d.code, label=d.label) for d in dispositions],
+        note=draft_out(draft),
+    )
+
+
+@routes.post("/api/v1/agent/login", role=Role.AGENT, request=AcdLoginIn, response=StatusOut,
+             summary="S6: join the call distribution on an extension, available or paused",
+             errors=(409, 422, 503))
+async def acd_login(request: web.Request, body: AcdLoginIn) -> StatusOut:
+    user = request_user(request)
+    acd = acd_of(request)
+    if body.paused:
+        await check_reason(body.reason)
+    await ask(acd.login(user.id, body.extension, paused=body.paused,
+                        reason=body.reason if body.paused else ""))
+    if user.extension != body.extension:  # remembered as the default for the next login
+        user.extension = body.extension
+        await User.filter(id=user.id).update(extension=body.extension)
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/logout", role=Role.AGENT, response=StatusOut,
+             summary="S9: leave the call distribution (refused during a call)",
+             errors=(409, 503))
+async def acd_logout(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    acd = acd_of(request)
+    view = acd.agent(user.id)
+    if view is None or view.state.value == "logged_out":
+        return status_of(request, user.id)
+    if view.state.value in BUSY_STATES or view.call_id:
+        # Refused rather than deferred: the agent would otherwise close the page with a call
+        # still on their phone and nobody to wrap it up.
+        raise ApiError(409, "on_call",
+                       "you are on a call: finish it (and its wrap-up) before logging out")
+    await ask(acd.logout(user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/status", role=Role.AGENT, request=StatusIn, response=StatusOut,
+             summary="S6/B4: become available, or pause with a reason", errors=(409, 422, 503))
+async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
+    user = request_user(request)
+    acd = acd_of(request)
+    if body.state == "paused":
+        await check_reason(body.reason)
+        outputs = await ask(acd.pause(user.id, body.reason))
+    else:
+        outputs = await ask(acd.unpause(user.id))
+    deferred = any(type(o).__name__ == "AgentChangeDeferred" for o in outputs)
+    return status_of(request, user.id,
+                     "the pause starts when the current call ends" if deferred else "")
+
+
+@routes.post("/api/v1/agent/call/reject", role=Role.AGENT, response=StatusOut,
+             summary="S7: reject the ringing call (it goes to the next agent)",
+             errors=(409, 503))
+async def reject(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).reject(user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/hangup", role=Role.AGENT, response=StatusOut,
+             summary="Hang up the current call", errors=(409, 503))
+async def hangup(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).hangup(user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/note", role=Role.AGENT, request=NoteIn, response=NoteSaved,
+             summary="Save the draft note of the current call (travels with a transfer)",
+             errors=(409, 422, 503))
+async def save_note(request: web.Request, body: NoteIn) -> NoteSaved:
+    user = request_user(request)
+    call_id = current_call_id(request, user.id)
+    draft = notes(request.app).save(call_id, author_id=user.id, text=body.text,
+                                    client_id=body.client_id)
+    return NoteSaved(note=draft_out(draft))  # type: ignore[arg-type]
+
+
+@routes.get("/api/v1/agent/notes/{note_ref}", role=Role.AGENT, response=DraftOut,
+            summary="A draft note handed over with a transferred call", errors=(403, 404))
+async def read_note(request: web.Request) -> DraftOut:
+    user = request_user(request)
+    draft = notes(request.app).get(request.match_info["note_ref"])
+    if draft is None:
+        raise ApiError(404, "not_found", "no such note (the call may be over)")
+    acd = request.app[RUNTIME_KEY]
+    view = acd.agent(user.id) if acd is not None else None
+    # The transfer target is ringing for this very call: the journal may not have its offer
+    # row yet, the ACD's live view is the authority.
+    ringing_for_it = view is not None and view.call_id == draft.call_id
+    if draft.author_id != user.id and not ringing_for_it:
+        await check_own_call(draft.call_id, user)
+    return draft_out(draft)  # type: ignore[return-value]
+
+
+@routes.post("/api/v1/agent/call/attach", role=Role.AGENT, request=AttachIn,
+             response=StatusOut, summary="S7: link the current call to a client record",
+             errors=(404, 409, 503))
+async def attach(request: web.Request, body: AttachIn) -> StatusOut:
+    user = request_user(request)
+    call_id = current_call_id(request, user.id)
+    if body.client_id is not None:
+        from crm.clients import get_client
+
+        await get_client(body.client_id)  # 404 for an unknown client
+    draft = notes(request.app).save(call_id, author_id=user.id, text=body.note,
+                                    client_id=body.client_id)
+    await ask(acd_of(request).attach_client(call_id, body.client_id, draft.ref))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/transfer", role=Role.AGENT, request=TransferIn,
+             response=StatusOut, summary="S7/C4: transfer the call with its record, blind "
+             "or attended (consult first)", errors=(409, 422, 503))
+async def transfer(request: web.Request, body: TransferIn) -> StatusOut:
+    user = request_user(request)
+    acd = acd_of(request)
+    call_id = current_call_id(request, user.id)
+    value: int | str = body.value
+    if body.kind in ("agent", "group"):
+        if not body.value.isdigit():
+            raise ApiError(422, "validation_error", "some fields are invalid",
+                           {"value": "must be the id of an agent or a group"})
+        value = int(body.value)
+        if body.kind == "agent" and value == user.id:
+            raise ApiError(422, "validation_error", "some fields are invalid",
+                           {"value": "you cannot transfer a call to yourself"})
+    # The record travels with the call: the draft note is stored under a ref the target's
+    # screen pop carries (AttachClient note_ref).
+    call = acd.call(call_id)
+    client_id = body.client_id if body.client_id is not None else (call.client_id if call
+                                                                     else None)
+    draft = notes(request.app).save(call_id, author_id=user.id, text=body.note,
+                                    client_id=client_id)
+    await ask(acd.attach_client(call_id, client_id, draft.ref))
+    target = TransferTarget(body.kind, value)
+    if body.mode == "attended":
+        await ask(acd.consult(call_id, target, user.id))
+    else:
+        await ask(acd.transfer(call_id, target, by_agent_id=user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/transfer/complete", role=Role.AGENT, response=StatusOut,
+             summary="Attended transfer: hand the caller to the consulted party",
+             errors=(409, 503))
+async def complete_transfer(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).complete_transfer(current_call_id(request, user.id), user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/transfer/cancel", role=Role.AGENT, response=StatusOut,
+             summary="Attended transfer: give up and take the caller back", errors=(409, 503))
+async def cancel_transfer(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).cancel_transfer(current_call_id(request, user.id), user.id))
+    return status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/wrapup", role=Role.AGENT, request=WrapupIn,
+             response=WrapupOut, summary="B4/S8: disposition and intervention note of a call, "
+             "then end the wrap-up", errors=(403, 404, 409, 422, 503))
+async def wrapup(request: web.Request, body: WrapupIn) -> WrapupOut:
+    user = request_user(request)
+    await check_own_call(body.call_id, user)
+    if body.note.strip() and body.client_id is None:
+        raise ApiError(422, "validation_error", "some fields are invalid",
+                       {"client_id": "pick or create the client record the note goes on"})
+    label = ""
+    if body.disposition_id is not None:
+        label = (await set_disposition(body.call_id, body.disposition_id)).label
+    note_id = None
+    if body.note.strip() and body.client_id is not None:
+        view = await interventions.add_intervention(
+            body.client_id, {"text": body.note, "call_ref": body.call_id,
+                             "disposition_id": body.disposition_id},
+            agent=user, ip=client_ip(request))
+        note_id = view.id
+    notes(request.app).discard_call(body.call_id)
+    acd = request.app[RUNTIME_KEY]
+    if body.done and acd is not None:
+        view_ = acd.agent(user.id)
+        if view_ is not None and view_.state.value == "wrapup":
+            await ask(acd.wrapup_done(user.id))
+    return WrapupOut(intervention_id=note_id, disposition=label,
+                     status=status_of(request, user.id))
+
+
+@routes.post("/api/v1/agent/dial", role=Role.AGENT, request=DialIn, response=StatusOut,
+             summary="S8: click-to-call a number (rings the agent's phone first)",
+             errors=(409, 422, 503))
+async def dial(request: web.Request, body: DialIn) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).click_to_call(user.id, body.number, body.client_id))
+    return status_of(request, user.id)
+
+
+@routes.get("/api/v1/agent/stats", role=Role.AGENT, response=StatsOut,
+            summary="S6: the agent's own statistics for today")
+async def stats(request: web.Request) -> StatsOut:
+    return await my_stats(request, request_user(request).id)
+
+
+@routes.get("/api/v1/agent/directory", role=Role.AGENT, response=DirectoryOut,
+            summary="Transfer targets: agents with their live state, and groups")
+async def directory(request: web.Request) -> DirectoryOut:
+    user = request_user(request)
+    acd = request.app[RUNTIME_KEY]
+    people = await User.filter(active=True, role__in=[Role.AGENT, Role.SUPERVISOR]
+                               ).exclude(id=user.id).order_by("name")
+    agents = []
+    for person in people:
+        view = acd.agent(person.id) if acd is not None else None
+        agents.append(ColleagueOut(id=person.id, name=person.name,
+                                   state=view.state.value if view else "logged_out",
+                                   extension=view.extension if view else ""))
+    groups = await Group.all().order_by("name")
+    return DirectoryOut(agents=agents, groups=[GroupRefOut(id=g.id, name=g.name,
+                                                           number=g.number or "") for g in groups])

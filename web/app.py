@@ -1,0 +1,117 @@
+"""The aiohttp application factory: one process serves the pages, the JSON API and, through
+the extra cleanup contexts, the ARI/ACD runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from crm.db import close_db, init_db
+from prowebcrm.settings import Settings
+from web import i18n
+from web.appkeys import HUB_KEY, LOGIN_THROTTLE_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
+from web.errors import error_middleware
+from web.routes import setup_routes
+from web.security.auth import auth_middleware
+from web.security.csrf import csrf_middleware
+from web.security.ratelimit import LoginThrottle
+from web.security.sessions import session_middleware_for
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    cleanup_contexts: Sequence[CleanupContext] = (),
+) -> web.Application:
+    # Order matters: headers on everything, errors next (catches everything), then the
+    # session (auth needs it), then who-is-calling + role checks, then CSRF (after auth, so
+    # anonymous callers get 401 rather than a CSRF 403).
+    app = web.Application(middlewares=[
+        security_headers_middleware,
+        error_middleware,
+        session_middleware_for(settings),
+        auth_middleware,
+        csrf_middleware,
+        security_headers_middleware,
+    ])
+    app[SETTINGS_KEY] = settings
+    app[LOGIN_THROTTLE_KEY] = LoginThrottle(settings.login_attempts_per_minute)
+    app[HUB_KEY] = None
+    app[RUNTIME_KEY] = None
+    app[SERVICES_KEY] = {}
+
+    i18n.load_catalogs()
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        default_helpers=False,
+    )
+    # newstyle: {{ _("Hello %(name)s", name=x) }} formats and escapes in one step.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+
+    # The database comes first: the runtime contexts the lead adds persist calls through it.
+    app.cleanup_ctx.append(_database_context(settings))
+    for context in cleanup_contexts:
+        app.cleanup_ctx.append(context)
+    setup_routes(app)
+    return app
+
+
+def _database_context(settings: Settings) -> CleanupContext:
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        await init_db(settings.database_url)
+        try:
+            yield
+        finally:
+            await _close_stray_connections()
+            await close_db()
+
+    return database
+
+
+async def _close_stray_connections() -> None:
+    """Close the connections tortoise opened outside the start-up task.
+
+    tortoise 1.1 keeps connections per context: Tortoise.init stores them in the start-up
+    task's context, while request handlers (other contexts) lazily open theirs in the shared
+    default storage, which close_connections() never sees. Left open, each aiosqlite
+    connection keeps a non-daemon thread and the process cannot exit. This belongs in
+    crm.db.close_db; it is here until the lead moves it (see the Foundation report).
+    """
+    import contextvars
+
+    from tortoise import Tortoise
+
+    context = Tortoise._get_context()
+    if context is None:
+        return
+    handler = context.connections
+    # A fresh Context sees the ContextVar's default, i.e. the shared storage dict.
+    shared = contextvars.Context().run(handler._get_storage)
+    for connection in list(shared.values()):
+        await connection.close()
+    shared.clear()
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Handler
+                                      ) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,156 @@
+"""``GET /ws/live``: the live event stream (screen pops, agent states, queues, calls).
+
+One WebSocket per open page. What a connection receives depends on who opened it:
+- an agent: their own events (offers, screen pops, state changes);
+- a supervisor or an administrator: their own events and the whole supervision picture;
+- any user asking ``?topics=integrations`` (B6, typically with a bearer token): the call
+  and agent events for integrators.
+The first message is a snapshot of the live state, so a page that (re)connects needs no
+other request. Events are pushed by the hub as they happen: no polling anywhere.
+
+S9: when the last page of an agent logged in to the ACD goes away (closed tab, crashed
+browser, lost network) and does not come back within ``LOST_PAGE_GRACE_S``, the agent is
+paused, so nobody is offered calls they cannot see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from crm.hub import INTEGRATIONS, SUPERVISION, agent_topic
+from crm.models import Role, User
+from stasis_app.publisher import to_json
+from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY
+from web.security.auth import AUTH_METHOD, USER, require_role
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+LOST_PAGE_GRACE_S = 30.0
+LOST_PAGE_REASON = "page closed"
+HEARTBEAT_S = 20.0
+
+
+class Presence:
+    """How many live pages each user has open, and the pauses pending for lost ones."""
+
+    def __init__(self) -> None:
+        self.pages: Counter[int] = Counter()
+        self.pending: dict[int, asyncio.TimerHandle] = {}
+
+    def opened(self, user_id: int) -> None:
+        self.pages[user_id] += 1
+        handle = self.pending.pop(user_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def closed(self, app: web.Application, user_id: int, grace: float) -> None:
+        self.pages[user_id] -= 1
+        if self.pages[user_id] > 0:
+            return
+        del self.pages[user_id]
+        loop = asyncio.get_running_loop()
+        self.pending[user_id] = loop.call_later(
+            grace, lambda: loop.create_task(_pause_lost_agent(app, user_id, self))
+        )
+
+
+def presence(app: web.Application) -> Presence:
+    services = app[SERVICES_KEY]
+    if "presence" not in services:
+        services["presence"] = Presence()
+    return services["presence"]
+
+
+@routes.get("/ws/live")
+@require_role(Role.AGENT)
+async def live(request: web.Request) -> web.StreamResponse:
+    user = request[USER]
+    assert user is not None
+    if request[AUTH_METHOD] == "session" and not _same_origin(request):
+        # A cookie-authenticated WebSocket opened by another site's page (CSWSH).
+        raise web.HTTPForbidden(text="cross-site WebSocket refused")
+    hub = request.app[HUB_KEY]
+    if hub is None:
+        raise web.HTTPServiceUnavailable(text="live events are not available")
+    topics = _topics_for(user, request.query.get("topics", ""))
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    subscription = hub.subscribe(topics)
+    tracker = presence(request.app)
+    tracker.opened(user.id)
+    sender = asyncio.create_task(_forward(ws, subscription))
+    try:
+        await ws.send_json({"type": "snapshot", "data": _snapshot(request.app, user, topics)})
+        async for message in ws:  # the page only pings; anything else is ignored
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        subscription.close()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        grace = request.app[SERVICES_KEY].get("lost_page_grace_s", LOST_PAGE_GRACE_S)
+        tracker.closed(request.app, user.id, grace)
+    return ws
+
+
+async def _forward(ws: web.WebSocketResponse, subscription: Any) -> None:
+    async for event in subscription:
+        if ws.closed:
+            return
+        await ws.send_str(json.dumps(event.to_json(), separators=(",", ":")))
+    # The hub dropped a subscriber too slow to keep up: the page reconnects and re-syncs.
+    if not ws.closed:
+        await ws.close(code=4000, message=b"too slow: reconnect")
+
+
+def _topics_for(user: User, asked: str) -> list[str]:
+    topics = [agent_topic(user.id)]
+    if user.role.at_least(Role.SUPERVISOR):
+        topics.append(SUPERVISION)
+    if "integrations" in asked.split(","):
+        topics.append(INTEGRATIONS)
+    return topics
+
+
+def _snapshot(app: web.Application, user: User, topics: list[str]) -> dict[str, Any]:
+    acd = app[RUNTIME_KEY]
+    if acd is None:
+        return {"acd": False}
+    if SUPERVISION in topics:
+        return {"acd": True, **acd.snapshot()}
+    view = acd.agent(user.id)
+    call = acd.call(view.call_id) if view is not None and view.call_id else None
+    return {"acd": True, "agent": to_json(view), "call": to_json(call)}
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True  # not a browser page (scripts, tests)
+    return urlsplit(origin).netloc == request.host
+
+
+async def _pause_lost_agent(app: web.Application, user_id: int, tracker: Presence) -> None:
+    tracker.pending.pop(user_id, None)
+    acd = app[RUNTIME_KEY]
+    if acd is None or tracker.pages.get(user_id):
+        return
+    view = acd.agent(user_id)
+    if view is None or view.state.value in ("logged_out", "paused"):
+        return
+    log.warning("agent %s lost their console page: pausing them", user_id)
+    try:
+        await acd.pause(user_id, LOST_PAGE_REASON)
+    except Exception as exc:  # an agent on a call gets the pause deferred, or refused
+        log.info("could not pause agent %s: %s", user_id, exc)

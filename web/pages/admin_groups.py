@@ -1,0 +1,174 @@
+"""S2/S3 administration pages for groups (queues): list, add, edit with members, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from pydantic import ValidationError
+
+from crm import groups
+from crm import users as user_service
+from crm.errors import CrmError
+from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
+from crm.models import Group, OverflowKind, Role, Strategy
+from web.appkeys import SETTINGS_KEY
+from web.i18n import gettext
+from web.pages.common import (
+    crm_failure,
+    form_data,
+    page_fields,
+    pages_info,
+    pagination,
+    redirect,
+    text,
+)
+from web.render import render
+from web.security.auth import client_ip, request_user, require_role
+from web.security.sessions import flash
+
+routes = web.RouteTableDef()
+
+BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active")
+
+
+def _group_id(request: web.Request) -> int:
+    value = request.match_info["group_id"]
+    if not value.isdigit() or len(value) > 9:
+        raise web.HTTPNotFound()
+    return int(value)
+
+
+@routes.get("/admin/groups")
+@require_role(Role.ADMIN)
+async def list_groups(request: web.Request) -> web.StreamResponse:
+    page = pagination(request)
+    rows, total = await groups.list_groups(limit=page.limit, offset=page.offset)
+    members = await groups.members_of([g.id for g in rows])
+    names = {str(g.id): g.name for g in await groups.all_groups()}
+    return await render(request, "admin/groups.html", {
+        "groups": rows, "members": members, "group_names": names,
+        "page": pages_info(total, page),
+    })
+
+
+def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: text(form, name) for name in SETTING_FIELDS if name not in BOOL_FIELDS
+    }
+    for name in BOOL_FIELDS:
+        values[name] = form.get(name) == "on"
+    values["members"] = [
+        {"user_id": uid, "penalty": text(form, f"mpenalty_{uid}") or "0"}
+        for uid in form.getall("member", [])
+    ]
+    return values
+
+
+async def _group_values(group: Group) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(group, name) for name in SETTING_FIELDS}
+    values["number"] = group.number or ""
+    values["strategy"] = group.strategy.value
+    values["overflow_kind"] = group.overflow_kind.value
+    if group.overflow_kind == OverflowKind.GROUP and group.overflow_target.isdigit():
+        names = {str(g.id): g.name for g in await groups.all_groups()}
+        values["overflow_target"] = names.get(group.overflow_target, group.overflow_target)
+    members = (await groups.members_of([group.id]))[group.id]
+    values["members"] = [{"user_id": m.user.id, "penalty": m.penalty} for m in members]
+    return values
+
+
+async def _render_form(request: web.Request, *, group: Group | None, values: dict[str, Any],
+                       errors: dict[str, str] | None = None, message: str = "",
+                       status: int = 200) -> web.Response:
+    all_users, _ = await user_service.list_users(limit=10_000)
+    chosen = {str(m["user_id"]): m["penalty"] for m in values.get("members", [])}
+    all_groups = [g for g in await groups.all_groups() if group is None or g.id != group.id]
+    return await render(request, "admin/group_form.html", {
+        "group": group, "values": values, "errors": errors or {}, "message": message,
+        "all_users": all_users, "chosen": chosen, "strategies": list(Strategy),
+        "overflow_kinds": list(OverflowKind), "other_groups": all_groups,
+    }, status=status)
+
+
+@routes.get("/admin/groups/new")
+@require_role(Role.ADMIN)
+async def new_group_form(request: web.Request) -> web.StreamResponse:
+    values = {name: field.get_default(call_default_factory=True)
+              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
+    values["strategy"] = values["strategy"].value
+    values["overflow_kind"] = values["overflow_kind"].value
+    values["members"] = []
+    return await _render_form(request, group=None, values=values)
+
+
+@routes.post("/admin/groups/new")
+@require_role(Role.ADMIN)
+async def create_group(request: web.Request) -> web.StreamResponse:
+    values = _form_values(await form_data(request))
+    try:
+        data = NewGroup.model_validate(values)
+    except ValidationError as exc:
+        return await _render_form(request, group=None, values=values, errors=page_fields(exc),
+                                  message=gettext("Please correct the fields below."),
+                                  status=422)
+    try:
+        group = await groups.create_group(data, actor=request_user(request),
+                                          region=request.app[SETTINGS_KEY].default_region,
+                                          ip=client_ip(request))
+    except CrmError as exc:
+        status, message, fields = crm_failure(exc)
+        return await _render_form(request, group=None, values=values, errors=fields,
+                                  message=message, status=status)
+    await flash(request, gettext("Group %(name)s created.") % {"name": group.name})
+    raise redirect("/admin/groups")
+
+
+@routes.get("/admin/groups/{group_id}")
+@require_role(Role.ADMIN)
+async def edit_group_form(request: web.Request) -> web.StreamResponse:
+    group = await groups.get_group(_group_id(request))
+    return await _render_form(request, group=group, values=await _group_values(group))
+
+
+@routes.post("/admin/groups/{group_id}")
+@require_role(Role.ADMIN)
+async def update_group(request: web.Request) -> web.StreamResponse:
+    group = await groups.get_group(_group_id(request))
+    values = _form_values(await form_data(request))
+    try:
+        data = GroupPatch.model_validate(values)
+    except ValidationError as exc:
+        return await _render_form(request, group=group, values=values, errors=page_fields(exc),
+                                  message=gettext("Please correct the fields below."),
+                                  status=422)
+    try:
+        await groups.update_group(group.id, data, actor=request_user(request),
+                                  region=request.app[SETTINGS_KEY].default_region,
+                                  ip=client_ip(request))
+    except CrmError as exc:
+        status, message, fields = crm_failure(exc)
+        return await _render_form(request, group=group, values=values, errors=fields,
+                                  message=message, status=status)
+    await flash(request, gettext("Group %(name)s saved.") % {"name": values["name"]})
+    raise redirect("/admin/groups")
+
+
+@routes.post("/admin/groups/{group_id}/delete")
+@require_role(Role.ADMIN)
+async def delete_group(request: web.Request) -> web.StreamResponse:
+    group = await groups.get_group(_group_id(request))
+    try:
+        outcome = await groups.delete_group(group.id, actor=request_user(request),
+                                            ip=client_ip(request))
+    except CrmError as exc:
+        await flash(request, crm_failure(exc)[1], "error")
+        raise redirect("/admin/groups") from None
+    if outcome == "deactivated":
+        await flash(request, gettext(
+            "Group %(name)s has call history, so it was deactivated instead of deleted."
+        ) % {"name": group.name}, "warning")
+    else:
+        await flash(request, gettext("Group %(name)s deleted.") % {"name": group.name})
+    raise redirect("/admin/groups")

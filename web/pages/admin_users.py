@@ -1,0 +1,177 @@
+"""S2/S3 administration pages for users: list, add, edit, delete, action history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from pydantic import ValidationError
+
+from crm import groups as group_service
+from crm import users
+from crm.errors import CrmError
+from crm.models import Role, User
+from crm.users import NewUser, UserPatch
+from web.i18n import gettext
+from web.pages.common import (
+    crm_failure,
+    form_data,
+    page_fields,
+    pages_info,
+    pagination,
+    redirect,
+    text,
+)
+from web.render import render
+from web.security.auth import client_ip, request_user, require_role
+from web.security.sessions import flash
+
+routes = web.RouteTableDef()
+
+
+def _user_id(request: web.Request) -> int:
+    value = request.match_info["user_id"]
+    if not value.isdigit() or len(value) > 9:
+        raise web.HTTPNotFound()
+    return int(value)
+
+
+@routes.get("/admin")
+@require_role(Role.ADMIN)
+async def admin_home(request: web.Request) -> web.StreamResponse:
+    raise redirect("/admin/users")
+
+
+@routes.get("/admin/users")
+@require_role(Role.ADMIN)
+async def list_users(request: web.Request) -> web.StreamResponse:
+    page = pagination(request)
+    search = request.query.get("q", "")[:64]
+    rows, total = await users.list_users(limit=page.limit, offset=page.offset, search=search)
+    memberships = await users.memberships_of([u.id for u in rows])
+    context = {"users": rows, "memberships": memberships, "q": search,
+               "page": pages_info(total, page)}
+    # htmx live search swaps only the table.
+    template = "admin/_users_table.html" if request.headers.get("HX-Request") else \
+        "admin/users.html"
+    return await render(request, template, context)
+
+
+def _form_values(form: MultiDictProxy[Any], *, creating: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: text(form, name)
+        for name in ("login", "name", "email", "role", "extension", "language")
+    }
+    values["active"] = form.get("active") == "on"
+    password = text(form, "password")
+    if creating or password:
+        values["password"] = password
+    values["groups"] = [
+        {"group_id": gid, "penalty": text(form, f"penalty_{gid}") or "0"}
+        for gid in form.getall("group", [])
+    ]
+    return values
+
+
+async def _render_form(request: web.Request, *, user: User | None, values: dict[str, Any],
+                       errors: dict[str, str] | None = None, message: str = "",
+                       status: int = 200) -> web.Response:
+    all_groups = await group_service.all_groups()
+    chosen = {str(g["group_id"]): g["penalty"] for g in values.get("groups", [])}
+    return await render(request, "admin/user_form.html", {
+        "user": user, "values": values, "errors": errors or {}, "message": message,
+        "all_groups": all_groups, "chosen": chosen, "roles": list(Role),
+    }, status=status)
+
+
+@routes.get("/admin/users/new")
+@require_role(Role.ADMIN)
+async def new_user_form(request: web.Request) -> web.StreamResponse:
+    values = {"login": "", "name": "", "email": "", "role": Role.AGENT.value, "active": True,
+              "extension": "", "language": "", "groups": []}
+    return await _render_form(request, user=None, values=values)
+
+
+@routes.post("/admin/users/new")
+@require_role(Role.ADMIN)
+async def create_user(request: web.Request) -> web.StreamResponse:
+    values = _form_values(await form_data(request), creating=True)
+    try:
+        data = NewUser.model_validate(values)
+    except ValidationError as exc:
+        return await _render_form(request, user=None, values=values, errors=page_fields(exc),
+                                  message=gettext("Please correct the fields below."),
+                                  status=422)
+    try:
+        user = await users.create_user(data, actor=request_user(request),
+                                       ip=client_ip(request))
+    except CrmError as exc:
+        status, message, fields = crm_failure(exc)
+        return await _render_form(request, user=None, values=values, errors=fields,
+                                  message=message, status=status)
+    await flash(request, gettext("User %(login)s created.") % {"login": user.login})
+    raise redirect("/admin/users")
+
+
+@routes.get("/admin/users/{user_id}")
+@require_role(Role.ADMIN)
+async def edit_user_form(request: web.Request) -> web.StreamResponse:
+    user = await users.get_user(_user_id(request))
+    memberships = (await users.memberships_of([user.id]))[user.id]
+    values = {"login": user.login, "name": user.name, "email": user.email,
+              "role": user.role.value, "active": user.active, "extension": user.extension,
+              "language": user.language,
+              "groups": [{"group_id": m.group.id, "penalty": m.penalty} for m in memberships]}
+    return await _render_form(request, user=user, values=values)
+
+
+@routes.post("/admin/users/{user_id}")
+@require_role(Role.ADMIN)
+async def update_user(request: web.Request) -> web.StreamResponse:
+    user = await users.get_user(_user_id(request))
+    values = _form_values(await form_data(request), creating=False)
+    try:
+        data = UserPatch.model_validate(values)
+    except ValidationError as exc:
+        return await _render_form(request, user=user, values=values, errors=page_fields(exc),
+                                  message=gettext("Please correct the fields below."),
+                                  status=422)
+    try:
+        await users.update_user(user.id, data, actor=request_user(request),
+                                ip=client_ip(request))
+    except CrmError as exc:
+        status, message, fields = crm_failure(exc)
+        return await _render_form(request, user=user, values=values, errors=fields,
+                                  message=message, status=status)
+    await flash(request, gettext("User %(login)s saved.") % {"login": values["login"]})
+    raise redirect("/admin/users")
+
+
+@routes.post("/admin/users/{user_id}/delete")
+@require_role(Role.ADMIN)
+async def delete_user(request: web.Request) -> web.StreamResponse:
+    user = await users.get_user(_user_id(request))
+    try:
+        outcome = await users.delete_user(user.id, actor=request_user(request),
+                                          ip=client_ip(request))
+    except CrmError as exc:
+        await flash(request, crm_failure(exc)[1], "error")
+        raise redirect("/admin/users") from None
+    if outcome.outcome == "deactivated":
+        await flash(request, gettext(
+            "User %(login)s has history, so it was deactivated instead of deleted."
+        ) % {"login": user.login}, "warning")
+    else:
+        await flash(request, gettext("User %(login)s deleted.") % {"login": user.login})
+    raise redirect("/admin/users")
+
+
+@routes.get("/admin/users/{user_id}/history")
+@require_role(Role.ADMIN)
+async def user_history(request: web.Request) -> web.StreamResponse:
+    user = await users.get_user(_user_id(request))
+    page = pagination(request)
+    rows, total = await users.user_history(user.id, limit=page.limit, offset=page.offset)
+    return await render(request, "admin/user_history.html",
+                        {"user": user, "entries": rows, "page": pages_info(total, page)})

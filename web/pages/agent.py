@@ -1,0 +1,46 @@
+"""S6–S9 pages: the agent console (built on /api/v1/agent and /api/v1/clients, live events
+from /ws/live) and the clean logout that leaves the ACD before ending the session."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from crm.models import Role
+from web.appkeys import RUNTIME_KEY, SETTINGS_KEY
+from web.i18n import gettext
+from web.pages.agent_i18n import js_messages
+from web.pages.common import redirect
+from web.render import render
+from web.security.auth import request_user, require_role
+from web.security.login import logout
+from web.security.sessions import flash
+
+routes = web.RouteTableDef()
+BUSY_STATES = ("ringing", "on_call", "wrapup")
+
+
+@routes.get("/agent")
+@require_role(Role.AGENT)
+async def console(request: web.Request) -> web.StreamResponse:
+    return await render(request, "agent/console.html", {
+        "js_messages": js_messages(),
+        "demo": bool(request.app[SETTINGS_KEY].demo),
+        "acd_running": request.app[RUNTIME_KEY] is not None,
+    })
+
+
+@routes.post("/agent/logout")
+@require_role(Role.AGENT)
+async def clean_logout(request: web.Request) -> web.StreamResponse:
+    """S9: leave the ACD first; during a call the logout is refused, with a message."""
+    user = request_user(request)
+    acd = request.app[RUNTIME_KEY]
+    view = acd.agent(user.id) if acd is not None else None
+    if view is not None and view.state.value != "logged_out":
+        if view.state.value in BUSY_STATES or view.call_id:
+            await flash(request, gettext("You are on a call: finish it (and its wrap-up) "
+                                         "before logging out."), "error")
+            raise redirect("/agent")
+        await acd.logout(user.id)
+    await logout(request)
+    raise redirect("/login")

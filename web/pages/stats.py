@@ -1,0 +1,53 @@
+"""S4 statistics page: calendar, report choice, filters, chart and table, CSV link.
+
+Everything shown is read from ``GET /api/v1/stats/report`` by the page's script, so the page
+and the API cannot disagree; the server only gives the choices (reports, groups, agents).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from crm.models import Role
+from crm.stats.periods import QuickRange, local_today
+from crm.stats.reports import REPORTS
+from web.api.stats import stats_config
+from web.i18n import gettext as _
+from web.pages.supervision import people
+from web.render import render
+from web.security.auth import require_role
+
+routes = web.RouteTableDef()
+
+RANGE_LABELS = {
+    QuickRange.TODAY: "Today",
+    QuickRange.YESTERDAY: "Yesterday",
+    QuickRange.THIS_WEEK: "This week",
+    QuickRange.LAST_WEEK: "Last week",
+    QuickRange.THIS_MONTH: "This month",
+    QuickRange.LAST_MONTH: "Last month",
+}
+GRANULARITY_LABELS = {"month": "By month", "day": "By day", "hour": "By hour",
+                      "hour_of_day": "By hour of the day"}
+
+
+@routes.get("/stats")
+@require_role(Role.SUPERVISOR)
+async def stats_page(request: web.Request) -> web.StreamResponse:
+    cfg = stats_config(request)
+    agents, groups = await people()
+    wanted = request.query.get("report", "calls")
+    return await render(request, "stats/index.html", {
+        "reports": [(s.name, _(s.title), [str(g) for g in s.granularities])
+                    for s in REPORTS.values()],
+        "ranges": [(str(k), _(v)) for k, v in RANGE_LABELS.items()],
+        "granularity_labels": {k: _(v) for k, v in GRANULARITY_LABELS.items()},
+        "groups": groups,
+        "agents": [a for a in agents if a["role"] == "agent"],
+        "today": local_today(cfg.tz).isoformat(),
+        "timezone": str(cfg.tz),
+        "selected": wanted if wanted in REPORTS else "calls",
+        "boot": {"texts": {w: _(w) for w in ("n/a", "No data in this interval.",
+                                              "Loading…", "Error", "Total")},
+                 },
+    })

@@ -1,0 +1,661 @@
+// Agent console (S6–S9), client record (S8), client list and CSV import (B5).
+// Everything goes through the JSON API; live changes arrive on /ws/live (no polling):
+// the screen pop is drawn from the "screen.pop" event itself, the rest re-reads
+// /api/v1/agent/console when an event says the agent's state or call changed.
+(() => {
+  "use strict";
+  const root = document.getElementById("console");
+  if (!root) return;
+  const T = JSON.parse(document.getElementById("agent-i18n").textContent);
+  const t = (key, params) => {
+    let text = T[key] || key;
+    for (const [k, v] of Object.entries(params || {})) text = text.replace(`%(${k})s`, v);
+    return text;
+  };
+  const $ = (id) => document.getElementById(id);
+  const show = (el, on) => { if (el) el.hidden = !on; };
+  const csrf = (() => {
+    try { return Object.values(JSON.parse(document.body.getAttribute("hx-headers")))[0]; }
+    catch { return ""; }
+  })();
+
+  class ApiFailure extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || `HTTP ${status}`);
+      this.status = status;
+      this.fields = (body && body.error && body.error.fields) || {};
+    }
+  }
+
+  async function api(method, path, body) {
+    const init = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
+    const data = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
+    if (!response.ok) throw new ApiFailure(response.status, data);
+    return data;
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const s = Math.max(0, Math.round(seconds));
+    const h = Math.floor(s / 3600);
+    return (h ? `${h}:` : "") + `${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+  }
+  function showError(el, err) {
+    if (!el) return;
+    el.textContent = err ? (err.message || String(err)) : "";
+    el.hidden = !err;
+  }
+  function fieldErrors(form, fields) {
+    form.querySelectorAll("[data-field]").forEach((box) => {
+      const name = box.dataset.field;
+      const message = Object.entries(fields || {}).find(([k]) => k === name || k.startsWith(name + "."));
+      const small = box.querySelector(".error");
+      box.classList.toggle("has-error", !!message);
+      if (small) { small.textContent = message ? message[1] : ""; small.hidden = !message; }
+    });
+  }
+  const fmtDate = (iso) => new Date(iso).toLocaleString(document.documentElement.lang || undefined);
+
+  // ---------------------------------------------------------------- client record (S8)
+  const CLIENT_FIELDS = ["first_name", "last_name", "company", "email", "address",
+                         "postal_code", "city", "country", "remarks"];
+  const record = {
+    client: null,        // the record shown, or null for a new one
+    prefillNumber: "",   // a new record for an unknown caller starts with their number
+    onSaved: null,       // console hook: attach the new record to the current call
+    callRef: () => "",
+  };
+
+  function clientName(c) { return c.display_name || t("(no name)"); }
+
+  async function openRecord(clientId) {
+    const client = await api("GET", `/api/v1/clients/${clientId}`);
+    renderRecord(client);
+    await loadInterventions();
+    return client;
+  }
+
+  function newRecord(number) {
+    record.client = null;
+    record.prefillNumber = number || "";
+    const form = $("record-form");
+    form.reset();
+    fieldErrors(form, {});
+    $("r-new-phone").value = record.prefillNumber;
+    show($("new-phones"), true);
+    show($("record-existing"), false);
+    $("record-title").textContent = t("New client");
+    show($("record"), true);
+    $("r-last_name").focus();
+  }
+
+  function renderRecord(client) {
+    record.client = client;
+    const form = $("record-form");
+    fieldErrors(form, {});
+    for (const name of CLIENT_FIELDS) form.elements[name].value = client[name] || "";
+    show($("new-phones"), false);
+    show($("record-existing"), true);
+    $("record-title").textContent = clientName(client);
+    const list = $("phone-list");
+    list.replaceChildren();
+    for (const phone of client.phones) {
+      const li = document.createElement("li");
+      li.dataset.number = phone.number;
+      const call = document.createElement("button");
+      call.type = "button";
+      call.className = "btn btn-small call-btn";
+      call.title = t("Call this number");
+      call.setAttribute("aria-label", `${t("Call this number")} ${phone.display}`);
+      call.textContent = "☎";
+      call.addEventListener("click", () => clickToCall(phone.number));
+      const text = document.createElement("span");
+      text.textContent = phone.display + (phone.label ? ` (${phone.label})` : "");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "btn btn-small link remove-phone";
+      remove.title = t("Remove this number");
+      remove.textContent = "✕";
+      remove.addEventListener("click", async () => {
+        if (!confirm(t("Remove this number?"))) return;
+        renderRecord(await api("DELETE", `/api/v1/clients/${client.id}/phones/${phone.id}`));
+      });
+      li.append(call, text, remove);
+      list.append(li);
+    }
+    show($("record"), true);
+  }
+
+  async function loadInterventions() {
+    if (!record.client) return;
+    const data = await api("GET", `/api/v1/clients/${record.client.id}/interventions`);
+    const list = $("interventions");
+    list.replaceChildren();
+    if (!data.items.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = t("No intervention yet.");
+      list.append(li);
+    }
+    for (const item of data.items) {
+      const li = document.createElement("li");
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = `${fmtDate(item.created_at)} · ${item.agent_name || "?"} — ${item.preview}`;
+      const body = document.createElement("div");
+      body.className = "intervention-body";
+      const text = document.createElement("p");
+      text.className = "intervention-text";
+      text.textContent = item.text;
+      const meta = document.createElement("p");
+      meta.className = "muted";
+      const parts = [`${t("Agent")}: ${item.agent_name || "?"}`, `${t("Date")}: ${fmtDate(item.created_at)}`];
+      if (item.call) parts.push(`${t("Call")}: ${fmtDate(item.call.started_at)} (${item.call.direction}${item.call.talk_s != null ? ", " + duration(item.call.talk_s) : ""})`);
+      if (item.disposition_label) parts.push(`${t("Outcome")}: ${item.disposition_label}`);
+      meta.textContent = parts.join(" · ");
+      body.append(text, meta);
+      details.append(summary, body);
+      li.append(details);
+      list.append(li);
+    }
+  }
+
+  function bindRecord() {
+    $("record-close")?.addEventListener("click", () => { show($("record"), false); record.client = null; });
+    $("record-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const data = {};
+      for (const name of CLIENT_FIELDS) data[name] = form.elements[name].value;
+      try {
+        let client;
+        if (record.client) {
+          client = await api("PATCH", `/api/v1/clients/${record.client.id}`, data);
+        } else {
+          const number = $("r-new-phone").value.trim();
+          data.phones = number ? [{ number }] : [];
+          client = await api("POST", "/api/v1/clients", data);
+        }
+        renderRecord(client);
+        await loadInterventions();
+        show($("record-saved"), true);
+        setTimeout(() => show($("record-saved"), false), 2500);
+        if (record.onSaved) await record.onSaved(client);
+      } catch (err) {
+        if (err.fields) {
+          const mapped = { ...err.fields };
+          for (const key of Object.keys(err.fields)) {
+            if (key.startsWith("phones.")) mapped.phones = err.fields[key];
+          }
+          fieldErrors(form, mapped);
+        }
+        if (!err.fields || !Object.keys(err.fields).length) alert(err.message);
+      }
+    });
+    $("phone-add").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        renderRecord(await api("POST", `/api/v1/clients/${record.client.id}/phones`, {
+          number: $("phone-add-number").value, label: $("phone-add-label").value,
+        }));
+        $("phone-add-number").value = "";
+        $("phone-add-label").value = "";
+        showError($("phone-add-error"), null);
+      } catch (err) {
+        showError($("phone-add-error"), { message: Object.values(err.fields || {})[0] || err.message });
+      }
+    });
+    $("intervention-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", `/api/v1/clients/${record.client.id}/interventions`, {
+          text: $("intervention-text").value, call_ref: record.callRef(),
+        });
+        $("intervention-text").value = "";
+        showError($("intervention-error"), null);
+        await loadInterventions();
+      } catch (err) {
+        showError($("intervention-error"), { message: Object.values(err.fields || {})[0] || err.message });
+      }
+    });
+  }
+
+  async function clickToCall(number) {
+    try {
+      await api("POST", "/api/v1/agent/dial", { number, client_id: record.client ? record.client.id : null });
+    } catch (err) {
+      alert(err.message);
+    }
+  }
+
+  // ---------------------------------------------------------------- search (S6)
+  let attachNumber = "";  // set while looking for the client an unknown caller is
+  async function runSearch(onPick) {
+    const q = $("search-q").value.trim();
+    const data = await api("GET", `/api/v1/clients?q=${encodeURIComponent(q)}&limit=20`);
+    const list = $("search-results");
+    list.replaceChildren();
+    if (!data.items.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = t("No client found.");
+      list.append(li);
+    }
+    for (const c of data.items) {
+      const li = document.createElement("li");
+      const pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = "link result-pick";
+      pick.textContent = clientName(c);
+      const info = document.createElement("span");
+      info.className = "muted";
+      info.textContent = [c.phones.map((p) => p.display).join(", "), c.email, c.city].filter(Boolean).join(" · ");
+      pick.addEventListener("click", () => onPick(c));
+      li.append(pick, " ", info);
+      if (attachNumber) {
+        const attach = document.createElement("button");
+        attach.type = "button";
+        attach.className = "btn btn-small attach-btn";
+        attach.textContent = t("This is the caller: attach the number");
+        attach.addEventListener("click", () => onPick(c, true));
+        li.append(" ", attach);
+      }
+      list.append(li);
+    }
+  }
+
+  // ---------------------------------------------------------------- console (S6, S7, S9)
+  function startConsole() {
+    const state = {
+      console: null, clockOffset: 0, directory: { agents: [], groups: [] },
+      waited: {}, pop: null, lastCall: null, wrapCall: null, ws: null,
+    };
+    const nowServer = () => Date.now() / 1000 + state.clockOffset;
+    record.callRef = () => (state.console && state.console.call ? state.console.call.call_id : (state.wrapCall || ""));
+    record.onSaved = async (client) => {
+      const call = state.console && state.console.call;
+      if (call && !call.client_id) await attachCall(client.id);
+      hidePop();
+    };
+
+    function fillReasons(reasons) {
+      document.querySelectorAll(".reason-select").forEach((select) => {
+        select.replaceChildren();
+        for (const r of reasons) select.append(new Option(r.label, r.code));
+      });
+      const wrap = $("wrapup-disposition");
+      wrap.replaceChildren(new Option(t("— choose —"), ""));
+      for (const d of state.console.dispositions) wrap.append(new Option(d.label, String(d.id)));
+    }
+
+    async function refresh() {
+      const data = await api("GET", "/api/v1/agent/console");
+      const first = state.console === null;
+      state.console = data;
+      if (data.now) state.clockOffset = data.now - Date.now() / 1000;
+      if (first) {
+        fillReasons(data.pause_reasons);
+        $("acd-extension").value = data.default_extension || "";
+      }
+      if (data.call) state.lastCall = data.call;
+      render();
+      if (root.dataset.demo === "true") refreshPhone();
+    }
+
+    function render() {
+      const c = state.console;
+      const agent = c.agent;
+      show($("acd-login"), c.acd && !agent);
+      show($("status-card"), !!agent);
+      show($("softphone"), !!agent);
+      if (agent) {
+        const badge = $("state-badge");
+        badge.textContent = t("state:" + agent.state);
+        badge.dataset.state = agent.state;
+        const detail = [];
+        if (agent.reason) detail.push(agent.reason);
+        detail.push(t("Extension %(ext)s", { ext: agent.extension }));
+        if (agent.pending_pause) detail.push(t("pause after this call"));
+        $("state-detail").textContent = detail.join(" · ");
+        $("btn-available").disabled = agent.state !== "paused";
+        $("btn-pause").disabled = !["available", "wrapup"].includes(agent.state);
+      }
+      const call = c.call;
+      show($("call-card"), !!call);
+      if (call) {
+        const ringing = agent && agent.state === "ringing";
+        $("call-title").textContent = (ringing ? t("Ringing: ") : "") + (call.caller_name || call.caller_number || t("Unknown caller"));
+        const meta = [];
+        const group = state.directory.groups.find((g) => g.id === call.group_id);
+        if (group) meta.push(t("Group %(name)s", { name: group.name }));
+        const waited = state.waited[call.call_id];
+        if (waited !== undefined) meta.push(t("waited %(time)s", { time: duration(waited) }));
+        if (call.direction === "outbound") meta.push(t("outgoing call"));
+        $("call-meta").textContent = meta.join(" · ");
+        show($("btn-reject"), ringing);
+        const talking = agent && agent.state === "on_call";
+        const consulting = call.state === "consulting";
+        show($("btn-hangup"), talking && !consulting);
+        show($("btn-transfer"), talking && !consulting);
+        show($("btn-complete"), consulting);
+        show($("btn-cancel-transfer"), consulting);
+        if (!talking) show($("transfer-form"), false);
+      }
+      const wrapping = agent && agent.state === "wrapup";
+      show($("wrapup-card"), !!(wrapping || state.wrapCall));
+      tick();
+    }
+
+    function tick() {
+      const c = state.console;
+      if (!c) return;
+      if (c.agent) $("state-time").textContent = duration(nowServer() - c.agent.state_since);
+      if (c.call) {
+        const from = c.call.answered_at || c.call.started_at;
+        $("call-timer").textContent = duration(nowServer() - from);
+      }
+    }
+    setInterval(tick, 1000);
+
+    async function loadStats() {
+      try {
+        const s = await api("GET", "/api/v1/agent/stats");
+        $("st-received").textContent = s.received;
+        $("st-answered").textContent = s.answered;
+        $("st-rejected").textContent = s.rejected;
+        $("st-transferred").textContent = s.transferred;
+        $("st-talk").textContent = duration(s.talk_s);
+        $("st-aht").textContent = duration(s.aht_s);
+      } catch (err) { console.warn("stats", err); }
+    }
+
+    async function loadDirectory() {
+      state.directory = await api("GET", "/api/v1/agent/directory");
+      const agents = $("tr-agent");
+      agents.replaceChildren();
+      for (const a of state.directory.agents) {
+        const option = new Option(`${a.name} — ${t("state:" + a.state)}`, String(a.id));
+        option.disabled = a.state !== "available";
+        agents.append(option);
+      }
+      const groups = $("tr-group");
+      groups.replaceChildren();
+      for (const g of state.directory.groups) groups.append(new Option(g.name, String(g.id)));
+    }
+
+    // -- screen pop (S7)
+    function hidePop() { show($("pop-card"), false); attachNumber = ""; show($("search-hint"), false); }
+
+    async function onPop(pop) {
+      state.pop = pop;
+      state.wrapCall = null;
+      $("intervention-text").value = "";
+      $("wrapup-note").value = "";
+      $("wrapup-disposition").value = "";
+      let note = null;
+      if (pop.note_ref) {
+        try { note = await api("GET", `/api/v1/agent/notes/${encodeURIComponent(pop.note_ref)}`); }
+        catch (err) { console.warn("note", err); }
+      }
+      if (note && note.text) $("intervention-text").value = note.text;
+      const clientId = pop.client_id || (note && note.client_id);
+      if (clientId) {
+        hidePop();
+        await openRecord(clientId);
+        return;
+      }
+      const found = pop.caller_number
+        ? (await api("GET", `/api/v1/clients/lookup?number=${encodeURIComponent(pop.caller_number)}`)).items
+        : [];
+      if (found.length === 1) { hidePop(); await openRecord(found[0].id); return; }
+      show($("record"), false);
+      record.client = null;
+      $("pop-number").textContent = pop.caller_number || t("(hidden number)");
+      const choose = $("pop-choices");
+      choose.replaceChildren();
+      show($("pop-choose"), found.length > 1);
+      $("pop-title").textContent = found.length > 1 ? t("Known number") : t("Unknown caller");
+      for (const c of found) {
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "link";
+        b.textContent = clientName(c);
+        b.addEventListener("click", async () => { hidePop(); await openRecord(c.id); await attachCall(c.id); });
+        li.append(b);
+        choose.append(li);
+      }
+      show($("pop-card"), true);
+    }
+
+    async function attachCall(clientId) {
+      try {
+        await api("POST", "/api/v1/agent/call/attach", { client_id: clientId, note: $("intervention-text").value });
+      } catch (err) { console.warn("attach", err); }
+    }
+
+    // -- live events
+    function connect() {
+      const proto = location.protocol === "https:" ? "wss" : "ws";
+      const ws = new WebSocket(`${proto}://${location.host}/ws/live`);
+      state.ws = ws;
+      ws.addEventListener("message", async (message) => {
+        const event = JSON.parse(message.data);
+        const d = event.data || {};
+        if (event.type === "call.offered" && d.waited_s !== undefined) state.waited[d.call_id] = d.waited_s;
+        if (event.type === "screen.pop") {
+          onPop(d).catch((err) => console.warn("pop", err));
+        }
+        if (event.type === "call.ended" || event.type === "offer.ended") {
+          if (state.lastCall && d.call_id === state.lastCall.call_id && event.type === "call.ended" && d.agent_id === state.console.user_id) {
+            state.wrapCall = d.call_id;
+            if (!$("wrapup-note").value) $("wrapup-note").value = $("intervention-text").value;
+          }
+          loadStats();
+        }
+        if (event.type === "offer.ended" && d.result && d.result !== "answered") hidePop();
+        if (event.type === "call.transferred" && d.from_agent_id === state.console.user_id) {
+          state.wrapCall = d.call_id;
+        }
+        if (event.type !== "queue.changed") refresh().catch((err) => console.warn(err));
+      });
+      ws.addEventListener("close", () => setTimeout(connect, 2000));
+    }
+
+    // -- actions
+    async function act(path, body, errorEl) {
+      try {
+        showError(errorEl, null);
+        await api("POST", path, body);
+        await refresh();
+      } catch (err) {
+        showError(errorEl, err);
+      }
+    }
+
+    $("acd-login-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const paused = form.elements.start.value === "paused";
+      try {
+        await api("POST", "/api/v1/agent/login", {
+          extension: $("acd-extension").value, paused, reason: paused ? $("acd-reason").value : "",
+        });
+        fieldErrors(form, {});
+        await refresh();
+      } catch (err) {
+        fieldErrors(form, err.fields);
+        if (!Object.keys(err.fields || {}).length) {
+          fieldErrors(form, { extension: err.message });
+        }
+      }
+    });
+    $("btn-available").addEventListener("click", () => act("/api/v1/agent/status", { state: "available" }, $("status-error")));
+    $("btn-pause").addEventListener("click", () => act("/api/v1/agent/status", { state: "paused", reason: $("pause-reason").value }, $("status-error")));
+    $("btn-reject").addEventListener("click", () => { hidePop(); act("/api/v1/agent/call/reject", undefined, $("call-error")); });
+    $("btn-hangup").addEventListener("click", () => act("/api/v1/agent/call/hangup", undefined, $("call-error")));
+    $("btn-complete").addEventListener("click", () => act("/api/v1/agent/call/transfer/complete", undefined, $("call-error")));
+    $("btn-cancel-transfer").addEventListener("click", () => act("/api/v1/agent/call/transfer/cancel", undefined, $("call-error")));
+    $("btn-transfer").addEventListener("click", async () => {
+      await loadDirectory();
+      show($("transfer-form"), $("transfer-form").hidden);
+    });
+    $("tr-kind").addEventListener("change", () => {
+      const kind = $("tr-kind").value;
+      show($("tr-agent-field"), kind === "agent");
+      show($("tr-group-field"), kind === "group");
+      show($("tr-number-field"), kind === "number");
+    });
+    $("transfer-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const kind = $("tr-kind").value;
+      const value = { agent: $("tr-agent").value, group: $("tr-group").value, number: $("tr-number").value }[kind];
+      await act("/api/v1/agent/call/transfer", {
+        kind, value: value || "", mode: $("tr-mode").value,
+        client_id: record.client ? record.client.id : null, note: $("intervention-text").value,
+      }, $("call-error"));
+      show($("transfer-form"), false);
+    });
+    $("btn-wrapup").addEventListener("click", async () => {
+      const callId = state.wrapCall || (state.lastCall && state.lastCall.call_id);
+      const disposition = $("wrapup-disposition").value;
+      try {
+        showError($("wrapup-error"), null);
+        await api("POST", "/api/v1/agent/call/wrapup", {
+          call_id: callId, client_id: record.client ? record.client.id : null,
+          disposition_id: disposition ? Number(disposition) : null, note: $("wrapup-note").value,
+        });
+        state.wrapCall = null;
+        $("wrapup-note").value = "";
+        $("intervention-text").value = "";
+        await loadInterventions();
+        await refresh();
+      } catch (err) {
+        showError($("wrapup-error"), { message: Object.values(err.fields || {})[0] || err.message });
+      }
+    });
+    $("btn-new-client").addEventListener("click", () => { hidePop(); newRecord(state.pop ? state.pop.caller_number : ""); });
+    $("btn-search-new").addEventListener("click", () => newRecord(""));
+    $("btn-pop-search").addEventListener("click", () => {
+      attachNumber = state.pop ? state.pop.caller_number : "";
+      show($("search-hint"), !!attachNumber);
+      $("search-q").focus();
+    });
+    $("search-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      runSearch(async (client, attach) => {
+        if (attach && attachNumber) {
+          try {
+            await api("POST", `/api/v1/clients/${client.id}/phones`, { number: attachNumber, from_call: true });
+          } catch (err) { if (err.status !== 409) { alert(err.message); return; } }
+          hidePop();
+          await openRecord(client.id);
+          const call = state.console.call;
+          if (call && !call.client_id) await attachCall(client.id);
+        } else {
+          await openRecord(client.id);
+        }
+      }).catch((err) => alert(err.message));
+    });
+    // S9: the top bar's logout leaves the ACD first on this page too.
+    document.querySelectorAll('form[action="/logout"]').forEach((f) => { f.action = "/agent/logout"; });
+
+    // -- demo softphone
+    async function refreshPhone() {
+      if (!state.console || !state.console.agent) return;
+      try {
+        const p = await api("GET", "/api/v1/demo/phone");
+        $("softphone-ext").textContent = p.extension;
+        $("softphone-state").textContent = t("phone:" + p.state);
+        $("softphone").dataset.state = p.state;
+        $("sp-answer").disabled = p.state !== "ringing";
+        $("sp-reject").disabled = p.state !== "ringing";
+        $("sp-hangup").disabled = p.state !== "in_call";
+      } catch (err) { console.warn("phone", err); }
+    }
+    for (const action of ["answer", "reject", "hangup"]) {
+      $(`sp-${action}`)?.addEventListener("click", async () => {
+        try { await api("POST", `/api/v1/demo/phone/${action}`); } catch (err) { alert(err.message); }
+        refreshPhone();
+      });
+    }
+
+    bindRecord();
+    loadDirectory().catch(() => {});
+    loadStats();
+    refresh().then(async () => {
+      connect();
+      // A reload during a call opens the record of that call again.
+      const call = state.console.call;
+      if (call) {
+        const note = state.console.note;
+        await onPop({ call_id: call.call_id, caller_number: call.caller_number,
+                      client_id: call.client_id || (note && note.client_id), note_ref: call.note_ref });
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- other pages
+  function startList() {
+    $("search-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      runSearch((c) => { location.href = `/clients/${c.id}`; }).catch((err) => alert(err.message));
+    });
+  }
+
+  function startImport() {
+    let text = "";
+    const read = () => new Promise((resolve, reject) => {
+      const file = $("import-file").files[0];
+      if (!file) { reject(new Error(t("Choose a file first."))); return; }
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsText(file);
+    });
+    $("import-preview").addEventListener("click", async () => {
+      try {
+        text = await read();
+        const p = await api("POST", "/api/v1/clients/import/preview", { csv: text, on_duplicate: $("import-dup").value });
+        $("import-summary").textContent = t("%(rows)s rows, %(errors)s with errors, %(dups)s duplicates by phone.",
+          { rows: p.rows.length, errors: p.error_rows, dups: p.duplicate_rows }) + " " + p.file_errors.join(" ");
+        const table = $("import-rows");
+        table.replaceChildren();
+        const head = table.insertRow();
+        for (const h of [t("Line"), t("Client"), t("Phone numbers"), t("Problems")]) {
+          const th = document.createElement("th"); th.textContent = h; head.append(th);
+        }
+        for (const r of p.rows) {
+          const tr = table.insertRow();
+          tr.className = Object.keys(r.errors).length ? "row-error" : (r.duplicate_client_ids.length || r.duplicate_of_line ? "row-dup" : "");
+          const problems = Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`);
+          if (r.duplicate_client_ids.length) problems.push(t("number already on client(s) %(ids)s", { ids: r.duplicate_client_ids.join(", ") }));
+          if (r.duplicate_of_line) problems.push(t("same number as line %(line)s", { line: r.duplicate_of_line }));
+          for (const v of [r.line, [r.values.first_name, r.values.last_name, r.values.company].filter(Boolean).join(" "), r.phones.join(", "), problems.join("; ")]) {
+            tr.insertCell().textContent = v;
+          }
+        }
+        $("import-apply").disabled = !p.ok;
+      } catch (err) { $("import-summary").textContent = err.message; }
+    });
+    $("import-apply").addEventListener("click", async () => {
+      try {
+        const r = await api("POST", "/api/v1/clients/import", { csv: text, on_duplicate: $("import-dup").value });
+        $("import-summary").textContent = t("Imported: %(created)s created, %(merged)s merged, %(skipped)s skipped.", r);
+        $("import-apply").disabled = true;
+      } catch (err) { $("import-summary").textContent = err.message; }
+    });
+  }
+
+  const mode = root.dataset.mode;
+  if (mode === "console") startConsole();
+  else if (mode === "record") { bindRecord(); openRecord(root.dataset.client).catch((err) => alert(err.message)); }
+  else if (mode === "list") startList();
+  else if (mode === "import") startImport();
+})();
