@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 APP_LABEL = "crm"
@@ -50,9 +51,17 @@ def _connection_url(database_url: str) -> str:
     return database_url
 
 
+# Every connection tortoise opens for us, whatever task opened it (see _track_connections).
+_opened: list[Any] = []
+
+
 async def init_db(database_url: str) -> None:
+    # tortoise caches generated SQL per connection *name*: after another backend under the
+    # same name (the tests run SQLite then MariaDB in one process) it would be reused.
+    EXECUTOR_CACHE.clear()
     try:
-        await Tortoise.init(config=tortoise_config(database_url))
+        context = await Tortoise.init(config=tortoise_config(database_url))
+        _track_connections(context.connections)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except (DBConnectionError, OperationalError, OSError) as exc:
         await close_db()
@@ -64,8 +73,34 @@ def reader() -> Any:
     return Tortoise.get_connection(READER)
 
 
+def _track_connections(handler: Any) -> None:
+    """Remember each connection the handler creates, so close_db can close them all.
+
+    tortoise 1.1 keeps connections per task context and close_connections() closes only the
+    calling context's; connections opened lazily by request handlers, the ACD or background
+    tasks would stay open. Each aiosqlite connection holds a non-daemon thread, so one left
+    open keeps the process (a server, a CLI command, pytest) from ever exiting; aiomysql's
+    complain once the loop is gone.
+    """
+    _opened.extend(handler._get_storage().values())  # those Tortoise.init made already
+    create = handler._create_connection
+
+    def create_tracked(alias: str) -> Any:
+        connection = create(alias)
+        _opened.append(connection)
+        return connection
+
+    handler._create_connection = create_tracked
+
+
 async def close_db() -> None:
     await Tortoise.close_connections()
+    while _opened:
+        connection = _opened.pop()  # closing twice is harmless: close() checks
+        try:
+            await connection.close()
+        except Exception:
+            continue  # a broken connection must not keep the others open
 
 
 async def migrate(database_url: str, progress: Callable[[str], None] | None = None) -> None:

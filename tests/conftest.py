@@ -130,3 +130,33 @@ async def db(database_url: str) -> AsyncIterator[str]:
         yield database_url
     finally:
         await crm_db.close_db()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run, rather than hang it, when a test left a database connection open.
+
+    Each open aiosqlite connection holds a non-daemon thread: one left behind keeps the
+    pytest process alive for ever after the last test (CI then times out with every test
+    green). Stop them so the process exits, and say so.
+    """
+    import gc
+    import threading
+
+    import aiosqlite.core
+
+    left = [obj for obj in gc.get_objects()
+            if isinstance(obj, aiosqlite.core.Connection) and obj._thread.is_alive()]
+    for connection in left:
+        connection.stop()
+    stray = [t.name for t in threading.enumerate()
+             if t is not threading.main_thread() and not t.daemon and t.is_alive()
+             and "_connection_worker_thread" not in t.name
+             # executor workers are joined at interpreter exit and end on their own
+             and not t.name.startswith(("ThreadPoolExecutor", "asyncio_"))]
+    if left or stray:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = (f"{len(left)} SQLite connection(s) left open by the tests; "
+                   f"other non-daemon threads still running: {stray or 'none'}")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -77,34 +77,9 @@ def _database_context(settings: Settings) -> CleanupContext:
         try:
             yield
         finally:
-            await _close_stray_connections()
             await close_db()
 
     return database
-
-
-async def _close_stray_connections() -> None:
-    """Close the connections tortoise opened outside the start-up task.
-
-    tortoise 1.1 keeps connections per context: Tortoise.init stores them in the start-up
-    task's context, while request handlers (other contexts) lazily open theirs in the shared
-    default storage, which close_connections() never sees. Left open, each aiosqlite
-    connection keeps a non-daemon thread and the process cannot exit. This belongs in
-    crm.db.close_db; it is here until the lead moves it (see the Foundation report).
-    """
-    import contextvars
-
-    from tortoise import Tortoise
-
-    context = Tortoise._get_context()
-    if context is None:
-        return
-    handler = context.connections
-    # A fresh Context sees the ContextVar's default, i.e. the shared storage dict.
-    shared = contextvars.Context().run(handler._get_storage)
-    for connection in list(shared.values()):
-        await connection.close()
-    shared.clear()
 
 
 @web.middleware

@@ -24,7 +24,6 @@ from tests.web.conftest import (  # noqa: F401  (fixtures re-exported for this f
     app,
     client,
     fast_hasher,
-    fresh_tortoise_sql_cache,
     new_client,
 )
 from tests.web.webtools import login, make_user

@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from crm import passwords
 from prowebcrm.settings import Settings, load_settings
-
-
-@pytest.fixture(autouse=True)
-def fresh_tortoise_sql_cache() -> None:
-    EXECUTOR_CACHE.clear()
 
 
 @pytest.fixture(autouse=True)
