@@ -43,7 +43,6 @@ from .outputs import (
     ConnectLegs,
     ExternalConnected,
     HangupLeg,
-    OfferEnded,
     ScreenPop,
 )
 from .queueing import QueueOps
@@ -174,7 +173,7 @@ class CallHandlers(QueueOps):
         self._cancel_timer(leg.timer_id)
         leg.timer_id = None
         leg.answered = True
-        self._emit_offer_answered(leg)
+        self._emit_offer_ended(leg, OfferResult.ANSWERED)
         if leg.purpose is LegPurpose.QUEUE:
             self._unqueue(call)
             self._cancel_offers(call, OfferResult.CANCELLED)  # ring-all losers
@@ -190,20 +189,6 @@ class CallHandlers(QueueOps):
             call.last_agent_id = agent.agent_id
             self._set_state(agent, AgentState.ON_CALL, "click_to_call", call.call_id)
             self._dial_external(call, call.caller_number, LegPurpose.CLICK_TO_CALL, None)
-
-    def _emit_offer_answered(self, leg: Leg) -> None:
-        assert leg.agent_id is not None
-        self._emit(
-            OfferEnded(
-                at=self._now,
-                offer_id=leg.leg_id,
-                call_id=leg.call_id,
-                agent_id=leg.agent_id,
-                purpose=leg.purpose,
-                result=OfferResult.ANSWERED,
-                started_at=leg.started_at,
-            )
-        )
 
     def _on_offer_failed(self, inp: OfferFailed) -> None:
         leg = self._agent_leg(inp.offer_id)
@@ -287,6 +272,11 @@ class CallHandlers(QueueOps):
 
     def _requeue_from_agent(self, call: Call) -> None:
         """Connected call back to the head of its queue; its agent goes to wrap-up."""
+        agent_id = self._release_agent(call)
+        self._requeue_head(call, agent_id)
+
+    def _release_agent(self, call: Call) -> int:
+        """Take a connected call off its agent (who goes to wrap-up); the caller is held."""
         assert call.agent_id is not None and call.agent_leg is not None
         agent = self._agents[call.agent_id]
         self._hold(call, self._group_moh(call))
@@ -295,7 +285,7 @@ class CallHandlers(QueueOps):
         call.agent_id = None
         call.agent_leg = None
         self._agent_after_call(agent, call.group_id)
-        self._requeue_head(call, agent.agent_id)
+        return agent.agent_id
 
     # ------------------------------------------------------------------------------ timers
 

@@ -239,6 +239,9 @@ class EngineCore:
         self._forget_leg(leg)
         if hangup:
             self._emit(CancelOffer(offer_id=leg.leg_id))
+        self._emit_offer_ended(leg, result)
+
+    def _emit_offer_ended(self, leg: Leg, result: OfferResult) -> None:
         assert leg.agent_id is not None
         self._emit(
             OfferEnded(

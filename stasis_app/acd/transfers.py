@@ -132,14 +132,7 @@ class TransferHandlers(CallHandlers):
     def _detach(self, call: Call) -> None:
         """Free the call from its agent (→ wrap-up) or its queue/offers; caller on hold."""
         if call.state is CallState.CONNECTED:
-            assert call.agent_id is not None and call.agent_leg is not None
-            agent = self._agents[call.agent_id]
-            self._hold(call, self._group_moh(call))
-            self._drop_leg(self._legs[call.agent_leg], hangup=True)
-            self._destroy_bridge(call)
-            call.agent_id = None
-            call.agent_leg = None
-            self._agent_after_call(agent, call.group_id)
+            self._release_agent(call)
         else:
             self._unqueue(call)
             self._cancel_offers(call, OfferResult.CANCELLED)
