@@ -33,6 +33,7 @@ class Publisher:
             o.ScreenPop: self._screen_pop,
             o.OfferEnded: self._offer_ended,
             o.CallAnswered: self._call_answered,
+            o.ClientAttached: self._client_attached,
             o.CallEnded: self._call_ended,
             o.AgentStateChanged: self._agent_state,
             o.QueueChanged: self._queue_changed,
@@ -76,6 +77,10 @@ class Publisher:
     def _offer_ended(self, e: o.OfferEnded) -> None:
         self._journal.offer_ended(e.offer_id, OfferResult(e.result.value), from_timestamp(e.at))
         self._push(e, SUPERVISION, agent_topic(e.agent_id))
+
+    def _client_attached(self, e: o.ClientAttached) -> None:
+        self._journal.call_client(e.call_id, e.client_id)
+        self._push(e, SUPERVISION)
 
     def _call_answered(self, e: o.CallAnswered) -> None:
         self._journal.call_answered(e.call_id, e.agent_id, from_timestamp(e.at))

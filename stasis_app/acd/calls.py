@@ -40,6 +40,7 @@ from .outputs import (
     CallAbandoned,
     CallRejected,
     CallStarted,
+    ClientAttached,
     ConnectLegs,
     ExternalConnected,
     HangupLeg,
@@ -126,8 +127,12 @@ class CallHandlers(QueueOps):
     def _on_attach_client(self, inp: AttachClient) -> None:
         call = self._call(inp.call_id, inp)
         if call is not None:
+            changed = call.client_id != inp.client_id
             call.client_id = inp.client_id
             call.note_ref = inp.note_ref
+            if changed:
+                self._emit(ClientAttached(at=self._now, call_id=call.call_id,
+                                          client_id=inp.client_id))
 
     # -------------------------------------------------------------------------- agent legs
 

@@ -252,6 +252,15 @@ class OfferEnded(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClientAttached(Event):
+    """The agent linked the call to a client record (picked, created, or carried by a
+    transfer): the call's history and the client's must say so."""
+
+    call_id: str
+    client_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallAnswered(Event):
     """An agent took the call (purpose QUEUE: from the queue; waited_s = this queue
     segment's wait; TRANSFER/CONSULT: a transfer target took it)."""

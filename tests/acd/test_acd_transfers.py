@@ -25,6 +25,7 @@ from stasis_app.acd import (
     CallTransferred,
     CancelOffer,
     ClickToCall,
+    ClientAttached,
     ConnectCall,
     ConnectLegs,
     DestroyBridge,
@@ -74,7 +75,11 @@ def setup(h: Harness, agents: int = 3, **cfg: object) -> None:
 def test_blind_transfer_to_agent_record_follows(h: Harness) -> None:
     setup(h)
     leg1 = connected(h, client_id=7)
-    h.send(AttachClient, call_id="c1", client_id=8, note_ref="note-1")
+    attached = one(h.send(AttachClient, call_id="c1", client_id=8, note_ref="note-1"),
+                   ClientAttached)
+    assert (attached.call_id, attached.client_id) == ("c1", 8)
+    # the same client again (a new note only): nothing new for the call's history
+    assert not h.send(AttachClient, call_id="c1", client_id=8, note_ref="note-1")
     out = h.send(TransferBlind, call_id="c1", target=Target.agent(3), by_agent_id=1)
     tr = one(out, CallTransferred)
     assert (tr.from_agent_id, tr.client_id, tr.note_ref, tr.forced) == (1, 8, "note-1", False)
