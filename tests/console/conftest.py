@@ -113,7 +113,28 @@ async def product(aiohttp_client: Any, tmp_path: Path, sqlite_template: Path
                   ) -> AsyncIterator[tuple[Product, TestClient]]:
     full, sim, settings = product_app(tmp_path, sqlite_template)
     browser = await aiohttp_client(full)
-    yield Product(full, sim, settings), browser
+    try:
+        yield Product(full, sim, settings), browser
+    finally:
+        # Shut the app down here, in the context that started it: tortoise keeps its
+        # connections in a context variable, and pytest-aiohttp's own finalizer runs in
+        # another context, where the journal's last rollup refresh found no database.
+        await browser.close()
+
+
+@pytest.fixture
+async def served(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[tuple[Product, str]]:
+    """The full product on a loopback port, for real browsers: (product, base URL)."""
+    full, sim, settings = product_app(tmp_path, sqlite_template)
+    runner = web.AppRunner(full, access_log=None)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield Product(full, sim, settings), f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def make_group(agents: list[User], number: str = GROUP_NUMBER, **extra: Any) -> Group:

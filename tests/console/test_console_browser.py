@@ -3,55 +3,12 @@ the full product served on a loopback port: ACD, simulated Asterisk, live events
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-from aiohttp import web
-
 from crm.models import Disposition, PauseReason, Role
-from tests.console.conftest import GROUP_NUMBER, Product, free_port, make_group, product_app
-from tests.web.webtools import PASSWORD, make_user
+from tests.console.browsing import launch, log_in, needs_chromium, shot
+from tests.console.conftest import GROUP_NUMBER, Product, make_group
+from tests.web.webtools import make_user
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"no chromium at {CHROMIUM} (apt-get install -y chromium)"),
-]
-
-
-@pytest.fixture
-async def served(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[tuple[Product, str]]:
-    app, sim, settings = product_app(tmp_path, sqlite_template)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield Product(app, sim, settings), f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
-async def log_in(page: Any, base: str, login: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("#login", login)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit].btn-primary")
-    await page.wait_for_url(f"{base}/agent")
-
-
-async def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+pytestmark = needs_chromium
 
 
 async def test_agent_day_in_the_browser(served: tuple[Product, str]) -> None:
@@ -68,7 +25,7 @@ async def test_agent_day_in_the_browser(served: tuple[Product, str]) -> None:
     prod.sim.phones.add("202", behaviour="manual")
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await launch(pw)
         ctx1 = await browser.new_context(viewport={"width": 1280, "height": 900})
         ctx2 = await browser.new_context(viewport={"width": 1280, "height": 900})
         p1 = await ctx1.new_page()

@@ -8,18 +8,20 @@ the call was offered to, or placed by, this agent.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from tortoise.expressions import Q
 
 from crm import interventions
 from crm.call_notes import Draft, NoteStore, set_disposition
-from crm.models import Call, Group, Offer, Role, User
+from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
 from crm.reference import list_entries
-from crm.stats import periods
-from crm.stats.agent_activity import agent_call_stats
-from crm.stats.types import StatsConfig
+from crm.stats import kpi, periods
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.api.registry import ApiRouteTable
@@ -112,6 +114,8 @@ class CallOut(Out):
     caller_name: str
     client_id: int | None
     note_ref: str | None
+    # The agent talking with the caller: for a consulted colleague, the one consulting.
+    agent_id: int | None
     started_at: float
     entered_at: float
     answered_at: float | None
@@ -122,6 +126,8 @@ class DraftOut(Out):
     call_id: str
     client_id: int | None
     text: str
+    # The last agent who saved it: on a transferred call, the one who handed it over.
+    author_id: int
 
 
 class StatusOut(Out):
@@ -264,16 +270,74 @@ def draft_out(draft: Draft | None) -> DraftOut | None:
     if draft is None:
         return None
     return DraftOut(ref=draft.ref, call_id=draft.call_id, client_id=draft.client_id,
-                    text=draft.text)
+                    text=draft.text, author_id=draft.author_id)
 
 
 async def my_stats(request: web.Request, user_id: int) -> StatsOut:
-    settings = request.app[SETTINGS_KEY]
-    interval = periods.quick_range("today", periods.local_today(settings.tz))
-    stats = await agent_call_stats(StatsConfig.from_settings(settings), user_id, interval)
-    return StatsOut(received=stats.received, answered=stats.answered, rejected=stats.rejected,
-                    missed=stats.missed, transferred=stats.transferred, talk_s=stats.talk_s,
-                    aht_s=stats.aht_s, pause_s=stats.pause_s)
+    return await agent_day(user_id, request.app[SETTINGS_KEY].tz)
+
+
+async def agent_day(user_id: int, tz: ZoneInfo, now: datetime | None = None) -> StatsOut:
+    """The agent's own figures for today, from the journal's offers and agent states.
+
+    Not from the statistics rollups: those are refreshed every few seconds at best (and only
+    when later facts arrive), so "My day" would lag behind the call the agent just ended.
+    Per agent, not per call: a call keeps one row across transfers, filed under its last
+    agent, so talk time comes from this agent's own "on a call" time, and a transfer is
+    seen in the offers (see :func:`_transferred`).
+    """
+    now = now or datetime.now(UTC)
+    today = periods.local_today(tz, now)
+    start = periods.local_midnight_utc(today, tz)
+    end = min(periods.local_midnight_utc(today + timedelta(days=1), tz), now)
+    offers = await Offer.filter(agent_id=user_id, offered_at__gte=start, offered_at__lt=end,
+                                result__not_isnull=True).values("call_id", "offered_at", "result")
+    results = Counter(getattr(o["result"], "value", o["result"]) for o in offers)
+    seconds = await _state_seconds(user_id, start, end)
+    talk = seconds.get(AgentStateName.ON_CALL.value, 0.0)
+    wrapup = seconds.get(AgentStateName.WRAPUP.value, 0.0)
+    return StatsOut(
+        received=sum(results.values()), answered=results["answered"],
+        rejected=results["rejected"], missed=results["no_answer"] + results["busy"],
+        transferred=await _transferred(user_id, today, offers), talk_s=talk,
+        aht_s=kpi.average_handle_time(talk, 0.0, wrapup, results["answered"]).value,
+        pause_s=seconds.get(AgentStateName.PAUSED.value, 0.0),
+    )
+
+
+async def _transferred(user_id: int, today: date, offers: list[dict[str, Any]]) -> int:
+    """Calls this agent answered that then went to somebody else (a later offer of the same
+    call to another agent: blind or attended transfer, or to a group), plus those handed to
+    an outside number (outcome "transferred", still filed under this agent)."""
+    answered = {o["call_id"]: _utc(o["offered_at"]) for o in offers
+                if getattr(o["result"], "value", o["result"]) == "answered"}
+    handed: set[int] = set()
+    if answered:
+        others = Offer.filter(call_id__in=list(answered)).exclude(agent_id=user_id)
+        handed = {o["call_id"] for o in await others.values("call_id", "offered_at")
+                  if _utc(o["offered_at"]) > answered[o["call_id"]]}
+    outside = await Call.filter(agent_id=user_id, local_date=today,
+                                outcome="transferred").values_list("id", flat=True)
+    return len(handed | set(outside))
+
+
+async def _state_seconds(user_id: int, start: datetime, end: datetime) -> dict[str, float]:
+    """Seconds in each state between start and end (the current state counted up to end)."""
+    rows = await AgentState.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start), agent_id=user_id, started_at__lt=end,
+    ).values("state", "started_at", "ended_at")
+    totals: Counter[str] = Counter()
+    for row in rows:
+        began = max(_utc(row["started_at"]), start)
+        ended = min(_utc(row["ended_at"]) if row["ended_at"] else end, end)
+        totals[getattr(row["state"], "value", row["state"])] += max(
+            0.0, (ended - began).total_seconds())
+    return dict(totals)
+
+
+def _utc(moment: datetime) -> datetime:
+    # MariaDB gives naive UTC datetimes back, SQLite aware ones.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -492,7 +556,12 @@ async def wrapup(request: web.Request, body: WrapupIn) -> WrapupOut:
              errors=(409, 422, 503))
 async def dial(request: web.Request, body: DialIn) -> StatusOut:
     user = request_user(request)
-    await ask(acd_of(request).click_to_call(user.id, body.number, body.client_id))
+    acd = acd_of(request)
+    view = acd.agent(user.id)
+    if view is None or view.state.value == "logged_out":
+        # The ACD would say "busy": the agent needs to be told what to do instead.
+        raise ApiError(409, "not_logged_in", "log in to the call distribution first")
+    await ask(acd.click_to_call(user.id, body.number, body.client_id))
     return status_of(request, user.id)
 
 

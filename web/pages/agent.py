@@ -22,9 +22,11 @@ BUSY_STATES = ("ringing", "on_call", "wrapup")
 @routes.get("/agent")
 @require_role(Role.AGENT)
 async def console(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS_KEY]
     return await render(request, "agent/console.html", {
         "js_messages": js_messages(),
-        "demo": bool(request.app[SETTINGS_KEY].demo),
+        "tz": settings.timezone,
+        "demo": bool(settings.demo),
         "acd_running": request.app[RUNTIME_KEY] is not None,
     })
 

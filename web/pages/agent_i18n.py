@@ -1,11 +1,17 @@
 """The texts agent.js shows, translated on the server (B7): the page embeds them as JSON so
-the script needs no catalog of its own. Keys are the English msgids, except the state and
-phone names, whose keys are the engine's values."""
+the script needs no catalog of its own. Keys are the English msgids, except:
+- ``state:``, ``phone:``, ``direction:``, ``field:`` + the engine's or the API's value;
+- ``error:`` + an API error code (the ACD's refusals are technical English: the agent reads
+  a sentence of their own language instead);
+- ``err:`` + an English message the JSON API answers with (the API speaks English to
+  integrators; the page translates it, ``{name}`` parts included).
+"""
 
 from __future__ import annotations
 
 from crm.errors import N_
 from web.i18n import gettext
+from web.live import LOST_PAGE_REASON
 
 MESSAGES = (
     N_("%(rows)s rows, %(errors)s with errors, %(dups)s duplicates by phone."),
@@ -18,8 +24,20 @@ MESSAGES = (
     N_("Remove this number"), N_("Remove this number?"), N_("Ringing: "),
     N_("This is the caller: attach the number"), N_("Unknown caller"),
     N_("number already on client(s) %(ids)s"), N_("outgoing call"),
-    N_("pause after this call"), N_("same number as line %(line)s"), N_("waited %(time)s"),
-    N_("— choose —"),
+    N_("pause after this call"), N_("logout after this call"),
+    N_("same number as line %(line)s"), N_("waited %(time)s"), N_("— choose —"),
+    N_("transferred by %(name)s"), N_("%(name)s is consulting you before a transfer"),
+    # supervisor.action notices
+    N_("A supervisor"), N_("Dismiss"), N_("an agent"), N_("a group"),
+    N_("the group %(name)s"),
+    N_("%(name)s sent your call back to the queue."),
+    N_("%(name)s hung up your call."),
+    N_("%(name)s transferred your call to %(target)s."),
+    N_("%(name)s paused you (%(reason)s)."),
+    N_("%(name)s logged you out of the call distribution."),
+    N_("%(name)s is whispering to you on this call."),
+    N_("%(name)s joined your call."),
+    N_("%(name)s acted on your call or status."),
 )
 STATES = {
     "logged_out": N_("Logged out"), "available": N_("Available"), "paused": N_("Paused"),
@@ -29,11 +47,71 @@ PHONE_STATES = {
     "idle": N_("idle"), "ringing": N_("ringing"), "in_call": N_("in a call"),
     "absent": N_("no phone"),
 }
+DIRECTIONS = {"inbound": N_("incoming"), "outbound": N_("outgoing")}
+# Pause reasons the system sets itself (not in the admin's list).
+REASONS = {LOST_PAGE_REASON: N_("console page closed"), "supervisor": N_("supervisor")}
+FIELDS = {
+    "first_name": N_("First name"), "last_name": N_("Last name"), "company": N_("Company"),
+    "email": N_("E-mail"), "address": N_("Address"), "postal_code": N_("Postal code"),
+    "city": N_("City"), "country": N_("Country (2 letters)"), "remarks": N_("Remarks"),
+    "phones": N_("Phone numbers"), "phone": N_("Phone number"),
+}
+ERROR_CODES = {
+    "acd_unavailable": N_("The call distribution is not running."),
+    "agent_busy": N_("You can place a call only when available or paused."),
+    "agent_not_logged_in": N_("Log in to the call distribution first."),
+    "not_logged_in": N_("Log in to the call distribution first."),
+    "already_logged_in": N_("You are already logged in to the call distribution."),
+    "bad_number": N_("This number cannot be dialled."),
+    "bad_state": N_("The call cannot do that in its current state."),
+    "no_call": N_("You have no call in progress."),
+    "no_extension": N_("Give your phone extension."),
+    "not_consulting": N_("You are not consulting anybody."),
+    "not_in_wrapup": N_("You are not in wrap-up."),
+    "not_paused": N_("You are not paused."),
+    "not_your_call": N_("You are not talking on this call."),
+    "nothing_to_reject": N_("There is no ringing call to reject."),
+    "same_agent": N_("You cannot transfer a call to yourself."),
+    "unknown_call": N_("This call is over."),
+    "unknown_group": N_("This group does not exist or is not active."),
+    "on_call": N_("You are on a call: finish it (and its wrap-up) before logging out."),
+    "no_phone": N_("No simulated phone on this extension."),
+    "phone_refused": N_("The phone cannot do that now."),
+}
+# English messages of the JSON API (crm errors, request validation, this console's API).
+SERVER_MESSAGES = (
+    N_("some fields are invalid"), N_("this field is required"), N_("unknown field"),
+    N_("at least {min_length} characters"), N_("at most {max_length} characters"),
+    N_("contains characters that are not allowed"), N_("must be a whole number"),
+    N_("must be at least {ge}"), N_("must be at most {le}"), N_("must be one of {expected}"),
+    N_("malformed JSON"),
+    N_("not a valid e-mail address"), N_("not a two-letter country code such as FR or GB"),
+    N_("must not be null"), N_("not a valid phone number"),
+    N_("this number is already listed above"), N_("give a last name or a company"),
+    N_("client {id} does not exist"), N_("phone {id} is not on client {client_id}"),
+    N_("the number {number} is already on this client"),
+    N_("this number is already on this client"), N_("not an active agent"),
+    N_("not an active disposition"), N_("the note is too long"),
+    N_("the file has errors ({count} rows); nothing was imported"),
+    N_("the file has errors; nothing was imported"), N_("the file is empty"),
+    N_("no column was recognized; the first line must name the columns (e.g. last_name, "
+       "company, phone)"),
+    N_("too many rows: split the file"),
+    N_("not an active pause reason"), N_("choose a pause reason"),
+    N_("must be the id of an agent or a group"), N_("you cannot transfer a call to yourself"),
+    N_("pick or create the client record the note goes on"),
+    N_("this call is not one of yours"), N_("no such note (the call may be over)"),
+    N_("attended transfer to a group: use a blind one"),
+    N_("click-to-call calls cannot be transferred"),
+)
 
 
 def js_messages() -> dict[str, str]:
     """The messages in the request's language (the auth middleware has set it)."""
     out = {msgid: gettext(msgid) for msgid in MESSAGES}
-    out.update({f"state:{k}": gettext(v) for k, v in STATES.items()})
-    out.update({f"phone:{k}": gettext(v) for k, v in PHONE_STATES.items()})
+    for prefix, table in (("state", STATES), ("phone", PHONE_STATES),
+                          ("direction", DIRECTIONS), ("reason", REASONS), ("field", FIELDS),
+                          ("error", ERROR_CODES)):
+        out.update({f"{prefix}:{k}": gettext(v) for k, v in table.items()})
+    out.update({f"err:{msgid}": gettext(msgid) for msgid in SERVER_MESSAGES})
     return out

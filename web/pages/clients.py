@@ -5,10 +5,13 @@ export are for supervisors and administrators."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from crm.models import Role
 from web.api.registry import path_id
+from web.appkeys import SETTINGS_KEY
 from web.pages.agent_i18n import js_messages
 from web.render import render
 from web.security.auth import require_role
@@ -16,16 +19,21 @@ from web.security.auth import require_role
 routes = web.RouteTableDef()
 
 
+def page_context(request: web.Request) -> dict[str, Any]:
+    """What every client page's script needs: its texts and the centre's time zone."""
+    return {"js_messages": js_messages(), "tz": request.app[SETTINGS_KEY].timezone}
+
+
 @routes.get("/clients")
 @require_role(Role.AGENT)
 async def clients_page(request: web.Request) -> web.StreamResponse:
-    return await render(request, "clients/index.html", {"js_messages": js_messages()})
+    return await render(request, "clients/index.html", page_context(request))
 
 
 @routes.get("/clients/import")
 @require_role(Role.SUPERVISOR)
 async def import_page(request: web.Request) -> web.StreamResponse:
-    return await render(request, "clients/import.html", {"js_messages": js_messages()})
+    return await render(request, "clients/import.html", page_context(request))
 
 
 @routes.get("/clients/{client_id}")
@@ -33,4 +41,4 @@ async def import_page(request: web.Request) -> web.StreamResponse:
 async def record_page(request: web.Request) -> web.StreamResponse:
     client_id = path_id(request, "client_id")
     return await render(request, "clients/record.html",
-                        {"js_messages": js_messages(), "client_id": client_id})
+                        {**page_context(request), "client_id": client_id})

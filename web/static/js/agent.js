@@ -12,6 +12,27 @@
     for (const [k, v] of Object.entries(params || {})) text = text.replace(`%(${k})s`, v);
     return text;
   };
+  // The JSON API speaks English (for integrators): the page translates what it shows of it.
+  // "err:<English template>" entries translate a server message, {name} parts included.
+  const templates = Object.keys(T).filter((k) => k.startsWith("err:") && k.includes("{")).map((k) => {
+    const source = k.slice(4);
+    const names = [...source.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const pattern = source.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("(.+?)");
+    return { re: new RegExp(`^${pattern}$`), names, target: T[k] };
+  });
+  function fromServer(message) {
+    if (!message) return message;
+    if (T["err:" + message]) return T["err:" + message];
+    for (const tpl of templates) {
+      const m = message.match(tpl.re);
+      if (m) return tpl.names.reduce((text, name, i) => text.replace(`{${name}}`, m[i + 1]), tpl.target);
+    }
+    const cut = message.indexOf(": ");  // "not a valid phone number: 12x" (import rows)
+    if (cut > 0 && T["err:" + message.slice(0, cut)]) return T["err:" + message.slice(0, cut)] + message.slice(cut);
+    return message;
+  }
+  // An API failure as the user reads it: a known code first, else the message translated.
+  const describe = (err) => (err && err.code && T["error:" + err.code]) || fromServer(err && (err.message || String(err)));
   const $ = (id) => document.getElementById(id);
   const show = (el, on) => { if (el) el.hidden = !on; };
   const csrf = (() => {
@@ -23,6 +44,7 @@
     constructor(status, body) {
       super((body && body.error && body.error.message) || `HTTP ${status}`);
       this.status = status;
+      this.code = (body && body.error && body.error.code) || "";
       this.fields = (body && body.error && body.error.fields) || {};
     }
   }
@@ -48,7 +70,7 @@
   }
   function showError(el, err) {
     if (!el) return;
-    el.textContent = err ? (err.message || String(err)) : "";
+    el.textContent = err ? describe(err) : "";
     el.hidden = !err;
   }
   function fieldErrors(form, fields) {
@@ -57,10 +79,13 @@
       const message = Object.entries(fields || {}).find(([k]) => k === name || k.startsWith(name + "."));
       const small = box.querySelector(".error");
       box.classList.toggle("has-error", !!message);
-      if (small) { small.textContent = message ? message[1] : ""; small.hidden = !message; }
+      if (small) { small.textContent = message ? fromServer(message[1]) : ""; small.hidden = !message; }
     });
   }
-  const fmtDate = (iso) => new Date(iso).toLocaleString(document.documentElement.lang || undefined);
+  // Times are shown in the call centre's time zone (a setting), whatever the PC's.
+  const fmtDate = (iso) => new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+    { timeZone: root.dataset.tz || undefined, dateStyle: "short", timeStyle: "short" });
+  const fieldError = (err) => ({ message: fromServer(Object.values(err.fields || {})[0]) || describe(err) });
 
   // ---------------------------------------------------------------- client record (S8)
   const CLIENT_FIELDS = ["first_name", "last_name", "company", "email", "address",
@@ -124,7 +149,10 @@
       remove.textContent = "✕";
       remove.addEventListener("click", async () => {
         if (!confirm(t("Remove this number?"))) return;
-        renderRecord(await api("DELETE", `/api/v1/clients/${client.id}/phones/${phone.id}`));
+        try {
+          renderRecord(await api("DELETE", `/api/v1/clients/${client.id}/phones/${phone.id}`));
+          showError($("phone-error"), null);
+        } catch (err) { showError($("phone-error"), err); }
       });
       li.append(call, text, remove);
       list.append(li);
@@ -156,7 +184,7 @@
       const meta = document.createElement("p");
       meta.className = "muted";
       const parts = [`${t("Agent")}: ${item.agent_name || "?"}`, `${t("Date")}: ${fmtDate(item.created_at)}`];
-      if (item.call) parts.push(`${t("Call")}: ${fmtDate(item.call.started_at)} (${item.call.direction}${item.call.talk_s != null ? ", " + duration(item.call.talk_s) : ""})`);
+      if (item.call) parts.push(`${t("Call")}: ${fmtDate(item.call.started_at)} (${t("direction:" + item.call.direction)}${item.call.talk_s != null ? ", " + duration(item.call.talk_s) : ""})`);
       if (item.disposition_label) parts.push(`${t("Outcome")}: ${item.disposition_label}`);
       meta.textContent = parts.join(" · ");
       body.append(text, meta);
@@ -182,6 +210,7 @@
           data.phones = number ? [{ number }] : [];
           client = await api("POST", "/api/v1/clients", data);
         }
+        showError($("record-error"), null);
         renderRecord(client);
         await loadInterventions();
         show($("record-saved"), true);
@@ -195,7 +224,7 @@
           }
           fieldErrors(form, mapped);
         }
-        if (!err.fields || !Object.keys(err.fields).length) alert(err.message);
+        showError($("record-error"), err);
       }
     });
     $("phone-add").addEventListener("submit", async (event) => {
@@ -208,7 +237,7 @@
         $("phone-add-label").value = "";
         showError($("phone-add-error"), null);
       } catch (err) {
-        showError($("phone-add-error"), { message: Object.values(err.fields || {})[0] || err.message });
+        showError($("phone-add-error"), fieldError(err));
       }
     });
     $("intervention-form").addEventListener("submit", async (event) => {
@@ -221,16 +250,17 @@
         showError($("intervention-error"), null);
         await loadInterventions();
       } catch (err) {
-        showError($("intervention-error"), { message: Object.values(err.fields || {})[0] || err.message });
+        showError($("intervention-error"), fieldError(err));
       }
     });
   }
 
   async function clickToCall(number) {
     try {
+      showError($("phone-error"), null);
       await api("POST", "/api/v1/agent/dial", { number, client_id: record.client ? record.client.id : null });
     } catch (err) {
-      alert(err.message);
+      showError($("phone-error"), err);
     }
   }
 
@@ -274,7 +304,7 @@
   function startConsole() {
     const state = {
       console: null, clockOffset: 0, directory: { agents: [], groups: [] },
-      waited: {}, pop: null, lastCall: null, wrapCall: null, ws: null,
+      waited: {}, transferredBy: {}, consulted: {}, pop: null, lastCall: null, wrapCall: null, ws: null,
     };
     const nowServer = () => Date.now() / 1000 + state.clockOffset;
     record.callRef = () => (state.console && state.console.call ? state.console.call.call_id : (state.wrapCall || ""));
@@ -288,7 +318,10 @@
       document.querySelectorAll(".reason-select").forEach((select) => {
         select.replaceChildren();
         for (const r of reasons) select.append(new Option(r.label, r.code));
+        // No reasons set up by the admin: a pause needs none, an empty list would puzzle.
+        show(select.closest("[data-field]") || select, reasons.length > 0);
       });
+      syncStart();
       const wrap = $("wrapup-disposition");
       wrap.replaceChildren(new Option(t("— choose —"), ""));
       for (const d of state.console.dispositions) wrap.append(new Option(d.label, String(d.id)));
@@ -319,9 +352,11 @@
         badge.textContent = t("state:" + agent.state);
         badge.dataset.state = agent.state;
         const detail = [];
-        if (agent.reason) detail.push(agent.reason);
+        // While ringing or talking the engine's reason names the call's origin: not for people.
+        if (agent.reason && agent.state === "paused") detail.push(reasonLabel(agent.reason));
         detail.push(t("Extension %(ext)s", { ext: agent.extension }));
         if (agent.pending_pause) detail.push(t("pause after this call"));
+        if (agent.pending_logout) detail.push(t("logout after this call"));
         $("state-detail").textContent = detail.join(" · ");
         $("btn-available").disabled = agent.state !== "paused";
         $("btn-pause").disabled = !["available", "wrapup"].includes(agent.state);
@@ -331,13 +366,8 @@
       if (call) {
         const ringing = agent && agent.state === "ringing";
         $("call-title").textContent = (ringing ? t("Ringing: ") : "") + (call.caller_name || call.caller_number || t("Unknown caller"));
-        const meta = [];
-        const group = state.directory.groups.find((g) => g.id === call.group_id);
-        if (group) meta.push(t("Group %(name)s", { name: group.name }));
-        const waited = state.waited[call.call_id];
-        if (waited !== undefined) meta.push(t("waited %(time)s", { time: duration(waited) }));
-        if (call.direction === "outbound") meta.push(t("outgoing call"));
-        $("call-meta").textContent = meta.join(" · ");
+        $("call-meta").textContent = callMeta(call).join(" · ");
+        show($("call-consulting"), call.state === "consulting");
         show($("btn-reject"), ringing);
         const talking = agent && agent.state === "on_call";
         const consulting = call.state === "consulting";
@@ -352,6 +382,37 @@
       tick();
     }
 
+    function reasonLabel(code) {
+      const found = (state.console.pause_reasons || []).find((r) => r.code === code);
+      return found ? found.label : (T["reason:" + code] || code);
+    }
+
+    // S7: the group the call came through and how long the caller waited.
+    function waitedOf(call) {
+      if (state.waited[call.call_id] !== undefined) return state.waited[call.call_id];
+      if (call.direction !== "inbound" || !call.entered_at) return undefined;
+      return Math.max(0, (call.answered_at || nowServer()) - call.entered_at);
+    }
+    function callMeta(call) {
+      const meta = [];
+      const group = state.directory.groups.find((g) => g.id === call.group_id);
+      if (group) meta.push(t("Group %(name)s", { name: group.name }));
+      const waited = waitedOf(call);
+      if (waited !== undefined) meta.push(t("waited %(time)s", { time: duration(waited) }));
+      if (call.direction === "outbound") meta.push(t("outgoing call"));
+      const colleague = (id) => {
+        const found = state.directory.agents.find((a) => a.id === id);
+        return found ? found.name : t("an agent");
+      };
+      const me = state.console && state.console.user_id;
+      if (state.consulted[call.call_id] && call.agent_id && call.agent_id !== me) {
+        meta.push(t("%(name)s is consulting you before a transfer", { name: colleague(call.agent_id) }));
+      } else if (state.transferredBy[call.call_id]) {
+        meta.push(t("transferred by %(name)s", { name: colleague(state.transferredBy[call.call_id]) }));
+      }
+      return meta;
+    }
+
     function tick() {
       const c = state.console;
       if (!c) return;
@@ -359,9 +420,22 @@
       if (c.call) {
         const from = c.call.answered_at || c.call.started_at;
         $("call-timer").textContent = duration(nowServer() - from);
+        if (!c.call.answered_at) {
+          $("call-meta").textContent = callMeta(c.call).join(" · ");
+          $("pop-meta").textContent = $("call-meta").textContent;
+        }
       }
     }
     setInterval(tick, 1000);
+
+    // "My day" is re-read shortly after a call or an offer ends: the call journal writes
+    // the facts a few milliseconds after the event that announces them.
+    // One read per burst of events, and never postponed by a steady stream of them.
+    let statsTimer = null;
+    function statsSoon() {
+      if (statsTimer) return;
+      statsTimer = setTimeout(() => { statsTimer = null; loadStats(); }, 400);
+    }
 
     async function loadStats() {
       try {
@@ -378,12 +452,16 @@
     async function loadDirectory() {
       state.directory = await api("GET", "/api/v1/agent/directory");
       const agents = $("tr-agent");
+      const picked = agents.value;
       agents.replaceChildren();
       for (const a of state.directory.agents) {
         const option = new Option(`${a.name} — ${t("state:" + a.state)}`, String(a.id));
         option.disabled = a.state !== "available";
         agents.append(option);
       }
+      const still = [...agents.options].find((o) => o.value === picked && !o.disabled);
+      const first = [...agents.options].find((o) => !o.disabled);
+      if (still || first) agents.value = (still || first).value;
       const groups = $("tr-group");
       groups.replaceChildren();
       for (const g of state.directory.groups) groups.append(new Option(g.name, String(g.id)));
@@ -404,6 +482,11 @@
         catch (err) { console.warn("note", err); }
       }
       if (note && note.text) $("intervention-text").value = note.text;
+      // A group transfer pops as a queue offer: the note's author is who handed it over.
+      if (note && note.author_id !== state.console.user_id && !state.transferredBy[pop.call_id]) {
+        state.transferredBy[pop.call_id] = note.author_id;
+        if (state.console.call) $("call-meta").textContent = callMeta(state.console.call).join(" · ");
+      }
       const clientId = pop.client_id || (note && note.client_id);
       if (clientId) {
         hidePop();
@@ -421,6 +504,8 @@
       choose.replaceChildren();
       show($("pop-choose"), found.length > 1);
       $("pop-title").textContent = found.length > 1 ? t("Known number") : t("Unknown caller");
+      const call = state.console && state.console.call;
+      $("pop-meta").textContent = call && call.call_id === pop.call_id ? callMeta(call).join(" · ") : "";
       for (const c of found) {
         const li = document.createElement("li");
         const b = document.createElement("button");
@@ -432,6 +517,53 @@
         choose.append(li);
       }
       show($("pop-card"), true);
+    }
+
+    // A supervisor acted on this agent's call or status: say so (the state and call panels
+    // follow from the ACD events that come with it).
+    function onSupervisorAction(d) {
+      const who = d.supervisor_name || t("A supervisor");
+      const texts = {
+        reject: () => t("%(name)s sent your call back to the queue.", { name: who }),
+        hangup: () => t("%(name)s hung up your call.", { name: who }),
+        transfer: () => t("%(name)s transferred your call to %(target)s.", { name: who, target: targetName(d.to_kind, d.to) }),
+        pause: () => t("%(name)s paused you (%(reason)s).", { name: who, reason: reasonLabel(d.reason || "") }),
+        logout: () => t("%(name)s logged you out of the call distribution.", { name: who }),
+        whisper: () => t("%(name)s is whispering to you on this call.", { name: who }),
+        barge: () => t("%(name)s joined your call.", { name: who }),
+      };
+      const text = texts[d.action] ? texts[d.action]() : t("%(name)s acted on your call or status.", { name: who });
+      if (["reject", "hangup", "transfer"].includes(d.action)) hidePop();
+      notice(text, d.action);
+    }
+    function targetName(kind, value) {
+      const id = Number(value);
+      if (kind === "agent") {
+        const a = state.directory.agents.find((x) => x.id === id);
+        return a ? a.name : t("an agent");
+      }
+      if (kind === "group") {
+        const g = state.directory.groups.find((x) => x.id === id);
+        return g ? t("the group %(name)s", { name: g.name }) : t("a group");
+      }
+      return String(value || "");
+    }
+    function notice(text, kind) {
+      const box = document.createElement("div");
+      box.className = "alert alert-warning notice";
+      box.setAttribute("role", "alert");
+      box.dataset.action = kind || "";
+      const span = document.createElement("span");
+      span.textContent = text;
+      const close = document.createElement("button");
+      close.type = "button";
+      close.className = "btn btn-small notice-close";
+      close.textContent = t("Dismiss");
+      close.addEventListener("click", () => box.remove());
+      box.append(span, close);
+      const list = $("notices");
+      list.prepend(box);
+      while (list.children.length > 5) list.lastElementChild.remove();
     }
 
     async function attachCall(clientId) {
@@ -449,7 +581,11 @@
         const event = JSON.parse(message.data);
         const d = event.data || {};
         if (event.type === "call.offered" && d.waited_s !== undefined) state.waited[d.call_id] = d.waited_s;
+        if (event.type === "supervisor.action") onSupervisorAction(d);
+        if (["call.ended", "offer.ended", "call.transferred", "agent.state_changed"].includes(event.type)) statsSoon();
         if (event.type === "screen.pop") {
+          if (d.transferred_from_agent_id) state.transferredBy[d.call_id] = d.transferred_from_agent_id;
+          if (d.purpose === "consult") state.consulted[d.call_id] = true;
           onPop(d).catch((err) => console.warn("pop", err));
         }
         if (event.type === "call.ended" || event.type === "offer.ended") {
@@ -457,7 +593,6 @@
             state.wrapCall = d.call_id;
             if (!$("wrapup-note").value) $("wrapup-note").value = $("intervention-text").value;
           }
-          loadStats();
         }
         if (event.type === "offer.ended" && d.result && d.result !== "answered") hidePop();
         if (event.type === "call.transferred" && d.from_agent_id === state.console.user_id) {
@@ -479,6 +614,13 @@
       }
     }
 
+    // The reason is asked only when starting paused.
+    function syncStart() {
+      const paused = $("acd-login-form").elements.start.value === "paused";
+      const reasons = state.console ? state.console.pause_reasons.length : 0;
+      show($("acd-reason").closest("[data-field]"), paused && reasons > 0);
+    }
+    $("acd-login-form").querySelectorAll('input[name="start"]').forEach((radio) => radio.addEventListener("change", syncStart));
     $("acd-login-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = event.target;
@@ -506,8 +648,14 @@
       await loadDirectory();
       show($("transfer-form"), $("transfer-form").hidden);
     });
+    // Colleagues' states are not pushed to agents: re-read them when the list is looked at.
+    $("tr-agent").addEventListener("focus", () => loadDirectory().catch(() => {}));
     $("tr-kind").addEventListener("change", () => {
       const kind = $("tr-kind").value;
+      // No attended transfer to a group: the caller would wait in a queue meanwhile.
+      const attended = $("tr-mode").querySelector('option[value="attended"]');
+      attended.disabled = kind === "group";
+      if (kind === "group") $("tr-mode").value = "blind";
       show($("tr-agent-field"), kind === "agent");
       show($("tr-group-field"), kind === "group");
       show($("tr-number-field"), kind === "number");
@@ -537,7 +685,7 @@
         await loadInterventions();
         await refresh();
       } catch (err) {
-        showError($("wrapup-error"), { message: Object.values(err.fields || {})[0] || err.message });
+        showError($("wrapup-error"), fieldError(err));
       }
     });
     $("btn-new-client").addEventListener("click", () => { hidePop(); newRecord(state.pop ? state.pop.caller_number : ""); });
@@ -553,7 +701,7 @@
         if (attach && attachNumber) {
           try {
             await api("POST", `/api/v1/clients/${client.id}/phones`, { number: attachNumber, from_call: true });
-          } catch (err) { if (err.status !== 409) { alert(err.message); return; } }
+          } catch (err) { if (err.status !== 409) { alert(describe(err)); return; } }
           hidePop();
           await openRecord(client.id);
           const call = state.console.call;
@@ -561,10 +709,8 @@
         } else {
           await openRecord(client.id);
         }
-      }).catch((err) => alert(err.message));
+      }).catch((err) => alert(describe(err)));
     });
-    // S9: the top bar's logout leaves the ACD first on this page too.
-    document.querySelectorAll('form[action="/logout"]').forEach((f) => { f.action = "/agent/logout"; });
 
     // -- demo softphone
     async function refreshPhone() {
@@ -581,7 +727,7 @@
     }
     for (const action of ["answer", "reject", "hangup"]) {
       $(`sp-${action}`)?.addEventListener("click", async () => {
-        try { await api("POST", `/api/v1/demo/phone/${action}`); } catch (err) { alert(err.message); }
+        try { await api("POST", `/api/v1/demo/phone/${action}`); } catch (err) { alert(describe(err)); }
         refreshPhone();
       });
     }
@@ -605,7 +751,7 @@
   function startList() {
     $("search-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      runSearch((c) => { location.href = `/clients/${c.id}`; }).catch((err) => alert(err.message));
+      runSearch((c) => { location.href = `/clients/${c.id}`; }).catch((err) => alert(describe(err)));
     });
   }
 
@@ -624,7 +770,7 @@
         text = await read();
         const p = await api("POST", "/api/v1/clients/import/preview", { csv: text, on_duplicate: $("import-dup").value });
         $("import-summary").textContent = t("%(rows)s rows, %(errors)s with errors, %(dups)s duplicates by phone.",
-          { rows: p.rows.length, errors: p.error_rows, dups: p.duplicate_rows }) + " " + p.file_errors.join(" ");
+          { rows: p.rows.length, errors: p.error_rows, dups: p.duplicate_rows }) + " " + p.file_errors.map(fromServer).join(" ");
         const table = $("import-rows");
         table.replaceChildren();
         const head = table.insertRow();
@@ -632,30 +778,37 @@
           const th = document.createElement("th"); th.textContent = h; head.append(th);
         }
         for (const r of p.rows) {
-          const tr = table.insertRow();
-          tr.className = Object.keys(r.errors).length ? "row-error" : (r.duplicate_client_ids.length || r.duplicate_of_line ? "row-dup" : "");
-          const problems = Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`);
+          const row = table.insertRow();
+          row.className = Object.keys(r.errors).length ? "row-error" : (r.duplicate_client_ids.length || r.duplicate_of_line ? "row-dup" : "");
+          const problems = Object.entries(r.errors).map(([k, v]) => `${T["field:" + k] || k}: ${fromServer(v)}`);
           if (r.duplicate_client_ids.length) problems.push(t("number already on client(s) %(ids)s", { ids: r.duplicate_client_ids.join(", ") }));
           if (r.duplicate_of_line) problems.push(t("same number as line %(line)s", { line: r.duplicate_of_line }));
           for (const v of [r.line, [r.values.first_name, r.values.last_name, r.values.company].filter(Boolean).join(" "), r.phones.join(", "), problems.join("; ")]) {
-            tr.insertCell().textContent = v;
+            row.insertCell().textContent = v;
           }
         }
         $("import-apply").disabled = !p.ok;
-      } catch (err) { $("import-summary").textContent = err.message; }
+      } catch (err) { $("import-summary").textContent = describe(err); }
     });
     $("import-apply").addEventListener("click", async () => {
       try {
         const r = await api("POST", "/api/v1/clients/import", { csv: text, on_duplicate: $("import-dup").value });
         $("import-summary").textContent = t("Imported: %(created)s created, %(merged)s merged, %(skipped)s skipped.", r);
         $("import-apply").disabled = true;
-      } catch (err) { $("import-summary").textContent = err.message; }
+      } catch (err) { $("import-summary").textContent = describe(err); }
     });
   }
 
+  // S9: on every page of the agent's work the top bar's logout leaves the ACD first.
+  document.querySelectorAll('form[action="/logout"]').forEach((f) => { f.action = "/agent/logout"; });
+
   const mode = root.dataset.mode;
   if (mode === "console") startConsole();
-  else if (mode === "record") { bindRecord(); openRecord(root.dataset.client).catch((err) => alert(err.message)); }
+  else if (mode === "record") {
+    show($("record-close"), false);  // the record is the page: nothing to close it into
+    bindRecord();
+    openRecord(root.dataset.client).catch((err) => alert(describe(err)));
+  }
   else if (mode === "list") startList();
   else if (mode === "import") startImport();
 })();
