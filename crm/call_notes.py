@@ -17,6 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from crm.call_segments import call_row_for
 from crm.errors import N_, InvalidInput, NotFound
 from crm.models import Call, Disposition
 
@@ -83,13 +84,16 @@ class NoteStore:
             self._by_call.pop(draft.call_id, None)
 
 
-async def set_disposition(call_ref: str, disposition_id: int) -> Disposition:
-    """The outcome code the agent chose at wrap-up, stored on the call's row."""
+async def set_disposition(call_ref: str, disposition_id: int,
+                          agent_id: int | None = None) -> Disposition:
+    """The outcome code the agent chose at wrap-up, stored on the row of the call this agent
+    handled (a transferred call has one row per agent)."""
     disposition = await Disposition.get_or_none(id=disposition_id, active=True)
     if disposition is None:
         raise InvalidInput(N_("some fields are invalid"),
                            fields={"disposition_id": N_("not an active disposition")})
-    updated = await Call.filter(ref=call_ref).update(disposition_id=disposition.id)
-    if not updated:
+    call = await call_row_for(call_ref, agent_id)
+    if call is None:
         raise NotFound(N_("call {ref} is not known"), ref=call_ref)
+    await Call.filter(id=call.id).update(disposition_id=disposition.id)
     return disposition

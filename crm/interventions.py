@@ -16,6 +16,7 @@ from pydantic import Field, StringConstraints
 from tortoise.queryset import QuerySet
 
 from crm import audit
+from crm.call_segments import call_row_for
 from crm.clients import ClientInput, validate_input
 from crm.clock import utcnow
 from crm.errors import N_, InvalidInput, NotAllowed, NotFound
@@ -113,7 +114,7 @@ async def add_intervention(client_id: int, data: NewIntervention | Mapping[str, 
         if disposition is None:
             raise InvalidInput(N_("some fields are invalid"),
                                fields={"disposition_id": N_("not an active disposition")})
-    call = await Call.get_or_none(ref=data.call_ref) if data.call_ref else None
+    call = await call_row_for(data.call_ref, agent.id) if data.call_ref else None
     if call is not None and call.client_id is None:  # type: ignore[attr-defined]
         call.client_id = client_id  # type: ignore[attr-defined]
         await call.save(update_fields=["client_id"])

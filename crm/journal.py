@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
+from crm.call_segments import segment_ref
 from crm.clock import local_parts
 from crm.models import (
     AgentState,
@@ -58,6 +59,7 @@ class _CallRow:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     offers_count: int = 0
+    agent_id: int | None = None
 
 
 @dataclass
@@ -74,6 +76,8 @@ class CallJournal:
         self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._calls: dict[str, _CallRow] = {}
+        # ACD call ref -> its transfer segments' row refs, oldest first (see call_segments)
+        self._segments: dict[str, list[str]] = {}
         self._offer_pk: dict[str, int] = {}
         self._open_state: dict[int, _OpenState | None] = {}
         self._dirty_hours: set[tuple[date, int]] = set()
@@ -94,9 +98,8 @@ class CallJournal:
         if self._task is None:
             return
         self._queue.put_nowait(None)
-        await self._task
+        await self._task  # its last act refreshes the rollups (see _run)
         self._task = None
-        await self._refresh_rollups()
 
     async def flush(self) -> None:
         """Everything reported so far is in the database, statistics rollups included."""
@@ -140,7 +143,38 @@ class CallJournal:
                 local_date=local_date,
                 local_hour=local_hour,
             )
-            self._calls[ref] = _CallRow(call.id, at, local_date, local_hour)
+            self._calls[ref] = _CallRow(call.id, at, local_date, local_hour, agent_id=agent_id)
+
+        self._enqueue(write)
+
+    def call_transferred(self, ref: str, at: datetime) -> None:
+        """The call left its agent (or queue) for another agent or group: its row ends as
+        transferred and a new row, pointing back to it, follows the call from here."""
+
+        async def write() -> None:
+            row = await self._row(ref)
+            if row is None or row.ended_at is not None:
+                return
+            await self._end_row(row, CallOutcome.TRANSFERRED, at)
+            parent = await Call.get(id=row.pk)
+            segments = self._segments.setdefault(ref, [])
+            new_ref = segment_ref(ref, len(segments) + 1)
+            local_date, local_hour = local_parts(at, self._tz)
+            call = await Call.create(
+                ref=new_ref,
+                direction=parent.direction,
+                caller_number=parent.caller_number,
+                caller_name=parent.caller_name,
+                called_number=parent.called_number,
+                group_id=parent.group_id,  # type: ignore[attr-defined]
+                client_id=parent.client_id,  # type: ignore[attr-defined]
+                transferred_from_id=row.pk,
+                started_at=at,
+                local_date=local_date,
+                local_hour=local_hour,
+            )
+            segments.append(new_ref)
+            self._calls[new_ref] = _CallRow(call.id, at, local_date, local_hour)
 
         self._enqueue(write)
 
@@ -211,6 +245,7 @@ class CallJournal:
             }
             if agent_id is not None:
                 changes["agent_id"] = agent_id
+                row.agent_id = agent_id
             await Call.filter(id=row.pk).update(**changes)
 
         self._enqueue(write)
@@ -220,27 +255,27 @@ class CallJournal:
             row = await self._row(ref)
             if row is None:
                 return
-            row.ended_at = at
-            changes: dict[str, object] = {"ended_at": at, "outcome": outcome}
-            if row.answered_at is not None:
-                changes["talk_s"] = max(0.0, (at - row.answered_at).total_seconds())
-            elif row.entered_queue_at is not None:
-                changes["wait_s"] = max(0.0, (at - row.entered_queue_at).total_seconds())
-            await Call.filter(id=row.pk).update(**changes)
-            self._dirty_hours.add((row.local_date, row.local_hour))
+            await self._end_row(row, outcome, at)
+            if row.answered_at is None:  # no wrap-up follows: nothing more to write
+                self._forget(ref)
 
         self._enqueue(write)
 
-    def wrapup_ended(self, ref: str, at: datetime) -> None:
+    def wrapup_ended(self, ref: str, at: datetime, agent_id: int | None = None) -> None:
+        """The agent who had the call (the transferring one, for an earlier segment) is
+        done with its wrap-up."""
+
         async def write() -> None:
-            row = await self._row(ref)
+            row = self._row_of_agent(ref, agent_id) or await self._row(ref)
             if row is None or row.ended_at is None:
                 return
             await Call.filter(id=row.pk).update(
                 wrapup_ended_at=at, wrapup_s=max(0.0, (at - row.ended_at).total_seconds())
             )
             self._dirty_hours.add((row.local_date, row.local_hour))
-            self._calls.pop(ref, None)
+            current = await self._row(ref)
+            if current is None or current.ended_at is not None:
+                self._forget(ref)
 
         self._enqueue(write)
 
@@ -254,6 +289,8 @@ class CallJournal:
         extension: str = "",
         call_ref: str = "",
     ) -> None:
+        state = AgentStateName(state)  # a plain string from a caller is fine too
+
         async def write() -> None:
             await self._close_state(agent_id, at)
             if state is AgentStateName.LOGGED_OUT:
@@ -282,7 +319,7 @@ class CallJournal:
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            first = await self._queue.get()
+            first = await self._next_fact()
             if first is None:
                 break
             await asyncio.sleep(BATCH_DELAY_S)
@@ -298,7 +335,21 @@ class CallJournal:
                 await self._refresh_rollups()
             if self._queue.empty():
                 self._idle.set()
+        # In the writer's own task: it runs in the context that opened the database, which
+        # the caller of stop() may not (tortoise keeps its context in a context variable).
+        await self._refresh_rollups()
         self._idle.set()
+
+    async def _next_fact(self) -> Write | None:
+        """The next fact; meanwhile, hours left dirty by the last batch are refreshed once
+        ROLLUP_REFRESH_S has passed, so reports catch up even when the line goes quiet."""
+        while self._dirty_hours and self._queue.empty():
+            left = self._last_refresh + ROLLUP_REFRESH_S - time.monotonic()
+            try:
+                return await asyncio.wait_for(self._queue.get(), timeout=max(left, 0.0))
+            except TimeoutError:
+                await self._refresh_rollups()
+        return await self._queue.get()
 
     async def _apply(self, batch: list[Write]) -> None:
         try:
@@ -327,7 +378,34 @@ class CallJournal:
         for local_date, local_hour in sorted(hours):
             await rollups.call_written(local_date, local_hour)
 
+    async def _end_row(self, row: _CallRow, outcome: CallOutcome, at: datetime) -> None:
+        row.ended_at = at
+        changes: dict[str, object] = {"ended_at": at, "outcome": outcome}
+        if row.answered_at is not None:
+            changes["talk_s"] = max(0.0, (at - row.answered_at).total_seconds())
+        elif row.entered_queue_at is not None:
+            changes["wait_s"] = max(0.0, (at - row.entered_queue_at).total_seconds())
+        await Call.filter(id=row.pk).update(**changes)
+        self._dirty_hours.add((row.local_date, row.local_hour))
+
+    def _row_of_agent(self, ref: str, agent_id: int | None) -> _CallRow | None:
+        if agent_id is None:
+            return None
+        for row_ref in reversed([ref, *self._segments.get(ref, [])]):
+            row = self._calls.get(row_ref)
+            if row is not None and row.agent_id == agent_id:
+                return row
+        return None
+
+    def _forget(self, ref: str) -> None:
+        for row_ref in [ref, *self._segments.pop(ref, [])]:
+            self._calls.pop(row_ref, None)
+
     async def _row(self, ref: str) -> _CallRow | None:
+        """The current row of the ACD call ``ref`` (its latest transfer segment)."""
+        segments = self._segments.get(ref)
+        if segments:
+            ref = segments[-1]
         row = self._calls.get(ref)
         if row is not None:
             return row
@@ -339,7 +417,7 @@ class CallJournal:
         row = self._calls[ref] = _CallRow(
             call.id, call.started_at, call.local_date, call.local_hour,
             call.entered_queue_at, call.first_offered_at, call.answered_at, call.ended_at,
-            call.offers_count,
+            call.offers_count, call.agent_id,  # type: ignore[attr-defined]
         )
         return row
 

@@ -16,7 +16,7 @@ from crm.hub import INTEGRATIONS, SUPERVISION, Hub, agent_topic
 from crm.journal import CallJournal
 from crm.models import AgentStateName, CallOutcome, Direction, OfferResult
 from stasis_app.acd import outputs as o
-from stasis_app.acd.model import AgentState, LegPurpose
+from stasis_app.acd.model import AgentState, LegPurpose, TargetKind
 
 
 class Publisher:
@@ -34,6 +34,7 @@ class Publisher:
             o.OfferEnded: self._offer_ended,
             o.CallAnswered: self._call_answered,
             o.ClientAttached: self._client_attached,
+            o.CallTransferred: self._call_transferred,
             o.CallEnded: self._call_ended,
             o.AgentStateChanged: self._agent_state,
             o.QueueChanged: self._queue_changed,
@@ -78,6 +79,13 @@ class Publisher:
         self._journal.offer_ended(e.offer_id, OfferResult(e.result.value), from_timestamp(e.at))
         self._push(e, SUPERVISION, agent_topic(e.agent_id))
 
+    def _call_transferred(self, e: o.CallTransferred) -> None:
+        # To an outside number the call leaves the centre: its row ends with the outcome
+        # "transferred" when it ends. To an agent or group a new segment row follows it.
+        if e.target.kind is not TargetKind.NUMBER:
+            self._journal.call_transferred(e.call_id, from_timestamp(e.at))
+        self._push(e, SUPERVISION, *self._agent_topics(e))
+
     def _client_attached(self, e: o.ClientAttached) -> None:
         self._journal.call_client(e.call_id, e.client_id)
         self._push(e, SUPERVISION)
@@ -100,7 +108,7 @@ class Publisher:
         elif e.old is AgentState.WRAPUP:
             call_id = self._wrapping.pop(e.agent_id, None) or e.call_id
             if call_id:
-                self._journal.wrapup_ended(call_id, at)
+                self._journal.wrapup_ended(call_id, at, e.agent_id)
         self._journal.agent_state(
             e.agent_id,
             AgentStateName(e.new.value),

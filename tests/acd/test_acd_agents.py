@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import Harness, of, one
-
 from stasis_app.acd import (
     AgentChangeDeferred,
     AgentLogin,
@@ -26,6 +24,8 @@ from stasis_app.acd import (
     SupervisorForcePause,
     UpdateAgentGroups,
 )
+
+from .conftest import Harness, of, one
 
 
 def test_login_refusals(h: Harness) -> None:

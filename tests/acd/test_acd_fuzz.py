@@ -9,7 +9,6 @@ import random
 from typing import Any
 
 import pytest
-from conftest import Harness
 
 from stasis_app.acd import (
     AgentHangup,
@@ -54,6 +53,8 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
+
+from .conftest import Harness
 
 GROUPS = (1, 2, 3)
 AGENTS = tuple(range(1, 9))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import Harness, of, one
-
 from stasis_app.acd import (
     AUTO_PAUSE_REASON,
     AgentLegEnded,
@@ -46,6 +44,8 @@ from stasis_app.acd import (
     Strategy,
     TimerKind,
 )
+
+from .conftest import Harness, of, one
 
 
 def test_inbound_call_is_answered_held_queued_and_offered(h: Harness) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-from conftest import Harness, of, one
-
 from stasis_app.acd import (
     AgentLogout,
     AgentPause,
@@ -20,6 +18,8 @@ from stasis_app.acd import (
     UpdateAgentGroups,
 )
 from stasis_app.acd.index import AvailabilityIndex
+
+from .conftest import Harness, of, one
 
 
 def take(h: Harness, call_id: str, hold_s: float = 10) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import Harness, of, one
-
 from stasis_app.acd import (
     AgentHangup,
     AgentLegEnded,
@@ -49,6 +47,8 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
+
+from .conftest import Harness, of, one
 
 
 def connected(h: Harness, call_id: str = "c1", agent_id: int = 1, **kw: object) -> str:

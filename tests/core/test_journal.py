@@ -87,3 +87,56 @@ async def test_a_failed_write_is_counted_and_later_writes_go_on(db: str) -> None
     await journal.stop()
     assert await Call.filter(ref="c4").exists()
     assert journal.writes + journal.failures == 2
+
+
+async def test_rollups_catch_up_when_the_line_goes_quiet(db: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from crm import journal as journal_module
+    from crm.models import StatsCallHourly
+
+    monkeypatch.setattr(journal_module, "ROLLUP_REFRESH_S", 0.2)
+    agent, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    try:
+        journal.call_started("q1", at=T0, group_id=group.id)
+        journal.call_answered("q1", agent.id, T0 + timedelta(seconds=3))
+        journal.call_ended("q1", CallOutcome.ANSWERED, T0 + timedelta(seconds=33))
+        # no flush, no later fact: the writer refreshes the dirty hour on its own
+        for _ in range(50):
+            if await StatsCallHourly.filter(local_date=T0.date(), local_hour=0).exists():
+                break
+            await asyncio.sleep(0.05)
+        assert await StatsCallHourly.filter(local_date=T0.date(), local_hour=0).exists()
+    finally:
+        await journal.stop()
+
+
+async def test_a_transfer_starts_a_new_row_and_wrapups_find_their_agent(db: str) -> None:
+    first, group = await _agent_and_group()
+    second = await User.create(login="a2", name="Agent 2", password_hash="x")
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.call_started("t1", at=T0, group_id=group.id, client_id=None)
+    journal.call_queued("t1", T0)
+    journal.offer_started("t1-o1", "t1", first.id, T0 + timedelta(seconds=1))
+    journal.call_answered("t1", first.id, T0 + timedelta(seconds=4))
+    journal.call_transferred("t1", T0 + timedelta(seconds=64))
+    journal.offer_started("t1-o2", "t1", second.id, T0 + timedelta(seconds=65))
+    journal.call_answered("t1", second.id, T0 + timedelta(seconds=70))
+    journal.wrapup_ended("t1", T0 + timedelta(seconds=74), first.id)  # first's wrap-up
+    journal.call_ended("t1", CallOutcome.ANSWERED, T0 + timedelta(seconds=130))
+    journal.wrapup_ended("t1", T0 + timedelta(seconds=140), second.id)
+    await journal.stop()
+
+    parent = await Call.get(ref="t1")
+    leg = await Call.get(ref="t1/t1")
+    assert (parent.agent_id, parent.outcome) == (first.id, CallOutcome.TRANSFERRED)
+    assert (parent.talk_s, parent.wrapup_s) == (60.0, 10.0)
+    assert leg.transferred_from_id == parent.id and leg.group_id == group.id
+    assert (leg.agent_id, leg.outcome, leg.talk_s, leg.wrapup_s) == (
+        second.id, CallOutcome.ANSWERED, 60.0, 10.0)
+    assert leg.started_at == T0 + timedelta(seconds=64) and leg.wait_s == 6.0
+    assert await Offer.filter(call_id=leg.id, agent_id=second.id).count() == 1
+    assert journal.failures == 0

@@ -173,11 +173,18 @@ async def test_pop_transfer_with_record_and_click_to_call(aiohttp_client: Any,
     await ws1.close()
     await ws2.close()
 
-    # The journal: the inbound call answered by Bob after Alice, linked to the client.
+    # The journal: one row per agent who had the call. Alice's ends "transferred" (her talk
+    # time), Bob's points back to it and ends answered; both carry the client.
     await product.settle()
-    call = await Call.get(ref=call_id)
-    assert call.agent_id == bob.id and call.client_id == client_id
-    assert call.outcome is CallOutcome.ANSWERED and call.answered_at and call.ended_at
-    offers = await Offer.filter(call_id=call.id).order_by("offered_at")
-    assert [o.agent_id for o in offers] == [alice.id, bob.id]
+    first = await Call.get(ref=call_id)
+    assert first.agent_id == alice.id and first.client_id == client_id
+    assert first.outcome is CallOutcome.TRANSFERRED and first.talk_s is not None
+    second = await Call.get(transferred_from_id=first.id)
+    assert second.ref == f"{call_id}/t1"
+    assert second.agent_id == bob.id and second.client_id == client_id
+    assert second.outcome is CallOutcome.ANSWERED and second.answered_at and second.ended_at
+    assert second.started_at >= first.ended_at
+    offers = await Offer.filter(call_id__in=(first.id, second.id)).order_by("offered_at")
+    assert [(o.call_id, o.agent_id) for o in offers] == [(first.id, alice.id),
+                                                        (second.id, bob.id)]
     await assert_nothing_left(product)

@@ -39,10 +39,13 @@ async def test_blind_transfer_to_an_agent_carries_the_record(acd: Acd) -> None:
     assert transferred and transferred[0]["from_agent_id"] == first.id
     await acd.tel.caller_hangup(caller)
     await assert_nothing_left(acd)
+    # One row per agent: the first ends "transferred", the second points back to it.
     call = await Call.get(ref=call_id)
-    assert call.agent_id == second.id and call.outcome is CallOutcome.ANSWERED
-    offers = await Offer.filter(call_id=call.id).order_by("offered_at")
-    assert [o.agent_id for o in offers] == [first.id, second.id]
+    assert call.agent_id == first.id and call.outcome is CallOutcome.TRANSFERRED
+    leg = await Call.get(transferred_from_id=call.id)
+    assert leg.agent_id == second.id and leg.outcome is CallOutcome.ANSWERED
+    offers = await Offer.filter(call_id__in=(call.id, leg.id)).order_by("offered_at")
+    assert [(o.call_id, o.agent_id) for o in offers] == [(call.id, first.id), (leg.id, second.id)]
 
 
 async def test_blind_transfer_to_a_group_requeues_the_caller(acd: Acd) -> None:
@@ -54,6 +57,12 @@ async def test_blind_transfer_to_a_group_requeues_the_caller(acd: Acd) -> None:
     await acd.until(lambda: acd.agent_state(other.id) == "on_call", what="back-office agent")
     await acd.tel.caller_hangup(caller)
     await assert_nothing_left(acd)
+    # The caller's time in the second queue counts for that group, the answer for its agent.
+    call = await Call.get(ref=call_id)
+    leg = await Call.get(transferred_from_id=call.id)
+    assert (call.agent_id, call.outcome) == (first.id, CallOutcome.TRANSFERRED)
+    assert (leg.group_id, leg.agent_id, leg.outcome) == (back.id, other.id, CallOutcome.ANSWERED)
+    assert leg.entered_queue_at is not None and leg.wait_s is not None
 
 
 async def test_blind_transfer_to_an_outside_number(acd: Acd) -> None:
@@ -78,6 +87,24 @@ async def test_attended_transfer_consult_then_complete(acd: Acd) -> None:
     await acd.until(lambda: acd.service.call(call_id).agent_id == second.id)
     await acd.tel.caller_hangup(caller)
     await assert_nothing_left(acd)
+    call = await Call.get(ref=call_id)
+    leg = await Call.get(transferred_from_id=call.id)
+    assert (call.agent_id, call.outcome) == (first.id, CallOutcome.TRANSFERRED)
+    assert (leg.agent_id, leg.outcome) == (second.id, CallOutcome.ANSWERED)
+    assert leg.wrapup_s is None or leg.wrapup_s >= 0
+
+
+async def test_cancelled_consult_leaves_one_row_for_the_first_agent(acd: Acd) -> None:
+    first, (second,), _, caller, call_id = await _connected(acd, "2191", "expert")
+    await acd.service.consult(call_id, TransferTarget("agent", second.id), first.id)
+    await acd.until(lambda: acd.agent_state(second.id) == "on_call")
+    await acd.service.cancel_transfer(call_id, first.id)
+    await acd.until(lambda: acd.agent_state(second.id) == "available")
+    await acd.tel.caller_hangup(caller)
+    await assert_nothing_left(acd)
+    rows = await Call.all()
+    assert [(r.ref, r.agent_id, r.outcome) for r in rows] == [
+        (call_id, first.id, CallOutcome.ANSWERED)]
 
 
 async def test_attended_transfer_cancel_returns_to_the_caller(acd: Acd) -> None:

@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 
 from crm import interventions
 from crm.call_notes import Draft, NoteStore, set_disposition
+from crm.call_segments import involves_agent
 from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
 from crm.reference import list_entries
 from crm.stats import kpi, periods
@@ -257,11 +258,7 @@ async def check_own_call(call_id: str, user: User) -> None:
     """The call was offered to, or placed by, this agent (a supervisor may act on any)."""
     if user.role.at_least(Role.SUPERVISOR):
         return
-    call = await Call.get_or_none(ref=call_id)
-    if call is not None and (
-        call.agent_id == user.id  # type: ignore[attr-defined]
-        or await Offer.filter(call_id=call.id, agent_id=user.id).exists()
-    ):
+    if await involves_agent(call_id, user.id):
         return
     raise ApiError(403, "forbidden", "this call is not one of yours")
 
@@ -533,7 +530,7 @@ async def wrapup(request: web.Request, body: WrapupIn) -> WrapupOut:
                        {"client_id": "pick or create the client record the note goes on"})
     label = ""
     if body.disposition_id is not None:
-        label = (await set_disposition(body.call_id, body.disposition_id)).label
+        label = (await set_disposition(body.call_id, body.disposition_id, user.id)).label
     note_id = None
     if body.note.strip() and body.client_id is not None:
         view = await interventions.add_intervention(

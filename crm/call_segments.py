@@ -1,0 +1,41 @@
+"""A transferred call's rows: one per agent or group that handled it.
+
+The ACD keeps one id for a call across transfers, while the call records keep one row per
+segment (the transferred row ends with the outcome "transferred" and the next row points
+back to it), so that talk time, answers and transfers count for the agent and group that
+really had the call. The first row carries the ACD's id; the later ones ``<id>/t<n>``.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+
+from crm.models import Call, Offer
+
+_MARK = "/t"
+REF_MAX = 64
+
+
+def segment_ref(call_ref: str, n: int) -> str:
+    """The row reference of the n-th transfer segment (n >= 1) of an ACD call."""
+    suffix = f"{_MARK}{n}"
+    return call_ref[: REF_MAX - len(suffix)] + suffix
+
+
+async def call_row_for(call_ref: str, agent_id: int | None = None) -> Call | None:
+    """The row of this ACD call that this agent handled (the latest such), or its latest row."""
+    rows = Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))
+    if agent_id is not None:
+        mine = await rows.filter(agent_id=agent_id).order_by("-id").first()
+        if mine is not None:
+            return mine
+    return await rows.order_by("-id").first()
+
+
+async def involves_agent(call_ref: str, agent_id: int) -> bool:
+    """The ACD call was offered to, answered or placed by this agent, in any segment."""
+    rows = Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))
+    if await rows.filter(agent_id=agent_id).exists():
+        return True
+    ids = await rows.values_list("id", flat=True)
+    return bool(ids) and await Offer.filter(call_id__in=ids, agent_id=agent_id).exists()
