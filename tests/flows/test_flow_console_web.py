@@ -188,3 +188,33 @@ async def test_pop_transfer_with_record_and_click_to_call(aiohttp_client: Any,
     assert [(o.call_id, o.agent_id) for o in offers] == [(first.id, alice.id),
                                                         (second.id, bob.id)]
     await assert_nothing_left(product)
+
+
+async def test_every_logout_leaves_the_acd_first(aiohttp_client: Any, product: Product) -> None:
+    """S9 from the top bar (page) and the generic API: refused during a call, and
+    afterwards the agent is out of the ACD, not left as a ghost receiving calls."""
+    tel = product.tel
+    ann, c1, t1 = await agent_browser(aiohttp_client, product, "ann")
+    group = await make_group("logout", [ann])
+    await product.runtime.reload_groups()
+    response = await c1.post("/api/v1/agent/login", headers={"X-CSRF-Token": t1},
+                             json={"extension": tel.extension("2501")})
+    assert response.status == 200, await response.text()
+    await tel.place_inbound(group.number, "0611223344")
+    await product.until(lambda: product.state(ann.id) == "on_call", what="ann on call")
+
+    response = await c1.post("/api/v1/auth/logout", headers={"X-CSRF-Token": t1})
+    assert response.status == 409 and (await response.json())["error"]["code"] == "on_call"
+    page = await c1.post("/logout", data={"csrf_token": t1}, allow_redirects=False)
+    assert page.status == 303 and page.headers["Location"] == "/agent"
+    assert product.state(ann.id) == "on_call"
+    assert (await c1.get("/api/v1/auth/me")).status == 200  # still logged in
+
+    assert (await c1.post("/api/v1/agent/call/hangup",
+                          headers={"X-CSRF-Token": t1})).status == 200
+    await product.until(lambda: product.state(ann.id) == "available", what="ann free")
+    page = await c1.post("/logout", data={"csrf_token": t1}, allow_redirects=False)
+    assert page.status == 303 and page.headers["Location"] == "/login"
+    assert product.state(ann.id) in (None, "logged_out")
+    assert (await c1.get("/api/v1/auth/me")).status == 401
+    await assert_nothing_left(product)

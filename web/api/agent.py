@@ -25,6 +25,7 @@ from crm.reference import list_entries
 from crm.stats import kpi, periods
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
+from web.acd_exit import OnCall, leave_acd
 from web.api.registry import ApiRouteTable
 from web.api.schemas import Out
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
@@ -39,7 +40,6 @@ ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=
 NoteText = Annotated[str, StringConstraints(max_length=20_000)]
 Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # States the ACD only leaves by itself (ringing, on a call, wrap-up): logout waits for them.
-BUSY_STATES = ("ringing", "on_call", "wrapup")
 
 
 class In(BaseModel):
@@ -381,16 +381,15 @@ async def acd_login(request: web.Request, body: AcdLoginIn) -> StatusOut:
              errors=(409, 503))
 async def acd_logout(request: web.Request) -> StatusOut:
     user = request_user(request)
-    acd = acd_of(request)
-    view = acd.agent(user.id)
-    if view is None or view.state.value == "logged_out":
-        return status_of(request, user.id)
-    if view.state.value in BUSY_STATES or view.call_id:
+    acd_of(request)  # 503 when the ACD is not running
+    try:
+        await ask(leave_acd(request.app, user.id))
+    except OnCall:
         # Refused rather than deferred: the agent would otherwise close the page with a call
         # still on their phone and nobody to wrap it up.
         raise ApiError(409, "on_call",
-                       "you are on a call: finish it (and its wrap-up) before logging out")
-    await ask(acd.logout(user.id))
+                       "you are on a call: finish it (and its wrap-up) before logging out"
+                       ) from None
     return status_of(request, user.id)
 
 

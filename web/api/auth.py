@@ -7,6 +7,7 @@ from aiohttp_session import get_session
 
 from crm.models import Role
 from crm.users import memberships_of
+from web.acd_exit import OnCall, leave_acd
 from web.api.registry import ApiRouteTable
 from web.api.schemas import LoginIn, ResultOut, SessionOut, UserOut
 from web.errors import ApiError
@@ -41,8 +42,14 @@ async def login(request: web.Request, body: LoginIn) -> SessionOut:
 
 
 @routes.post("/api/v1/auth/logout", role=Role.AGENT, response=ResultOut,
-             summary="End the session")
+             summary="S9: leave the call distribution, then end the session (refused "
+                     "during a call)", errors=(409,))
 async def logout_api(request: web.Request) -> ResultOut:
+    try:
+        await leave_acd(request.app, request_user(request).id)
+    except OnCall:
+        raise ApiError(409, "on_call", "you are on a call: finish it (and its wrap-up) "
+                                       "before logging out") from None
     await logout(request)
     return ResultOut(result="logged_out", message="logged out")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.models import Role
+from web.acd_exit import OnCall, leave_acd
 from web.appkeys import RUNTIME_KEY, SETTINGS_KEY
 from web.i18n import gettext
 from web.pages.agent_i18n import js_messages
@@ -16,7 +17,6 @@ from web.security.login import logout
 from web.security.sessions import flash
 
 routes = web.RouteTableDef()
-BUSY_STATES = ("ringing", "on_call", "wrapup")
 
 
 @routes.get("/agent")
@@ -35,14 +35,11 @@ async def console(request: web.Request) -> web.StreamResponse:
 @require_role(Role.AGENT)
 async def clean_logout(request: web.Request) -> web.StreamResponse:
     """S9: leave the ACD first; during a call the logout is refused, with a message."""
-    user = request_user(request)
-    acd = request.app[RUNTIME_KEY]
-    view = acd.agent(user.id) if acd is not None else None
-    if view is not None and view.state.value != "logged_out":
-        if view.state.value in BUSY_STATES or view.call_id:
-            await flash(request, gettext("You are on a call: finish it (and its wrap-up) "
-                                         "before logging out."), "error")
-            raise redirect("/agent")
-        await acd.logout(user.id)
+    try:
+        await leave_acd(request.app, request_user(request).id)
+    except OnCall:
+        await flash(request, gettext("You are on a call: finish it (and its wrap-up) "
+                                     "before logging out."), "error")
+        raise redirect("/agent") from None
     await logout(request)
     raise redirect("/login")

@@ -6,11 +6,20 @@ from aiohttp import web
 
 from crm.models import Role
 from crm.users import set_language as save_user_language
+from web.acd_exit import OnCall, leave_acd
 from web.i18n import LANG_COOKIE, LANGUAGES, gettext
 from web.pages.common import form_data, redirect, text
 from web.render import render
-from web.security.auth import current_user, landing_for, public, require_role, safe_next
+from web.security.auth import (
+    current_user,
+    landing_for,
+    public,
+    request_user,
+    require_role,
+    safe_next,
+)
 from web.security.login import attempt_login, logout
+from web.security.sessions import flash
 
 routes = web.RouteTableDef()
 
@@ -67,6 +76,13 @@ async def _form_again(request: web.Request, login: str, next_path: str | None, e
 @routes.post("/logout")
 @require_role(Role.AGENT)
 async def logout_submit(request: web.Request) -> web.StreamResponse:
+    """S9 from any page: leave the ACD first; refused during a call, with a message."""
+    try:
+        await leave_acd(request.app, request_user(request).id)
+    except OnCall:
+        await flash(request, gettext("You are on a call: finish it (and its wrap-up) "
+                                     "before logging out."), "error")
+        raise redirect("/agent") from None
     await logout(request)
     raise redirect("/login")
 
