@@ -12,55 +12,109 @@ import asyncio
 import logging
 import secrets
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from crm import db as crm_db
 from prowebcrm import demo_seed
+from prowebcrm.demo_seed import GROUP_SHARE
 from prowebcrm.server import build_app
-from prowebcrm.settings import Settings
+from prowebcrm.settings import Settings, SettingsError
 from stasis_app.runtime import AcdRuntime
 from web.appkeys import SERVICES_KEY
 
 log = logging.getLogger("prowebcrm.demo")
 
-DEFAULT_CALLS_PER_MINUTE = 6.0
-GROUP_SHARE = {"100": 0.5, "200": 0.35, "300": 0.15}
+# Over all groups: about two thirds of the six simulated agents busy, so queues form at times.
+DEFAULT_CALLS_PER_MINUTE = 4.0
 BOT_ANSWER_DELAY_S = 3.0
 MEAN_TALK_TIME_S = 45.0
 MEAN_PATIENCE_S = 90.0
+MAX_RATE_PER_GROUP = 60.0  # calls per minute; more only floods the queues
+MAX_BURST = 50
 
 
 @dataclass
 class DemoWorld:
-    """What the demo runs besides the product; the admin page and the softphone use it."""
+    """What the demo runs besides the product; the traffic page and the softphone use it.
 
-    simulator: object
-    calls_per_minute: float
+    ``rates``: generated calls per minute, per group number.
+    """
+
+    simulator: Any
+    rates: dict[str, float]
     traffic: bool
     known_numbers: list[str] = field(default_factory=list)
+    group_names: dict[str, str] = field(default_factory=dict)  # number -> name
 
-    def set_traffic(self, calls_per_minute: float | None = None, running: bool | None = None
-                    ) -> dict:
-        sim = self.simulator
+    @property
+    def calls_per_minute(self) -> float:
+        return sum(self.rates.values())
+
+    def set_traffic(
+        self,
+        calls_per_minute: float | None = None,
+        running: bool | None = None,
+        rates: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
+        """Change the total rate (split over the groups as usual), some groups' rates, and/or
+        pause (False) or resume (True) the generator; returns :meth:`status`."""
         if calls_per_minute is not None:
-            self.calls_per_minute = max(0.0, calls_per_minute)
-        sim.configure_generator(  # type: ignore[attr-defined]
-            rates={g: self.calls_per_minute * share for g, share in GROUP_SHARE.items()},
+            self.rates = split_rate(_checked(calls_per_minute, MAX_RATE_PER_GROUP * 3))
+        for group, rate in (rates or {}).items():
+            if group not in self.rates:
+                raise ValueError(f"unknown group {group!r}")
+            self.rates[group] = _checked(rate, MAX_RATE_PER_GROUP)
+        self.simulator.configure_generator(
+            rates=dict(self.rates),
             mean_talk_time=MEAN_TALK_TIME_S,
             abandon_patience=MEAN_PATIENCE_S,
             known_numbers=self.known_numbers,
         )
-        generator = sim.generator  # type: ignore[attr-defined]
+        generator = self.simulator.generator
         if running is not None:
             self.traffic = running
         if self.traffic and generator.state != "running":
             generator.start()
         elif not self.traffic and generator.state == "running":
             generator.pause()
-        return generator.status()
+        return self.status()
+
+    def burst(self, count: int, group: str | None = None) -> int:
+        """``count`` calls at once, to ``group`` or spread over every group."""
+        if not 1 <= count <= MAX_BURST:
+            raise ValueError(f"a burst is 1 to {MAX_BURST} calls")
+        if group is not None and group not in self.rates:
+            raise ValueError(f"unknown group {group!r}")
+        return int(self.simulator.generator.burst(count, group))
+
+    def status(self) -> dict[str, Any]:
+        generator = self.simulator.generator
+        waiting = sum(1 for c in self.simulator.callers.active() if c.state == "waiting")
+        return {
+            "running": generator.state == "running",
+            "placed": generator.placed,
+            "waiting": waiting,
+            "rates": dict(self.rates),
+            "group_names": dict(self.group_names),
+            "mean_talk_s": MEAN_TALK_TIME_S,
+            "mean_patience_s": MEAN_PATIENCE_S,
+        }
+
+
+def split_rate(calls_per_minute: float) -> dict[str, float]:
+    return {g: round(calls_per_minute * share, 2) for g, share in GROUP_SHARE.items()}
+
+
+def _checked(rate: float, limit: float) -> float:
+    if not 0 <= rate <= limit:  # also refuses NaN
+        raise ValueError(f"a rate is 0 to {limit:g} calls per minute")
+    return float(rate)
 
 
 def run_demo(
@@ -70,6 +124,11 @@ def run_demo(
     calls_per_minute: float | None = None,
     traffic: bool = True,
 ) -> None:
+    rate = DEFAULT_CALLS_PER_MINUTE if calls_per_minute is None else calls_per_minute
+    try:
+        rates = split_rate(_checked(rate, MAX_RATE_PER_GROUP * 3))
+    except ValueError as exc:
+        raise SettingsError(f"--calls-per-minute: {exc}") from None
     if fresh:
         _delete_database(settings)
     settings = settings.with_(demo=True)
@@ -84,7 +143,6 @@ def run_demo(
         outbound_dial="PJSIP/{number}@trunk",
     )
     world_box: dict[str, DemoWorld] = {}
-    rate = DEFAULT_CALLS_PER_MINUTE if calls_per_minute is None else calls_per_minute
 
     async def simulator_context(app: web.Application) -> AsyncIterator[None]:
         from asterisk_sim import Simulator
@@ -96,9 +154,10 @@ def run_demo(
             sim.phones.add(ext, behaviour="manual")
         for _, _, ext in demo_seed.BOT_AGENTS:
             sim.phones.add(ext, behaviour="auto_answer", answer_delay=BOT_ANSWER_DELAY_S)
-        world = DemoWorld(sim, rate, traffic, await demo_seed.known_numbers())
+        world = DemoWorld(sim, rates, traffic, await demo_seed.known_numbers(),
+                          await demo_seed.group_names())
         world_box["world"] = world
-        app[SERVICES_KEY]["demo"] = world
+        attach_world(app, world)
         try:
             yield
         finally:
@@ -111,22 +170,39 @@ def run_demo(
 
     app = build_app(settings, before_acd=[simulator_context], takeover=True,
                     on_acd_ready=acd_ready)
+    mark_demo_pages(app)
     # run_app calls `print` once the port is listening: only then is the URL worth giving.
     web.run_app(app, host=settings.host, port=settings.port,
                 print=lambda _: _announce(settings), access_log=None)
     print("PROWEBCRM demo stopped.")
 
 
+def attach_world(app: web.Application, world: DemoWorld) -> None:
+    """What the softphone and the traffic page reach (web/api/demo_*.py)."""
+    app[SERVICES_KEY]["demo"] = world
+
+
+def mark_demo_pages(app: web.Application) -> None:
+    """base.html links the traffic page for administrators only when this is set."""
+    aiohttp_jinja2.get_env(app).globals["demo_mode"] = True
+
+
 async def _prepare(settings: Settings) -> None:
     print("PROWEBCRM demo: preparing the database", flush=True)
+    began = time.monotonic()
     await crm_db.migrate(settings.database_url)
     await crm_db.init_db(settings.database_url)
     try:
-        if not await demo_seed.already_seeded():
-            await demo_seed.seed(settings.default_region,
-                                 progress=lambda line: print("  " + line, flush=True))
-        else:
+        if await demo_seed.already_seeded():
             print("  existing demo data kept (use --fresh to start over)", flush=True)
+        elif await demo_seed.has_data():
+            # Not ours to overwrite: an interrupted seeding, or a database of real data.
+            print("  the database already holds data the demo did not finish seeding: kept "
+                  "as is (use --fresh to start over with demo data)", flush=True)
+        else:
+            await demo_seed.seed(settings.default_region, settings.tz,
+                                 progress=lambda line: print("  " + line, flush=True))
+            print(f"  demo data ready in {time.monotonic() - began:.1f} s", flush=True)
     finally:
         await crm_db.close_db()
 
@@ -154,7 +230,8 @@ def _announce(settings: Settings) -> None:
         extra = f", extension {person.extension}" if person.extension else ""
         lines.append(f"  {person.role:<10} {person.login:<12} password {person.password}"
                      f"   ({person.name}{extra})")
-    lines.append("Simulated callers ring groups Ventes (100), Support (200) and VIP (300).")
+    lines.append("Simulated callers ring groups Ventes (100), Support (200) and VIP (300); "
+                 f"the administrator controls them at {url}/admin/traffic")
     print("\n".join(lines), flush=True)
 
 

@@ -12,6 +12,7 @@ from web.api import audit as audit_api
 from web.api import auth as auth_api
 from web.api import clients as clients_api
 from web.api import demo_phone as demo_phone_api
+from web.api import demo_traffic as demo_traffic_api
 from web.api import groups as groups_api
 from web.api import reference as reference_api
 from web.api import stats as stats_api
@@ -19,7 +20,7 @@ from web.api import supervision as supervision_api
 from web.api import tokens as tokens_api
 from web.api import users as users_api
 from web.api.registry import ApiRouteTable
-from web.pages import admin_groups, admin_misc, admin_users, placeholders
+from web.pages import admin_demo, admin_groups, admin_misc, admin_users, placeholders
 from web.pages import agent as agent_pages
 from web.pages import auth as auth_pages
 from web.pages import clients as clients_pages
@@ -41,6 +42,7 @@ API_TABLES: list[ApiRouteTable] = [
     agent_api.routes,
     clients_api.routes,
     demo_phone_api.routes,
+    demo_traffic_api.routes,
     openapi.routes,
 ]
 
@@ -50,6 +52,7 @@ PAGE_TABLES: list[web.RouteTableDef] = [
     admin_users.routes,
     admin_groups.routes,
     admin_misc.routes,
+    admin_demo.routes,
     supervision_pages.routes,
     stats_pages.routes,
     wallboard_pages.routes,

@@ -1,73 +1,65 @@
-"""The README's run command path: `prowebcrm demo` as a user runs it, in a subprocess."""
+"""The README's run command path: `prowebcrm demo` as a user runs it, in a subprocess:
+seeded (history included), served, stopped with Ctrl-C, then started again on its data."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from tests.demo.process import DemoProcess, free_port
 
-async def _logins_seen_by_admin(port: int) -> set[str]:
+
+async def _seen_by_admin(base: str) -> dict[str, Any]:
     # unsafe=True: aiohttp keeps no cookies for bare IP addresses otherwise.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        login = await http.post(
-            f"http://127.0.0.1:{port}/api/v1/auth/login",
-            json={"login": "admin", "password": "demo-admin"},
-        )
+        login = await http.post(f"{base}/api/v1/auth/login",
+                                json={"login": "admin", "password": "demo-admin"})
         assert login.status == 200, await login.text()
-        users = await http.get(f"http://127.0.0.1:{port}/api/v1/users")
-        assert users.status == 200
-        return {u["login"] for u in (await users.json())["items"]}
+        users = await (await http.get(f"{base}/api/v1/users?limit=200")).json()
+        report = await http.get(f"{base}/api/v1/stats/report",
+                                params={"report": "kpi_per_group", "range": "last_30_days"})
+        assert report.status == 200, await report.text()
+        traffic = await (await http.get(f"{base}/api/v1/demo/traffic")).json()
+        return {"logins": {u["login"] for u in users["items"]},
+                "roles": sorted(u["role"] for u in users["items"]),
+                "kpis": {k["key"]: k["value"] for k in (await report.json())["kpis"]},
+                "traffic": traffic}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_demo_seeds_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROWEBCRM_")}
-    env["PROWEBCRM_DATA_DIR"] = str(tmp_path / "data")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prowebcrm.cli", "demo", "--port", str(port),
-         "--calls-per-minute", "120"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    lines: list[str] = []
+def test_demo_seeds_serves_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Path) -> None:
+    first = DemoProcess(tmp_path / "data", free_port(), "--calls-per-minute", "120")
     try:
-        deadline = time.monotonic() + 180  # seeding hashes passwords: slow on a busy machine
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-            lines.append(line)
-            if "Simulated callers ring" in line:
-                break
-        output = "".join(lines)
-        assert f"running on http://127.0.0.1:{port}" in output, output
+        output = first.wait_ready()
+        assert f"running on {first.base}" in output, output
         assert "seeding clients 300/300" in output
+        assert "call history 61/61 days" in output and "statistics rebuilt" in output
         assert "admin        password demo-admin" in output
-
-        logins = asyncio.run(_logins_seen_by_admin(port))
-        assert {"admin", "superviseur", "alice", "bruno", "chloe"} <= logins
+        assert f"{first.base}/admin/traffic" in output
+        seen = asyncio.run(_seen_by_admin(first.base))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            rest, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rest, _ = proc.communicate()
-            message = "demo did not stop within 60 s of Ctrl-C:\n" + rest[-3000:]
-            raise AssertionError(message) from None
-    assert proc.returncode == 0, rest[-2000:]
-    assert "PROWEBCRM demo stopped." in rest
-    assert "Traceback" not in "".join(lines) + rest
+        status = first.stop()
+    assert status == 0, first.output[-2000:]
+    assert "PROWEBCRM demo stopped." in first.rest
+    assert "Traceback" not in first.output
+
+    assert {"admin", "superviseur", "alice", "bruno", "chloe", "hugo"} <= seen["logins"]
+    assert seen["roles"].count("agent") == 8 and seen["roles"].count("supervisor") == 1
+    kpis = seen["kpis"]  # the last 30 days of the seeded history
+    assert 50 < kpis["service_level"] < 100 and 0 < kpis["abandon_rate"] < 20, kpis
+    assert 0 < kpis["asa"] < 60 and 60 < kpis["aht"] < 600 and 40 < kpis["occupancy"] < 100
+    assert seen["traffic"]["running"] is True and seen["traffic"]["calls_per_minute"] == 120
+
+    again = DemoProcess(tmp_path / "data", free_port(), "--no-traffic")
+    try:
+        output = again.wait_ready()
+        assert "existing demo data kept" in output and "seeding" not in output
+        after = asyncio.run(_seen_by_admin(again.base))
+        # the same people, and the history (plus the first run's live calls) still there
+        assert after["roles"] == seen["roles"]
+        assert after["kpis"]["service_level"] > 50 and after["traffic"]["running"] is False
+    finally:
+        status = again.stop()
+    assert status == 0 and "Traceback" not in again.output
