@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import BaseORMException
@@ -37,6 +37,7 @@ from crm.models import (
     Offer,
     OfferResult,
 )
+from crm.routing import close_unfinished
 from crm.stats import rollups
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class CallJournal:
         self._open_state: dict[int, _OpenState | None] = {}
         self._dirty_hours: set[tuple[date, int]] = set()
         self._last_refresh = 0.0
+        self._close_open_on_exit = False
         self._idle = asyncio.Event()
         self._idle.set()
         self.failures = 0
@@ -93,10 +95,14 @@ class CallJournal:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="call-journal")
 
-    async def stop(self) -> None:
-        """Apply everything already reported (rollups included), then stop."""
+    async def stop(self, *, close_open: bool = False) -> None:
+        """Apply everything already reported (rollups included), then stop. With
+        ``close_open``, calls and agent states still open end now: the process is going
+        away and nothing of them stays live (an agent must not look available, nor a call
+        last, through the downtime)."""
         if self._task is None:
             return
+        self._close_open_on_exit = close_open
         self._queue.put_nowait(None)
         await self._task  # its last act refreshes the rollups (see _run)
         self._task = None
@@ -337,8 +343,19 @@ class CallJournal:
                 self._idle.set()
         # In the writer's own task: it runs in the context that opened the database, which
         # the caller of stop() may not (tortoise keeps its context in a context variable).
+        if self._close_open_on_exit:
+            await self._close_open(datetime.now(UTC))
         await self._refresh_rollups()
         self._idle.set()
+
+    async def _close_open(self, at: datetime) -> None:
+        try:
+            calls, states = await close_unfinished(at)
+        except Exception:  # the process is stopping: say it, never hang the shutdown
+            log.exception("call journal: closing open calls and states at stop failed")
+            return
+        if calls or states:
+            log.info("closed %d call(s) and %d agent state(s) still open at stop", calls, states)
 
     async def _next_fact(self) -> Write | None:
         """The next fact; meanwhile, hours left dirty by the last batch are refreshed once

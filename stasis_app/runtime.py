@@ -113,7 +113,7 @@ class AcdRuntime:
         if self.client is not None:
             await self.client.close()
         if self.journal is not None:
-            await self.journal.stop()
+            await self.journal.stop(close_open=True)
 
     # -- groups --------------------------------------------------------------------------
 
@@ -173,8 +173,10 @@ class AcdRuntime:
         for bridge_id in set(self.registry.bridges) - bridges:
             self.registry.bridges.pop(bridge_id, None)
         orphans = await self._orphans(present, bridges)
-        log.info("reconciled: %d call leg(s) ended while disconnected, %d orphan(s)",
-                 vanished, orphans)
+        # Runs every minute as a sweep too: only say something when something was found.
+        level = logging.INFO if vanished or orphans else logging.DEBUG
+        log.log(level, "reconciled: %d call leg(s) ended while disconnected, %d orphan(s)",
+                vanished, orphans)
 
     async def _vanished(self, channel_id: str) -> int:
         """Feed the engine the hang-up Asterisk could not tell us about."""

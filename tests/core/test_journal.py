@@ -140,3 +140,19 @@ async def test_a_transfer_starts_a_new_row_and_wrapups_find_their_agent(db: str)
     assert leg.started_at == T0 + timedelta(seconds=64) and leg.wait_s == 6.0
     assert await Offer.filter(call_id=leg.id, agent_id=second.id).count() == 1
     assert journal.failures == 0
+
+
+async def test_stopping_for_good_closes_what_is_still_open(db: str) -> None:
+    agent, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.agent_state(agent.id, AgentStateName.AVAILABLE, T0)
+    journal.call_started("s1", at=T0, group_id=group.id)
+    journal.call_answered("s1", agent.id, T0 + timedelta(seconds=2))
+    await journal.stop(close_open=True)
+
+    state = await AgentState.get(agent_id=agent.id)
+    call = await Call.get(ref="s1")
+    assert state.ended_at is not None and state.ended_at > T0
+    assert call.ended_at is not None and call.outcome is CallOutcome.ANSWERED
+    assert call.talk_s is not None and call.talk_s > 0
