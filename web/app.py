@@ -4,7 +4,10 @@ the extra cleanup contexts, the ARI/ACD runtime."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
+from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -63,6 +66,9 @@ def create_app(
         i18n.gettext, i18n.ngettext, newstyle=True
     )
 
+    # Stored in UTC, shown in the call centre's time zone.
+    env.filters["localtime"] = partial(_local_time, settings.tz)
+
     # The database comes first: the runtime contexts the lead adds persist calls through it.
     app.cleanup_ctx.append(_database_context(settings))
     for context in cleanup_contexts:
@@ -80,6 +86,10 @@ def _database_context(settings: Settings) -> CleanupContext:
             await close_db()
 
     return database
+
+
+def _local_time(tz: ZoneInfo, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return value.astimezone(tz).strftime(fmt) if value is not None else "—"
 
 
 @web.middleware

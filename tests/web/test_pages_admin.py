@@ -172,3 +172,37 @@ async def test_html_is_escaped(admin_client) -> None:  # type: ignore[no-untyped
     html = await (await client.get("/admin/users")).text()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+async def test_user_history_previews_call_centre_activity_in_local_time(admin_client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from crm.models import AgentState, AgentStateName, Call, CallOutcome, Direction, Role
+    from tests.web.webtools import make_user
+
+    client, _ = admin_client
+    agent = await make_user("zoe", Role.AGENT, name="Zoé Agent")
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    await AgentState.create(agent_id=agent.id, state=AgentStateName.PAUSED, reason="lunch",
+                            started_at=started, ended_at=started + timedelta(minutes=30),
+                            local_date=started.date(), local_hour=started.hour)
+    await Call.create(ref="h1", direction=Direction.INBOUND, caller_number="+33612345678",
+                      agent_id=agent.id, started_at=started + timedelta(hours=1),
+                      answered_at=started + timedelta(hours=1, seconds=5),
+                      ended_at=started + timedelta(hours=1, seconds=125),
+                      outcome=CallOutcome.ANSWERED, talk_s=120.0,
+                      local_date=started.date(), local_hour=started.hour)
+
+    response = await client.get(f"/admin/users/{agent.id}/history")
+    html = await response.text()
+    assert response.status == 200 and 'id="activity"' in html, html[-4000:]
+    activity = html[html.index('id="activity"'):html.index("</table>", html.index('id="activity"'))]
+    assert 'data-kind="call"' in activity and "+33612345678" in activity and "2:00" in activity
+    assert 'data-kind="pause"' in activity and "lunch" in activity
+    from web.appkeys import SETTINGS_KEY
+
+    answered = started + timedelta(hours=1, seconds=5)
+    local = answered.astimezone(ZoneInfo(str(client.app[SETTINGS_KEY].tz)))
+    assert local.strftime("%Y-%m-%d %H:%M:%S") in activity
+    assert "UTC" not in html.split('id="activity"')[1]  # the audit below is local time too

@@ -12,7 +12,11 @@ from crm import groups as group_service
 from crm import users
 from crm.errors import CrmError
 from crm.models import Role, User
+from crm.stats.agent_activity import agent_action_history
+from crm.stats.periods import QuickRange, local_today, quick_range
+from crm.stats.types import StatsConfig
 from crm.users import NewUser, UserPatch
+from web.appkeys import SETTINGS_KEY
 from web.i18n import gettext
 from web.pages.common import (
     crm_failure,
@@ -173,5 +177,38 @@ async def user_history(request: web.Request) -> web.StreamResponse:
     user = await users.get_user(_user_id(request))
     page = pagination(request)
     rows, total = await users.user_history(user.id, limit=page.limit, offset=page.offset)
-    return await render(request, "admin/user_history.html",
-                        {"user": user, "entries": rows, "page": pages_info(total, page)})
+    return await render(request, "admin/user_history.html", {
+        "user": user, "entries": rows, "page": pages_info(total, page),
+        "activity": await _recent_activity(request, user.id),
+    })
+
+
+ACTIVITY_PREVIEW = 15
+ACTIVITY_KINDS = ("call", "intervention", "rejection", "transfer", "pause", "login", "logout")
+
+
+async def _recent_activity(request: web.Request, user_id: int) -> list[dict[str, Any]]:
+    """S3's preview of what the user did in the call centre (calls, records, rejections,
+    transfers, pauses, logins) over 30 days; the account changes are the audit below."""
+    cfg = StatsConfig.from_settings(request.app[SETTINGS_KEY])
+    iv = quick_range(QuickRange.LAST_30_DAYS, local_today(cfg.tz))
+    found = await agent_action_history(cfg, user_id, iv, ACTIVITY_KINDS, limit=ACTIVITY_PREVIEW)
+    return [{"at": a.at, "kind": a.kind.value, "summary": _summary(a.details)}
+            for a in found.items]
+
+
+def _summary(details: dict[str, Any]) -> str:
+    """The few facts of an action a person reads first."""
+    parts = [str(details[key]) for key in ("caller_number", "client", "excerpt", "reason",
+                                           "extension") if details.get(key)]
+    for key in ("talk_s", "duration_s"):
+        if details.get(key) is not None:
+            parts.append(_duration(float(details[key])))
+    return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes >= 60:
+        return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
