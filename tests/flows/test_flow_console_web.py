@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import ClientWebSocketResponse, web
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 
@@ -23,6 +23,7 @@ from crm import passwords
 from crm.models import Call, CallOutcome, Offer, Role
 from prowebcrm.server import build_app
 from prowebcrm.settings import Settings
+from tests.console.test_console_flow import next_event
 from tests.web.webtools import login, make_user
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY
 
@@ -95,18 +96,6 @@ async def agent_browser(aiohttp_client: Any, product: Product, login_name: str
     user = await make_user(login_name, Role.AGENT, name=login_name.title())
     browser = await aiohttp_client(product.server.server)
     return user, browser, await login(browser, login_name)
-
-
-async def next_event(ws: ClientWebSocketResponse, type_: str, timeout: float = 8.0,
-                     **match: Any) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        left = deadline - asyncio.get_running_loop().time()
-        assert left > 0, f"no {type_} {match} within {timeout}s"
-        message = await ws.receive_json(timeout=left)
-        data = message.get("data", {})
-        if message["type"] == type_ and all(data.get(k) == v for k, v in match.items()):
-            return data
 
 
 async def test_pop_transfer_with_record_and_click_to_call(aiohttp_client: Any,

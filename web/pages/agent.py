@@ -6,15 +6,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.models import Role
-from web.acd_exit import OnCall, leave_acd
 from web.appkeys import RUNTIME_KEY, SETTINGS_KEY
-from web.i18n import gettext
 from web.pages.agent_i18n import js_messages
-from web.pages.common import redirect
+from web.pages.auth import logout_submit
 from web.render import render
-from web.security.auth import request_user, require_role
-from web.security.login import logout
-from web.security.sessions import flash
+from web.security.auth import require_role
 
 routes = web.RouteTableDef()
 
@@ -34,12 +30,6 @@ async def console(request: web.Request) -> web.StreamResponse:
 @routes.post("/agent/logout")
 @require_role(Role.AGENT)
 async def clean_logout(request: web.Request) -> web.StreamResponse:
-    """S9: leave the ACD first; during a call the logout is refused, with a message."""
-    try:
-        await leave_acd(request.app, request_user(request).id)
-    except OnCall:
-        await flash(request, gettext("You are on a call: finish it (and its wrap-up) "
-                                     "before logging out."), "error")
-        raise redirect("/agent") from None
-    await logout(request)
-    raise redirect("/login")
+    """S9 from the console: the same clean logout as the top bar's (leaves the ACD first;
+    refused during a call, with a message)."""
+    return await logout_submit(request)
