@@ -1,4 +1,5 @@
-"""S5 "Actions" of an agent: call statistics (from the rollups) and the action history.
+"""S5 "Actions" of an agent: call statistics (from the rollups, today from the raw rows)
+and the action history.
 
 The history merges, newest first, what the agent did from the raw tables: calls answered,
 client records handled (interventions), offers rejected or missed, calls transferred,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,7 +30,7 @@ from crm.models import (
     OfferResult,
 )
 from crm.stats import kpi, queries, sql
-from crm.stats.periods import Interval
+from crm.stats.periods import Interval, local_today
 from crm.stats.reports import state_kpi
 from crm.stats.types import Filters, StatsConfig
 
@@ -65,14 +66,45 @@ class AgentCallStats:
         return data
 
 
+async def _call_figures(
+    cfg: StatsConfig, iv: Interval, filters: Filters
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Offer and call sums of the interval: the days before today from the rollups, today
+    from the raw rows, so a call the supervisor just saw end is already counted (the
+    journal refreshes the rollups only every few seconds)."""
+    today = local_today(cfg.tz)
+    offers: dict[str, Any] = {}
+    calls: dict[str, Any] = {}
+    parts: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    if iv.start < today:
+        past = Interval(iv.start, min(iv.end, today - timedelta(days=1)))
+        parts.append(
+            (
+                (await queries.offer_sums(past, filters, ()))[0],
+                (await queries.call_sums(past, filters, ()))[0],
+            )
+        )
+    if iv.end >= today:
+        now = Interval(max(iv.start, today), iv.end)
+        parts.append(
+            (
+                (await queries.raw_offer_sums(now, filters, (), cfg.tz))[0],
+                (await queries.raw_call_sums(now, filters, ()))[0],
+            )
+        )
+    for offer_sums, call_sums in parts:
+        for into, sums in ((offers, offer_sums), (calls, call_sums)):
+            for key, value in sums.items():
+                into[key] = into.get(key, 0) + value
+    return offers, calls
+
+
 async def agent_call_stats(
     cfg: StatsConfig, agent_id: int, iv: Interval, group_ids: Sequence[int] = ()
 ) -> AgentCallStats:
     """What the "statistics" button of S5 shows for one agent over the interval."""
-    del cfg  # same signature as the reports, the figures need no threshold
     filters = Filters.of(group_ids, agent_id)
-    offers = (await queries.offer_sums(iv, filters, ()))[0]
-    calls = (await queries.call_sums(iv, filters, ()))[0]
+    offers, calls = await _call_figures(cfg, iv, filters)
     # pauses are the agent's whatever the group: drop the group filter for states
     states = await queries.state_sums(iv, Filters.of(None, agent_id), ("state", "reason"))
     by_state: dict[str, float] = {}

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crm.models import Group, GroupMember, User
 from crm.stats import sql
 from crm.stats.periods import Interval
 from crm.stats.rollups import (
+    CALL_AGGREGATES,
     CALL_COLUMNS,
+    MAX_CALL_SPAN,
+    OFFER_AGGREGATES,
     OFFER_COLUMNS,
     SHORT_ABANDON_THRESHOLDS,
     SL_THRESHOLDS,
@@ -83,20 +87,25 @@ async def call_sums(
     directions: Sequence[str] = (),
     sl_thresholds: Iterable[int] = (),
     short_thresholds: Iterable[int] = (),
+    agents_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Sums of stats_call_hourly grouped by ``by``, plus ``within_<T>`` (answered within T s)
-    and ``short_<S>`` (abandoned within S s) for the thresholds asked for."""
+    and ``short_<S>`` (abandoned within S s) for the thresholds asked for. ``agents_only``:
+    the calls some agent had (summed in SQL, rather than grouping by agent to drop the
+    others)."""
     where, params = _where(iv)
     if filters.group_ids:
         where.append(f"group_id IN ({sql.int_list(filters.group_ids)})")
     if filters.agent_ids:
         where.append(f"agent_id IN ({sql.int_list(filters.agent_ids)})")
+    elif agents_only:
+        where.append("agent_id <> 0")
     if directions:
         where.append("direction IN (" + ",".join("?" for _ in directions) + ")")
         params.extend(directions)
     table = _table(
         by,
-        bool(filters.agent_ids),
+        bool(filters.agent_ids) or agents_only,
         base="stats_call_hourly",
         daily="stats_call_daily",
         hourly="stats_call_group_hourly",
@@ -133,6 +142,45 @@ async def _grouped(
     return rows
 
 
+def _raw_query(
+    iv: Interval,
+    filters: Filters,
+    by: Sequence[str],
+    directions: Sequence[str],
+    columns: Sequence[str],
+    sls: Iterable[int],
+    shorts: Iterable[int],
+) -> tuple[str, list[Any]]:
+    """A query summing the ended raw calls "c" with the rollup's own expressions
+    (crm.stats.rollups), so both ways of counting agree."""
+    where, params = _where(iv, "c.")
+    where.append("c.outcome IS NOT NULL")
+    if filters.group_ids:
+        where.append(f"COALESCE(c.group_id, 0) IN ({sql.int_list(filters.group_ids)})")
+    if filters.agent_ids:
+        where.append(f"COALESCE(c.agent_id, 0) IN ({sql.int_list(filters.agent_ids)})")
+    if directions:
+        where.append("c.direction IN (" + ",".join("?" for _ in directions) + ")")
+        params.extend(directions)
+    answered_q = "c.answered_at IS NOT NULL AND c.entered_queue_at IS NOT NULL"
+    abandoned = "c.outcome = 'abandoned' AND c.entered_queue_at IS NOT NULL"
+    select = [f"{_key_expr(k, 'c.', raw=True)} AS {k}" for k in by]
+    select += [f"{CALL_AGGREGATES[c]} AS {c}" for c in columns]
+    select += [
+        f"SUM(CASE WHEN {answered_q} AND c.wait_s <= {int(t)} THEN 1 ELSE 0 END) AS within_{t}"
+        for t in sorted(set(sls))
+    ]
+    select += [
+        f"SUM(CASE WHEN {abandoned} AND COALESCE(c.wait_s, 0) < {int(s)} THEN 1 ELSE 0 END) "
+        f"AS short_{s}"
+        for s in sorted(set(shorts))
+    ]
+    query = f"SELECT {', '.join(select)} FROM calls c WHERE {' AND '.join(where)}"
+    if by:
+        query += " GROUP BY " + ", ".join(_key_expr(k, "c.", raw=True) for k in by)
+    return query, params
+
+
 async def _merge_raw_thresholds(
     rows: list[dict[str, Any]],
     iv: Interval,
@@ -143,31 +191,7 @@ async def _merge_raw_thresholds(
     shorts: Sequence[int],
 ) -> None:
     """Thresholds with no histogram column: count them on the raw calls (slower, exact)."""
-    where, params = _where(iv, "c.")
-    where.append("c.outcome IS NOT NULL")
-    if filters.group_ids:
-        where.append(f"COALESCE(c.group_id, 0) IN ({sql.int_list(filters.group_ids)})")
-    if filters.agent_ids:
-        where.append(f"COALESCE(c.agent_id, 0) IN ({sql.int_list(filters.agent_ids)})")
-    if directions:
-        where.append("c.direction IN (" + ",".join("?" for _ in directions) + ")")
-        params.extend(directions)
-    # the same conditions as the rollup's columns (crm.stats.rollups)
-    answered_q = "c.answered_at IS NOT NULL AND c.entered_queue_at IS NOT NULL"
-    abandoned = "c.outcome = 'abandoned' AND c.entered_queue_at IS NOT NULL"
-    select = [f"{_key_expr(k, 'c.', raw=True)} AS {k}" for k in by]
-    select += [
-        f"SUM(CASE WHEN {answered_q} AND c.wait_s <= {int(t)} THEN 1 ELSE 0 END) AS within_{t}"
-        for t in sls
-    ]
-    select += [
-        f"SUM(CASE WHEN {abandoned} AND COALESCE(c.wait_s, 0) < {int(s)} THEN 1 ELSE 0 END) "
-        f"AS short_{s}"
-        for s in shorts
-    ]
-    query = f"SELECT {', '.join(select)} FROM calls c WHERE {' AND '.join(where)}"
-    if by:
-        query += " GROUP BY " + ", ".join(_key_expr(k, "c.", raw=True) for k in by)
+    query, params = _raw_query(iv, filters, by, directions, (), sls, shorts)
     raw = {
         tuple(r[k] for k in by): r
         for r in (_normalise(x, by) for x in await sql.fetch(query, params))
@@ -180,6 +204,25 @@ async def _merge_raw_thresholds(
             row[f"short_{s}"] = found.get(f"short_{s}", 0)
 
 
+async def raw_call_sums(
+    iv: Interval,
+    filters: Filters,
+    by: Sequence[str],
+    *,
+    directions: Sequence[str] = (),
+    sl_thresholds: Iterable[int] = (),
+    short_thresholds: Iterable[int] = (),
+) -> list[dict[str, Any]]:
+    """What :func:`call_sums` returns, counted on the raw calls. For live figures of today
+    (the wallboard): the journal writes a call's row as it ends but refreshes the rollups
+    only every few seconds. A day of calls is read through the (local_date, local_hour)
+    index."""
+    query, params = _raw_query(
+        iv, filters, by, directions, SUM_COLUMNS, sl_thresholds, short_thresholds
+    )
+    return [_normalise(r, by) for r in await sql.fetch(query, params)]
+
+
 async def offer_sums(iv: Interval, filters: Filters, by: Sequence[str]) -> list[dict[str, Any]]:
     where, params = _where(iv)
     if filters.group_ids:
@@ -188,6 +231,36 @@ async def offer_sums(iv: Interval, filters: Filters, by: Sequence[str]) -> list[
         where.append(f"agent_id IN ({sql.int_list(filters.agent_ids)})")
     table = "stats_offer_hourly" if "local_hour" in by else "stats_offer_daily"
     return await _grouped(table, OFFER_COLUMNS, by, where, params)
+
+
+async def raw_offer_sums(
+    iv: Interval, filters: Filters, by: Sequence[str], tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """What :func:`offer_sums` returns, counted on the raw offers that have ended (each in
+    its call's bucket, as the rollup does), for live figures that must not wait for the
+    rollup refresh. Unlike the rollup, an ended offer of a call still in progress counts:
+    the call the agent is on was received. Reads the offers through their offered_at
+    index, over the interval and the longest span a call can have after it."""
+    where, params = _where(iv, "c.")
+    start, end = iv.utc_bounds(tz)
+    conn = sql.connection()
+    where += ["c.id = o.call_id", "o.result IS NOT NULL",
+              "o.offered_at >= ?", "o.offered_at < ?"]
+    params += [sql.dt_param(conn, start), sql.dt_param(conn, end + MAX_CALL_SPAN)]
+    if filters.group_ids:
+        where.append(f"COALESCE(c.group_id, 0) IN ({sql.int_list(filters.group_ids)})")
+    if filters.agent_ids:
+        where.append(f"o.agent_id IN ({sql.int_list(filters.agent_ids)})")
+    keys = {k: ("o.agent_id" if k == "agent_id" else _key_expr(k, "c.", raw=True)) for k in by}
+    select = [f"{expr} AS {k}" for k, expr in keys.items()]
+    select += [f"{OFFER_AGGREGATES[c]} AS {c}" for c in OFFER_COLUMNS]
+    # CROSS JOIN: SQLite drives from the offers' index into calls by primary key (see
+    # crm.stats.rollups)
+    query = f"SELECT {', '.join(select)} FROM offers o CROSS JOIN calls c " \
+        f"WHERE {' AND '.join(where)}"
+    if by:
+        query += " GROUP BY " + ", ".join(keys.values())
+    return [_normalise(r, by) for r in await sql.fetch(query, params, conn)]
 
 
 async def state_sums(

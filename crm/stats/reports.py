@@ -330,6 +330,14 @@ async def calls_per_agent(cfg: StatsConfig, iv: Interval, filters: Filters) -> R
         table,
         chart,
         totals=totals,
+        kpis=[
+            kpi.average_handle_time(
+                totals_calls.get("talk_s", 0.0),
+                totals_calls.get("hold_s", 0.0),
+                totals_calls.get("wrapup_s", 0.0),
+                totals_calls.get("handled", 0),
+            )
+        ],
         thresholds=_thresholds(cfg),
         notes=[NOTE_BUCKET, NOTE_LEGS, NOTE_MISSED],
     )
@@ -645,9 +653,9 @@ async def agent_report(
         bucket = states.setdefault(_bucket_label(r, granularity), {})
         bucket[r["state"]] = bucket.get(r["state"], 0.0) + r["seconds"]
     calls = _fold(
-        (r for r in await queries.call_sums(iv, filters, (*by, "agent_id")) if r["agent_id"]),
+        await queries.call_sums(iv, filters, by, agents_only=True),
         lambda r: _bucket_label(r, granularity),
-        (*by, "agent_id"),
+        by,
     )
     table = [_agent_row(label, states.get(label, {}), calls.get(label, {})) for label in labels]
     total_states: dict[str, float] = {}

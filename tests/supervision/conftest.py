@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 
@@ -48,11 +49,24 @@ def acd_settings(tmp_path: Path, sim: Any, sqlite_template: Path) -> Settings:
 
 
 @pytest.fixture
-async def acd_client(aiohttp_client: Any, acd_settings: Settings) -> TestClient:
-    """The whole process (web + ACD on the simulator), as prowebcrm serve builds it."""
+async def acd_app(aiohttp_client: Any, acd_settings: Settings
+                  ) -> AsyncIterator[tuple[web.Application, TestClient]]:
+    """The whole process (web + ACD on the simulator), as prowebcrm serve builds it, with
+    the ACD runtime kept in the services (tests reload groups through it)."""
     from prowebcrm.server import build_app
+    from web.appkeys import RUNTIME_KEY, SERVICES_KEY
 
-    return await aiohttp_client(build_app(acd_settings, takeover=True))
+    app = build_app(acd_settings, takeover=True,
+                    on_acd_ready=lambda a, rt: a[SERVICES_KEY].__setitem__("rt", rt))
+    client = await aiohttp_client(app)
+    try:
+        await until(lambda: app[RUNTIME_KEY] is not None, what="the ACD to start")
+        yield app, client
+    finally:
+        # Stop the app in the context that started it: tortoise keeps its connections in a
+        # context variable, and pytest-aiohttp's finalizer runs in another one, where the
+        # call journal's last rollup refresh would find no database.
+        await client.close()
 
 
 async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:

@@ -9,11 +9,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from crm.models import AuditLog, Group, GroupMember, Role
-from prowebcrm.server import build_app
-from prowebcrm.settings import Settings
 from tests.supervision.conftest import until
 from tests.web.webtools import login, make_user
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY
@@ -43,12 +42,9 @@ class Live:
 
 
 @pytest.fixture
-async def center(aiohttp_client: Any, acd_settings: Settings, sim: Any
+async def center(aiohttp_client: Any, acd_app: tuple[web.Application, TestClient], sim: Any
                  ) -> AsyncIterator[dict[str, Any]]:
-    app = build_app(acd_settings, takeover=True,
-                    on_acd_ready=lambda a, rt: a[SERVICES_KEY].__setitem__("rt", rt))
-    sup_client: TestClient = await aiohttp_client(app)
-    await until(lambda: app[RUNTIME_KEY] is not None, what="the ACD to start")
+    app, sup_client = acd_app
     sup = await make_user("sup", Role.SUPERVISOR, name="Sue Supervisor")
     ann = await make_user("ann", Role.AGENT, name="Ann Agent")
     bob = await make_user("bob", Role.AGENT, name="Bob Agent")

@@ -195,8 +195,8 @@ def resolve_interval(cfg: StatsConfig, query: PeriodQuery) -> Interval:
 def _ids(raw: str, field: str) -> tuple[int, ...]:
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     if not all(p.isdigit() and len(p) <= 9 for p in parts):
-        raise ApiError(400, "bad_request", f"{field}: expected ids separated by commas",
-                       {field: "expected ids separated by commas"})
+        raise ApiError(400, "bad_request", gettext("Expected ids separated by commas."),
+                       {field: gettext("expected ids separated by commas")})
     return tuple(sorted({int(p) for p in parts}))
 
 
@@ -209,14 +209,16 @@ async def resolve_filters(query: ReportQuery) -> Filters:
         found = set(await Group.filter(id__in=group_ids).values_list("id", flat=True))
         missing = [g for g in group_ids if g not in found]
         if missing:
-            raise ApiError(400, "bad_request", f"unknown group {missing[0]}",
-                           {"groups": "unknown group"})
+            raise ApiError(400, "bad_request",
+                           gettext("Unknown group {id}.").format(id=missing[0]),
+                           {"groups": gettext("unknown group")})
     if agent_ids:
         found = set(await User.filter(id__in=agent_ids).values_list("id", flat=True))
         missing = [a for a in agent_ids if a not in found]
         if missing:
-            raise ApiError(400, "bad_request", f"unknown agent {missing[0]}",
-                           {"agents": "unknown agent"})
+            raise ApiError(400, "bad_request",
+                           gettext("Unknown agent {id}.").format(id=missing[0]),
+                           {"agents": gettext("unknown agent")})
     return Filters.of(group_ids, agent_ids)
 
 
@@ -263,8 +265,10 @@ def report_out(cfg: StatsConfig, report: Report) -> ReportOut:
 async def compute_report(request: web.Request, query: ReportQuery) -> tuple[StatsConfig, Report]:
     cfg = stats_config(request)
     if query.report not in REPORTS:
-        raise ApiError(400, "bad_request", f"unknown report {query.report!r}; known: "
-                       + ", ".join(REPORTS), {"report": "unknown report"})
+        raise ApiError(400, "bad_request",
+                       gettext("Unknown report {name}; known: {known}.").format(
+                           name=query.report, known=", ".join(REPORTS)),
+                       {"report": gettext("unknown report")})
     iv = resolve_interval(cfg, query)
     filters = await resolve_filters(query)
     try:
@@ -277,7 +281,7 @@ async def compute_report(request: web.Request, query: ReportQuery) -> tuple[Stat
 async def _agent(agent_id: int) -> User:
     user = await User.get_or_none(id=agent_id)
     if user is None:
-        raise ApiError(404, "not_found", f"no user {agent_id}")
+        raise ApiError(404, "not_found", gettext("Unknown agent {id}.").format(id=agent_id))
     return user
 
 

@@ -19,21 +19,47 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm import audit
+from crm.errors import N_
 from crm.hub import agent_topic
 from crm.models import Group, Role, User
-from crm.stats.periods import Interval, local_today
-from crm.stats.reports import kpi_report
-from crm.stats.types import Filters
+from crm.stats.board import day_board
+from crm.stats.kpi import METHODS
+from crm.stats.periods import local_today
+from stasis_app.acd import AgentChangeDeferred
 from stasis_app.service import AcdRefused, TransferTarget
 from web.api.registry import ApiRouteTable, path_id
 from web.api.stats import stats_config
 from web.appkeys import HUB_KEY, RUNTIME_KEY
 from web.errors import ApiError
+from web.i18n import gettext as _
 from web.security.auth import client_ip, request_user
 
 routes = ApiRouteTable("Supervision")
 
-ACD_DOWN = "the call distribution is not running (no ARI connection is configured)"
+ACD_DOWN = N_("The call distribution is not running.")
+
+# The ACD refuses with a code and an English sentence for the log; the supervisor reads
+# the code's sentence in their own language (the ACD's own words for an unknown code).
+REFUSALS: dict[str, str] = {
+    "unknown_call": N_("This call is no longer in progress."),
+    "nothing_to_reject": N_(
+        "This call has no agent to take it back from: it is already waiting in the queue."
+    ),
+    "target_unavailable": N_("That agent is not available: only an available agent can "
+                             "take a transferred call."),
+    "same_agent": N_("The call is already with that agent."),
+    "unknown_group": N_("That group does not take calls (unknown or inactive)."),
+    "bad_number": N_("That number cannot be dialled."),
+    "unsupported": N_("Click-to-call calls cannot be transferred."),
+    "bad_state": N_("The call cannot be transferred in its current state."),
+    "call_not_connected": N_(
+        "This call is not connected to an agent yet: there is nothing to listen to."
+    ),
+    "no_extension": N_("Give the extension of your phone."),
+    "supervisor_phone_failed": N_("Your phone could not be rung."),
+    "agent_not_logged_in": N_("This agent is not logged in to the call distribution."),
+    "acd_unavailable": ACD_DOWN,
+}
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -59,12 +85,15 @@ class GroupBoard(BaseModel):
     name: str
     waiting: int
     longest_wait_s: float | None
+    agents_by_state: dict[str, int] = Field(description="the group's logged-in members")
     queued_today: int
     answered_today: int
-    abandoned_today: int
-    service_level: float | None
-    service_level_s: int
+    abandoned_today: int = Field(description="abandons after the short-abandon threshold")
+    short_abandoned_today: int
+    service_level: float | None = Field(description="percent; null when nothing to measure")
+    service_level_s: int = Field(description="the group's threshold T")
     abandon_rate: float | None
+    asa_s: float | None
 
 
 class WallboardOut(BaseModel):
@@ -75,9 +104,13 @@ class WallboardOut(BaseModel):
     longest_wait_s: float | None
     agents_by_state: dict[str, int]
     groups: list[GroupBoard]
+    queued_today: int
+    answered_today: int
+    abandoned_today: int
     service_level: float | None
     abandon_rate: float | None
     thresholds: dict[str, int]
+    methods: dict[str, str] = Field(description="how the figures are counted")
 
 
 class CallAction(BaseModel):
@@ -124,7 +157,7 @@ class ActionOut(BaseModel):
 def acd_of(request: web.Request) -> Any:
     acd = request.app[RUNTIME_KEY]
     if acd is None:
-        raise ApiError(503, "acd_unavailable", ACD_DOWN)
+        raise ApiError(503, "acd_unavailable", _(ACD_DOWN))
     return acd
 
 
@@ -150,14 +183,17 @@ async def snapshot_out(request: web.Request) -> SnapshotOut:
                        names=known)
 
 
-async def _refused(exc: AcdRefused) -> ApiError:
-    return ApiError(409, exc.code, exc.message)
+def _refused(exc: AcdRefused) -> ApiError:
+    message = REFUSALS.get(exc.code)
+    return ApiError(409, exc.code, _(message) if message else exc.message)
 
 
 async def _done(request: web.Request, action: str, *, agent_id: int | None,
                 target_type: str, target_id: str | int, details: dict[str, Any],
-                message: str) -> ActionOut:
-    """Audit the forced action and tell the agent concerned (if any) on their live page."""
+                message: str, done: str) -> ActionOut:
+    """Audit the forced action and tell the agent concerned (if any) on their live page.
+    ``message`` is the agent's (English; the console words it from ``action``), ``done``
+    the supervisor's, already in their language."""
     supervisor = request_user(request)
     await audit.record(f"supervision.{action}", actor=supervisor, target_type=target_type,
                        target_id=target_id, details={**details, "agent_id": agent_id},
@@ -172,20 +208,27 @@ async def _done(request: web.Request, action: str, *, agent_id: int | None,
             "message": message,
             **details,
         }, [agent_topic(agent_id)])
-    return ActionOut(action=action, message=message, details=details)
+    return ActionOut(action=action, message=done, details=details)
+
+
+async def _name_of(agent_id: int | None) -> str:
+    if agent_id is None:
+        return ""
+    user = await User.get_or_none(id=agent_id).only("id", "name", "login")
+    return (user.name or user.login) if user else f"#{agent_id}"
 
 
 def _logged_in(acd: Any, agent_id: int) -> None:
     view = acd.agent(agent_id)
     if view is None or view.state.value == "logged_out":
-        raise ApiError(404, "not_found", f"agent {agent_id} is not logged in to the ACD")
+        raise ApiError(404, "not_found", _(REFUSALS["agent_not_logged_in"]))
 
 
 def _call_agent(acd: Any, call_id: str) -> int | None:
     """The agent on (or being offered) the call, before the action changes it."""
     view = acd.call(call_id)
     if view is None:
-        raise ApiError(404, "not_found", f"no call {call_id} in progress")
+        raise ApiError(404, "not_found", _(REFUSALS["unknown_call"]))
     if view.agent_id is not None:
         return int(view.agent_id)
     # an offered call has no agent yet: the ringing agent is the one it concerns
@@ -193,6 +236,11 @@ def _call_agent(acd: Any, call_id: str) -> int | None:
         if agent.get("call_id") == call_id:
             return int(agent["agent_id"])
     return None
+
+
+def _deferred(outputs: Any) -> bool:
+    """The ACD keeps a pause or logout asked during a call for the call's end."""
+    return any(isinstance(out, AgentChangeDeferred) for out in outputs or ())
 
 
 # -- live views ------------------------------------------------------------------------------
@@ -205,53 +253,77 @@ async def get_snapshot(request: web.Request) -> SnapshotOut:
     return await snapshot_out(request)
 
 
+def _live_counts(acd: Any) -> tuple[dict[int, list[float]], list[dict[str, Any]]]:
+    """Waits of the callers in each queue (seconds) and the logged-in agents."""
+    if acd is None:
+        return {}, []
+    snap = acd.snapshot()
+    calls = {c["call_id"]: c for c in snap["calls"]}
+    waits = {
+        int(gid): [snap["at"] - calls[c]["entered_at"] for c in ids if c in calls]
+        for gid, ids in snap["queues"].items()
+    }
+    agents = [a for a in snap["agents"] if a["state"] != "logged_out"]
+    return waits, agents
+
+
+def _by_state(agents: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for agent in agents:
+        counts[agent["state"]] = counts.get(agent["state"], 0) + 1
+    return counts
+
+
+def _longest(waits: list[float]) -> float | None:
+    return round(max(waits), 1) if waits else None
+
+
 async def wallboard_out(request: web.Request) -> WallboardOut:
     cfg = stats_config(request)
     today = local_today(cfg.tz)
-    report = await kpi_report(cfg, Interval(today, today), Filters(), "group")
+    board = await day_board(cfg, today)
     acd = request.app[RUNTIME_KEY]
-    snap = acd.snapshot() if acd is not None else {"at": 0, "agents": [], "calls": [],
-                                                    "queues": {}}
-    calls = {c["call_id"]: c for c in snap["calls"]}
-    waits: dict[int, list[float]] = {}
-    for gid, ids in snap["queues"].items():
-        waits[int(gid)] = [snap["at"] - calls[c]["entered_at"] for c in ids if c in calls]
-    by_state: dict[str, int] = {}
-    for agent in snap["agents"]:
-        by_state[agent["state"]] = by_state.get(agent["state"], 0) + 1
-    known = {int(k): v for k, v in (await names()).groups.items()}
-    rows = {r["id"]: r for r in report.rows}
+    waits, agents = _live_counts(acd)
+    known = dict(await Group.all().values_list("id", "name"))
+    active = set(await Group.filter(active=True).values_list("id", flat=True))
+    # an inactive group stays on the board for the day it still had calls
+    shown = active | set(waits) | {g for g, d in board.groups.items() if d.queued}
     boards = []
-    for gid in sorted(set(rows) | set(waits) | set(known), key=lambda g: known.get(g, "")):
-        if gid == 0:
-            continue
-        r = rows.get(gid, {})
+    for gid in sorted(shown, key=lambda g: (known.get(g, ""), g)):
+        day = board.groups.get(gid)
         w = waits.get(gid, [])
+        members = [a for a in agents if any(g == gid for g, _pen in a.get("groups", ()))]
         boards.append(GroupBoard(
             group_id=gid, name=known.get(gid, f"#{gid}"), waiting=len(w),
-            longest_wait_s=round(max(w), 1) if w else None,
-            queued_today=r.get("queued", 0), answered_today=r.get("answered", 0),
-            abandoned_today=r.get("abandoned", 0), service_level=r.get("service_level"),
-            service_level_s=r.get("service_level_s", cfg.service_level_s),
-            abandon_rate=r.get("abandon_rate"),
+            longest_wait_s=_longest(w), agents_by_state=_by_state(members),
+            queued_today=day.queued if day else 0,
+            answered_today=day.answered if day else 0,
+            abandoned_today=day.abandoned if day else 0,
+            short_abandoned_today=day.short_abandoned if day else 0,
+            service_level=day.service_level if day else None,
+            service_level_s=day.service_level_s if day else cfg.service_level_s,
+            abandon_rate=day.abandon_rate if day else None,
+            asa_s=day.asa if day else None,
         ))
-    all_waits = [x for w in waits.values() for x in w]
-    totals = {k.key: k.value for k in report.kpis}
+    every_wait = [x for w in waits.values() for x in w]
+    total = board.total
     return WallboardOut(
         acd=acd is not None, date=today.isoformat(), timezone=str(cfg.tz),
-        waiting=len(all_waits), longest_wait_s=round(max(all_waits), 1) if all_waits else None,
-        agents_by_state=by_state, groups=boards,
-        service_level=None if totals.get("service_level") is None
-        else round(totals["service_level"], 1),
-        abandon_rate=None if totals.get("abandon_rate") is None
-        else round(totals["abandon_rate"], 1),
-        thresholds=report.thresholds,
+        waiting=len(every_wait), longest_wait_s=_longest(every_wait),
+        agents_by_state=_by_state(agents), groups=boards,
+        queued_today=total.queued, answered_today=total.answered,
+        abandoned_today=total.abandoned, service_level=total.service_level,
+        abandon_rate=total.abandon_rate, thresholds=board.thresholds,
+        methods={key: _(METHODS[key]).format(t=cfg.service_level_s,
+                                             short=cfg.short_abandon_s)
+                 for key in ("service_level", "abandon_rate")},
     )
 
 
 @routes.get("/api/v1/supervision/wallboard", role=Role.SUPERVISOR, response=WallboardOut,
             summary="B2 wallboard figures: calls waiting, longest wait, agents by state, "
-                    "today's service level and abandon rate per group")
+                    "today's service level and abandon rate per group (from the raw calls, "
+                    "so a call counts as soon as it ends)")
 async def get_wallboard(request: web.Request) -> WallboardOut:
     return await wallboard_out(request)
 
@@ -269,10 +341,11 @@ async def force_reject(request: web.Request, body: CallAction) -> ActionOut:
     try:
         await acd.force_reject(body.call_id, request_user(request).id)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
     return await _done(request, "reject", agent_id=agent_id, target_type="call",
                        target_id=body.call_id, details={"call_id": body.call_id},
-                       message="a supervisor sent the call back to the queue")
+                       message="a supervisor sent the call back to the queue",
+                       done=_("The call is back at the head of its queue."))
 
 
 @routes.post("/api/v1/supervision/calls/hangup", role=Role.SUPERVISOR, request=CallAction,
@@ -284,62 +357,84 @@ async def force_hangup(request: web.Request, body: CallAction) -> ActionOut:
     try:
         await acd.force_hangup(body.call_id, request_user(request).id)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
     return await _done(request, "hangup", agent_id=agent_id, target_type="call",
                        target_id=body.call_id, details={"call_id": body.call_id},
-                       message="a supervisor hung up the call")
+                       message="a supervisor hung up the call", done=_("Call hung up."))
+
+
+async def _transfer_target(body: TransferIn) -> tuple[int | str, str]:
+    """The target's engine value and its name for the messages; 4xx for a bad one."""
+    if body.kind == "number":
+        return body.value, body.value
+    if not body.value.isdigit() or len(body.value) > 9:
+        raise ApiError(422, "validation_error", _("Choose an agent or a group."),
+                       {"value": _("must be an id")})
+    value = int(body.value)
+    if body.kind == "agent":
+        user = await User.get_or_none(id=value)
+        if user is None:
+            raise ApiError(404, "not_found", _("Unknown agent."), {"value": _("unknown agent")})
+        return value, user.name or user.login
+    group = await Group.get_or_none(id=value)
+    if group is None:
+        raise ApiError(404, "not_found", _("Unknown group."), {"value": _("unknown group")})
+    return value, group.name
 
 
 @routes.post("/api/v1/supervision/calls/transfer", role=Role.SUPERVISOR, request=TransferIn,
-             response=ActionOut, errors=(404, 409, 503),
+             response=ActionOut, errors=(404, 409, 422, 503),
              summary="Force a blind transfer of any call to an agent, a group or a number")
 async def force_transfer(request: web.Request, body: TransferIn) -> ActionOut:
     acd = acd_of(request)
     agent_id = _call_agent(acd, body.call_id)
-    value: int | str = body.value
-    if body.kind in ("agent", "group"):
-        if not body.value.isdigit():
-            raise ApiError(422, "validation_error", "an agent or group is given by its id",
-                           {"value": "must be an id"})
-        value = int(body.value)
-        model = User if body.kind == "agent" else Group
-        if not await model.exists(id=value):
-            raise ApiError(404, "not_found", f"no {body.kind} {value}")
+    value, target_name = await _transfer_target(body)
     try:
         await acd.transfer(body.call_id, TransferTarget(body.kind, value),
                            by_supervisor_id=request_user(request).id)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
-    details = {"call_id": body.call_id, "to_kind": body.kind, "to": value}
+        raise _refused(exc) from None
+    details = {"call_id": body.call_id, "to_kind": body.kind, "to": value,
+               "to_name": target_name}
     return await _done(request, "transfer", agent_id=agent_id, target_type="call",
                        target_id=body.call_id, details=details,
-                       message=f"a supervisor transferred the call to {body.kind} {value}")
+                       message=f"a supervisor transferred the call to {body.kind} {value}",
+                       done=_("Call transferred to {target}.").format(target=target_name))
+
+
+SPY_DONE = {
+    "listen": N_("Your phone {extension} is ringing: answer it to listen to the call."),
+    "whisper": N_("Your phone {extension} is ringing: answer it to speak to the agent only."),
+    "barge": N_("Your phone {extension} is ringing: answer it to join the conversation."),
+}
 
 
 @routes.post("/api/v1/supervision/calls/spy", role=Role.SUPERVISOR, request=SpyIn,
              response=ActionOut, errors=(404, 409, 501, 503),
              summary="B3: listen to, whisper to or barge into a call from the supervisor's "
-                     "phone (501 while the ACD does not offer it)")
+                     "phone (ARI snoop channels; the phone rings first)")
 async def spy(request: web.Request, body: SpyIn) -> ActionOut:
     acd = acd_of(request)
     if not hasattr(acd, "spy"):
         raise ApiError(501, "not_implemented",
-                       "listen, whisper and barge are not available yet in this version of "
-                       "the call distribution")
+                       _("Listening, whispering and barging are not available in this "
+                         "version of the call distribution."))
     agent_id = _call_agent(acd, body.call_id)
     supervisor = request_user(request)
     try:
         started = await acd.spy(body.call_id, supervisor.id, body.extension, body.mode)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
     # the ACD answers {"spy_id", "call_id", "mode", "agent_id"}; a bare id is accepted too
     spy_id = started.get("spy_id") if isinstance(started, dict) else started
     details = {"call_id": body.call_id, "mode": body.mode, "extension": body.extension,
                "spy_id": str(spy_id)}
-    # Listening is silent by design: only whisper and barge are announced to the agent.
+    # Listening is silent by design (quality monitoring); whisper and barge are heard by
+    # the agent, so they are announced on the console.
     return await _done(request, body.mode, agent_id=agent_id if body.mode != "listen" else None,
                        target_type="call", target_id=body.call_id, details=details,
-                       message=f"a supervisor started to {body.mode}")
+                       message=f"a supervisor started to {body.mode}",
+                       done=_(SPY_DONE[body.mode]).format(extension=body.extension))
 
 
 @routes.post("/api/v1/supervision/spies/stop", role=Role.SUPERVISOR, request=SpyStopIn,
@@ -349,17 +444,18 @@ async def stop_spy(request: web.Request, body: SpyStopIn) -> ActionOut:
     acd = acd_of(request)
     if not hasattr(acd, "stop_spy"):
         raise ApiError(501, "not_implemented",
-                       "listen, whisper and barge are not available yet in this version of "
-                       "the call distribution")
+                       _("Listening, whispering and barging are not available in this "
+                         "version of the call distribution."))
     try:
         stopped = await acd.stop_spy(body.spy_id)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
     if stopped is False:
-        raise ApiError(404, "not_found", f"no spy {body.spy_id} in progress")
+        raise ApiError(404, "not_found", _("This listening session has already ended."))
     return await _done(request, "spy_stop", agent_id=None, target_type="spy",
                        target_id=body.spy_id, details={"spy_id": body.spy_id},
-                       message="the supervisor stopped listening")
+                       message="the supervisor stopped listening",
+                       done=_("Stopped."))
 
 
 # -- forced actions on agents ----------------------------------------------------------------
@@ -374,12 +470,16 @@ async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
     _logged_in(acd, agent_id)
     reason = body.reason or "supervisor"
     try:
-        await acd.force_pause(agent_id, request_user(request).id, reason)
+        outputs = await acd.force_pause(agent_id, request_user(request).id, reason)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
+    name = await _name_of(agent_id)
+    deferred = _deferred(outputs)
+    done = (_("{agent} will be paused when the current call ends.") if deferred
+            else _("{agent} is paused.")).format(agent=name)
     return await _done(request, "pause", agent_id=agent_id, target_type="user",
-                       target_id=agent_id, details={"reason": reason},
-                       message=f"a supervisor paused you ({reason})")
+                       target_id=agent_id, details={"reason": reason, "deferred": deferred},
+                       message=f"a supervisor paused you ({reason})", done=done)
 
 
 @routes.post("/api/v1/supervision/agents/{agent_id}/logout", role=Role.SUPERVISOR,
@@ -390,9 +490,14 @@ async def force_logout(request: web.Request, body: NoBody) -> ActionOut:
     agent_id = path_id(request, "agent_id")
     _logged_in(acd, agent_id)
     try:
-        await acd.force_logout(agent_id, request_user(request).id)
+        outputs = await acd.force_logout(agent_id, request_user(request).id)
     except AcdRefused as exc:
-        raise await _refused(exc) from None
+        raise _refused(exc) from None
+    name = await _name_of(agent_id)
+    deferred = _deferred(outputs)
+    done = (_("{agent} will be logged out when the current call ends.") if deferred
+            else _("{agent} is logged out.")).format(agent=name)
     return await _done(request, "logout", agent_id=agent_id, target_type="user",
-                       target_id=agent_id, details={},
-                       message="a supervisor logged you out of the call distribution")
+                       target_id=agent_id, details={"deferred": deferred},
+                       message="a supervisor logged you out of the call distribution",
+                       done=done)

@@ -48,6 +48,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         "timezone": str(cfg.tz),
         "selected": wanted if wanted in REPORTS else "calls",
         "boot": {"texts": {w: _(w) for w in ("n/a", "No data in this interval.",
-                                              "Loading…", "Error", "Total")},
+                                              "Loading…", "Error", "Total",
+                                              "duration (h:mm:ss)", "number")},
                  },
     })

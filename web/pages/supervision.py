@@ -13,6 +13,7 @@ from aiohttp import web
 
 from crm import reference
 from crm.models import Group, Role, User
+from crm.stats.periods import local_today
 from web.api.stats import stats_config
 from web.api.supervision import snapshot_out
 from web.i18n import gettext as _
@@ -24,7 +25,7 @@ routes = web.RouteTableDef()
 
 def js_texts() -> dict[str, str]:
     """The words the page's script writes itself, in the user's language."""
-    # states and directions are codes: give each its human label
+    # states, directions and outcomes are codes: give each its human label
     codes = {
         "available": _("Available"), "paused": _("Paused"), "ringing": _("Ringing"),
         "on_call": _("On call"), "wrapup": _("Wrap-up"), "logged_out": _("Logged out"),
@@ -32,18 +33,68 @@ def js_texts() -> dict[str, str]:
         "transferring": _("Transferring"), "ended": _("Ended"), "queued": _("Queued"),
         "inbound": _("Inbound"), "outbound": _("Outbound"),
     }
-    words = [
-        "No call waiting.", "No agent logged in.", "No call in progress.",
-        "Connected", "Disconnected: reconnecting…", "The call distribution is not running.",
-        "Done.", "Transfer to", "Agent", "Group", "Number", "Reason", "Pause", "Log out",
-        "Send back to the queue", "Hang up", "Transfer", "Listen", "Whisper", "Barge",
-        "Statistics", "History", "Your phone (extension)", "Cancel", "Confirm",
-        "Hang up this call?", "Log this agent out?", "Received", "Answered", "Rejected",
-        "Transferred", "Missed", "Calls handled", "Talk time", "Pause time",
-        "Average handle time", "Occupancy", "Logged in", "Previous", "Next", "no entry",
-        "Stop", "Listening", "Error",
-    ]
-    return {**{w: _(w) for w in words}, **codes}
+    keyed = {
+        **{f"outcome.{k}": v for k, v in OUTCOME_LABELS.items()},
+        **{f"kind.{k}": v for k, v in KIND_LABELS.items()},
+        **{f"range.{k}": v for k, v in RANGE_LABELS.items()},
+        **{f"help.{k}": v for k, v in SPY_HELP.items()},
+        **{f"audit.{k}": v for k, v in AUDIT_LABELS.items()},
+    }
+    return {**{w: _(w) for w in WORDS}, **codes, **{k: _(v) for k, v in keyed.items()}}
+
+
+WORDS = (
+    "No call waiting.", "No agent logged in.", "No call in progress.",
+    "Connected", "Disconnected: reconnecting…", "The call distribution is not running.",
+    "Done.", "Transfer to", "Agent", "Group", "Number", "Reason", "Pause", "Log out",
+    "Send back to the queue", "Hang up", "Transfer", "Listen", "Whisper", "Barge",
+    "Statistics", "History", "Your phone (extension)", "Cancel", "Confirm",
+    "Hang up this call?", "Log this agent out?", "Received", "Answered", "Rejected",
+    "Transferred", "Missed", "Calls handled", "Talk time", "Pause time",
+    "Average handle time", "Occupancy", "Logged in", "Previous", "Next", "no entry",
+    "Stop", "Error", "Waiting", "Longest wait", "offering", "ended", "log-out pending",
+    "pause pending", "From", "To", "Show", "Loading…", "Kind", "All actions", "Time",
+    "Action", "Details", "Extension", "forced by a supervisor", "in progress", "by",
+    "Wallboard", "Calls waiting", "Service level", "Abandon rate", "Log agent out",
+)
+OUTCOME_LABELS = {
+    "answered": "Answered", "abandoned": "Abandoned", "timed_out": "Timed out",
+    "overflowed": "Overflowed", "transferred": "Transferred", "rejected": "Rejected",
+    "failed": "Failed",
+}
+KIND_LABELS = {
+    "call": "Call answered", "intervention": "Client record handled",
+    "rejection": "Call rejected", "missed": "Call missed", "transfer": "Call transferred",
+    "pause": "Pause", "login": "Session start", "logout": "Session end",
+    "audit": "Recorded action",
+}
+RANGE_LABELS = {
+    "today": "Today", "yesterday": "Yesterday", "this_week": "This week",
+    "this_month": "This month",
+}
+SPY_HELP = {
+    "listen": "Your phone rings; once you answer you hear the caller and the agent, who "
+              "do not hear you.",
+    "whisper": "Your phone rings; once you answer you hear the call and only the agent "
+               "hears you.",
+    "barge": "Your phone rings; once you answer you join the conversation: both hear you.",
+}
+AUDIT_LABELS = {
+    "supervision.reject": "Call sent back to the queue by a supervisor",
+    "supervision.hangup": "Call hung up by a supervisor",
+    "supervision.transfer": "Call transferred by a supervisor",
+    "supervision.pause": "Paused by a supervisor",
+    "supervision.logout": "Logged out by a supervisor",
+    "supervision.whisper": "Supervisor whispering",
+    "supervision.barge": "Supervisor barging in",
+    "supervision.listen": "Supervisor listening",
+    "supervision.spy_stop": "Supervisor stopped listening",
+    "user.create": "User created", "user.update": "User changed",
+    "user.deactivate": "User deactivated", "user.delete": "User deleted",
+    "client.create": "Client created", "client.update": "Client record changed",
+    "client.intervention": "Intervention written",
+    "client.attach_number": "Number attached to a client",
+}
 
 
 async def people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -58,16 +109,18 @@ async def people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 async def supervision(request: web.Request) -> web.StreamResponse:
     snapshot = await snapshot_out(request)
     agents, groups = await people()
-    reasons = [r.code for r in await reference.list_entries("pause_reason", active_only=True)]
+    reasons = [{"code": r.code, "label": r.label}
+               for r in await reference.list_entries("pause_reason", active_only=True)]
     cfg = stats_config(request)
     return await render(request, "supervision/index.html", {
         "boot": {
             "snapshot": snapshot.model_dump(mode="json"),
             "agents": agents,
             "groups": groups,
-            "pause_reasons": reasons or ["supervisor"],
+            "pause_reasons": reasons or [{"code": "supervisor", "label": _("Supervisor")}],
             "texts": js_texts(),
             "timezone": str(cfg.tz),
+            "today": local_today(cfg.tz).isoformat(),
         },
         "acd_running": snapshot.acd,
     })

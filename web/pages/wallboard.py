@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.models import Role
-from web.api.supervision import wallboard_out
+from web.api.supervision import snapshot_out, wallboard_out
 from web.pages.supervision import js_texts
 from web.render import render
 from web.security.auth import require_role
@@ -22,6 +22,9 @@ routes = web.RouteTableDef()
 @require_role(Role.SUPERVISOR)
 async def wallboard(request: web.Request) -> web.StreamResponse:
     board = await wallboard_out(request)
+    snapshot = await snapshot_out(request)
     return await render(request, "wallboard.html", {
-        "boot": {"board": board.model_dump(mode="json"), "texts": js_texts()},
+        "boot": {"board": board.model_dump(mode="json"), "texts": js_texts(),
+                 "snapshot": snapshot.model_dump(mode="json", exclude={"names"})},
+        "board": board,
     })

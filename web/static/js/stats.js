@@ -22,6 +22,7 @@ window.addEventListener("DOMContentLoaded", () => {
       $("st-from").value = fmt(dates[0]);
       $("st-to").value = fmt(dates[dates.length - 1]);
       rangeName = "";
+      document.querySelectorAll("[data-range]").forEach((x) => x.classList.remove("btn-primary"));
       load();
     },
   });
@@ -78,8 +79,13 @@ window.addEventListener("DOMContentLoaded", () => {
       type: d.kind === "percent" && c.type === "bar" ? "line" : c.type,
       yAxisID: d.kind === "percent" ? "pct" : "y",
     }));
-    const scales = { y: { beginAtZero: true, position: "left" } };
-    if (datasets.some((d) => d.yAxisID === "pct")) scales.pct = { beginAtZero: true, max: 100, position: "right", grid: { drawOnChartArea: false } };
+    // the left axis says its unit: seconds (durations) or a number of calls/offers
+    const leftKind = c.datasets.find((d) => d.kind !== "percent")?.kind;
+    const title = (text) => ({ display: true, text });
+    const scales = { y: { beginAtZero: true, position: "left",
+                          title: title(leftKind === "seconds" ? T("duration (h:mm:ss)") : T("number")) } };
+    if (leftKind === "seconds") scales.y.ticks = { callback: (v) => fmt(v, "seconds") };
+    if (datasets.some((d) => d.yAxisID === "pct")) scales.pct = { beginAtZero: true, max: 100, position: "right", grid: { drawOnChartArea: false }, title: title("%") };
     if (datasets.every((d) => d.yAxisID === "pct")) delete scales.y;
     if (chart) chart.destroy();
     chart = new Chart($("st-canvas"), {
@@ -94,7 +100,9 @@ window.addEventListener("DOMContentLoaded", () => {
       const r = document.createElement("tr");
       for (const col of cols) {
         const td = document.createElement(cell);
-        td.textContent = row === null ? col.label : fmt(row[col.key], col.kind);
+        // a totals row leaves empty what does not add up (the month, an average)
+        td.textContent = row === null ? col.label
+          : (col.key in row ? fmt(row[col.key], col.kind) : "");
         if (col.kind !== "text") td.className = "num";
         td.dataset.key = col.key;
         r.append(td);
@@ -130,13 +138,17 @@ window.addEventListener("DOMContentLoaded", () => {
     }));
   }
 
+  let latest = 0;  // a slow answer to an older choice must not overwrite a newer one
   async function load() {
     const qs = query();
+    const mine = ++latest;
     $("st-csv").href = `/api/v1/stats/report.csv?${qs}`;
     $("st-error").hidden = true;
     $("st-title").textContent = T("Loading…");
+    delete document.body.dataset.reportLoaded;
     const r = await fetch(`/api/v1/stats/report?${qs}`, { credentials: "same-origin" });
     const data = await r.json().catch(() => ({}));
+    if (mine !== latest) return;
     if (!r.ok) {
       $("st-error").textContent = data.error ? data.error.message : `${T("Error")} ${r.status}`;
       $("st-error").hidden = false;
@@ -144,11 +156,14 @@ window.addEventListener("DOMContentLoaded", () => {
       return;
     }
     $("st-title").textContent = `${data.title} · ${data.interval.from} – ${data.interval.to}`;
-    if (rangeName) picker.setDate([data.interval.from, data.interval.to], false);
+    picker.setDate([data.interval.from, data.interval.to], false);
     $("st-from").value = data.interval.from;
     $("st-to").value = data.interval.to;
     kpis(data); table(data); draw(data);
-    document.body.dataset.reportLoaded = data.name;  // lets the browser test wait for it
+    // lets the browser test wait for what it asked
+    document.body.dataset.reportLoaded = data.name;
+    document.body.dataset.reportGranularity = data.granularity || "";
+    document.body.dataset.reportInterval = `${data.interval.from}/${data.interval.to}`;
   }
 
   $("st-granularity").value = "";

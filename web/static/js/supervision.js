@@ -7,20 +7,19 @@
 (() => {
   const boot = JSON.parse(document.getElementById("sv-boot").textContent);
   const T = (w) => boot.texts[w] || w;
-  const csrf = (() => {
-    try { return Object.values(JSON.parse(document.body.getAttribute("hx-headers")))[0]; }
-    catch (e) { return ""; }
-  })();
-  const csrfHeader = (() => {
-    try { return Object.keys(JSON.parse(document.body.getAttribute("hx-headers")))[0]; }
-    catch (e) { return "X-CSRF-Token"; }
+  const headers = (() => {
+    try { return JSON.parse(document.body.getAttribute("hx-headers")) || {}; }
+    catch (e) { return {}; }
   })();
 
   const names = { agents: {}, groups: {} };
   for (const a of boot.agents) names.agents[a.id] = a.name;
   for (const g of boot.groups) names.groups[g.id] = g.name;
+  const reasonLabels = Object.fromEntries(boot.pause_reasons.map((r) => [r.code, r.label]));
 
-  const model = { acd: false, offset: 0, agents: new Map(), calls: new Map(), queues: {} };
+  // calls: those in progress; ended: the last ones that ended, so an agent in wrap-up still
+  // shows whom they were talking to.
+  const model = { acd: false, offset: 0, agents: new Map(), calls: new Map(), queues: {}, ended: new Map() };
 
   function applySnapshot(snap) {
     model.acd = !!snap.acd;
@@ -31,10 +30,11 @@
       for (const [id, a] of Object.entries(snap.names.agents || {})) names.agents[id] = a.name;
       Object.assign(names.groups, snap.names.groups || {});
     }
+    document.getElementById("sv-acd-down").hidden = model.acd;
     if (!snap.acd) return;
     // The ACD clock need not be UNIX time: keep the offset to turn its stamps into ours.
     model.offset = Date.now() / 1000 - snap.at;
-    for (const a of snap.agents || []) model.agents.set(a.agent_id, a);
+    for (const a of snap.agents || []) if (a.state !== "logged_out") model.agents.set(a.agent_id, a);
     for (const c of snap.calls || []) model.calls.set(c.call_id, c);
     for (const [gid, ids] of Object.entries(snap.queues || {})) model.queues[gid] = ids.slice();
   }
@@ -86,17 +86,29 @@
       state: "connected", answered_at: d.at }),
     "call.transferred": (d) => { call(d.call_id, d.at).state = "transferring"; },
     "call.ended": (d) => {
+      const c = model.calls.get(d.call_id);
+      if (c) {
+        model.ended.set(d.call_id, c);
+        if (model.ended.size > 200) model.ended.delete(model.ended.keys().next().value);
+      }
       model.calls.delete(d.call_id);
       for (const ids of Object.values(model.queues)) {
         const i = ids.indexOf(d.call_id);
         if (i >= 0) ids.splice(i, 1);
       }
     },
+    "agent.change_deferred": (d) => {
+      const a = model.agents.get(d.agent_id);
+      if (!a) return;
+      if (d.pending === "logged_out") a.pending_logout = true;
+      else a.pending_pause = d.reason || "paused";
+    },
     "agent.state_changed": (d) => {
       if (d.new === "logged_out") { model.agents.delete(d.agent_id); return; }
       const a = model.agents.get(d.agent_id);
       if (!a) { refetchSnapshot(); return; }
       Object.assign(a, { state: d.new, reason: d.reason, state_since: d.at, call_id: d.call_id });
+      if (d.new === "paused") a.pending_pause = null;
     },
   };
 
@@ -107,7 +119,7 @@
     for (const [k, v] of Object.entries(attrs)) {
       if (k === "onclick") node.addEventListener("click", v);
       else if (k === "text") node.textContent = v;
-      else node.setAttribute(k, v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
     }
     for (const c of children) if (c != null) node.append(c);
     return node;
@@ -122,6 +134,7 @@
   const agentName = (id) => names.agents[id] || (id != null ? `#${id}` : "–");
   const groupName = (id) => names.groups[id] || (id != null ? `#${id}` : "–");
   const callerOf = (c) => c ? [c.caller_name, c.caller_number].filter(Boolean).join(" · ") || "?" : "";
+  const reasonOf = (code) => reasonLabels[code] || code;
 
   function renderQueues() {
     const box = document.getElementById("sv-queues");
@@ -131,16 +144,19 @@
     for (const gid of gids) {
       const ids = model.queues[gid];
       const waits = ids.map((id) => now - (model.calls.get(id)?.entered_at ?? now));
-      const card = el("div", { class: "sv-queue card", "data-group": gid },
+      const card = el("div", { class: "sv-queue card", "data-group": gid, "data-waiting": ids.length },
         el("h3", { text: groupName(gid) }),
         el("p", { class: "sv-queue-figures" },
-          el("span", { class: "sv-waiting", text: `${T("waiting")}: ${ids.length}` }), " · ",
-          el("span", { class: "sv-longest", text: dur(waits.length ? Math.max(...waits) : null) })));
+          el("span", {}, `${T("Waiting")}: `, el("strong", { class: "sv-waiting", text: String(ids.length) })),
+          el("span", {}, `${T("Longest wait")}: `,
+            el("strong", { class: "sv-longest", text: dur(waits.length ? Math.max(...waits) : null) }))));
       const list = el("ol", { class: "sv-callers" });
       ids.forEach((id, i) => {
         const c = model.calls.get(id);
-        list.append(el("li", { "data-call": id },
-          el("span", { text: callerOf(c) }), " ", el("span", { class: "sv-wait", text: dur(waits[i]) })));
+        list.append(el("li", { "data-call": id, "data-position": i + 1 },
+          el("span", { class: "sv-caller", text: callerOf(c) }), " ",
+          el("span", { class: "sv-wait", text: dur(waits[i]) }),
+          c && c.state === "offering" ? el("span", { class: "sv-tag", text: T("offering") }) : null));
       });
       card.append(ids.length ? list : el("p", { class: "empty", text: T("No call waiting.") }));
       box.append(card);
@@ -149,11 +165,29 @@
   }
 
   function agentActions(a) {
+    const btn = (act, label, fn, cls = "") => el("button", { type: "button", class: `btn btn-small ${cls}`, "data-act": act, onclick: fn, text: T(label) });
     return el("div", { class: "sv-actions" },
-      el("button", { type: "button", class: "btn btn-small", "data-act": "stats", onclick: () => showStats(a.agent_id), text: T("Statistics") }),
-      el("button", { type: "button", class: "btn btn-small", "data-act": "history", onclick: () => showHistory(a.agent_id), text: T("History") }),
-      el("button", { type: "button", class: "btn btn-small", "data-act": "pause", onclick: () => pauseAgent(a.agent_id), text: T("Pause") }),
-      el("button", { type: "button", class: "btn btn-small btn-danger", "data-act": "logout", onclick: () => logoutAgent(a.agent_id), text: T("Log out") }));
+      btn("stats", "Statistics", () => showStats(a.agent_id)),
+      btn("history", "History", () => showHistory(a.agent_id)),
+      a.state === "paused" ? null : btn("pause", "Pause", () => pauseAgent(a.agent_id)),
+      btn("logout", "Log agent out", () => logoutAgent(a.agent_id), "btn-danger"));
+  }
+
+  function stateCell(a) {
+    let label = T(a.state);
+    if (a.state === "paused" && a.reason) label += ` (${reasonOf(a.reason)})`;
+    const cell = el("td", {}, el("span", { class: `sv-state sv-${a.state}`, text: label }));
+    if (a.pending_logout) cell.append(" ", el("span", { class: "sv-pending", text: T("log-out pending") }));
+    else if (a.pending_pause) cell.append(" ", el("span", { class: "sv-pending", text: T("pause pending") }));
+    return cell;
+  }
+
+  function currentCall(a) {
+    if (!a.call_id) return "";
+    const live = model.calls.get(a.call_id);
+    if (live) return callerOf(live);
+    const done = model.ended.get(a.call_id);
+    return done ? `${callerOf(done)} (${T("ended")})` : "";
   }
 
   function renderAgents() {
@@ -162,14 +196,13 @@
     const now = acdNow();
     const list = [...model.agents.values()].sort((a, b) => agentName(a.agent_id).localeCompare(agentName(b.agent_id)));
     for (const a of list) {
-      const c = a.call_id ? model.calls.get(a.call_id) : null;
       body.append(el("tr", { "data-agent": a.agent_id, "data-state": a.state },
         el("td", { text: agentName(a.agent_id) }),
         el("td", { text: a.extension || "" }),
         el("td", { text: (a.groups || []).map((g) => groupName(g[0])).join(", ") }),
-        el("td", {}, el("span", { class: `sv-state sv-${a.state}`, text: T(a.state) + (a.reason ? ` (${a.reason})` : "") })),
+        stateCell(a),
         el("td", { class: "sv-since", text: dur(now - a.state_since) }),
-        el("td", { text: c ? callerOf(c) : (a.call_id ? a.call_id : "") }),
+        el("td", { class: "sv-current", text: currentCall(a) }),
         el("td", {}, agentActions(a))));
     }
     if (!list.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty", text: T("No agent logged in.") })));
@@ -179,11 +212,12 @@
     const body = document.querySelector("#sv-groups tbody");
     body.replaceChildren();
     const now = acdNow();
+    const blank = () => ({ available: 0, on_call: 0, paused: 0, logged: 0 });
     const stats = {};
-    for (const g of boot.groups) stats[g.id] = { available: 0, on_call: 0, paused: 0, logged: 0 };
+    for (const g of boot.groups) stats[g.id] = blank();
     for (const a of model.agents.values()) {
       for (const [gid] of a.groups || []) {
-        const s = stats[gid] || (stats[gid] = { available: 0, on_call: 0, paused: 0, logged: 0 });
+        const s = stats[gid] || (stats[gid] = blank());
         s.logged += 1;
         if (a.state === "available") s.available += 1;
         else if (a.state === "paused") s.paused += 1;
@@ -195,22 +229,25 @@
       const waits = ids.map((id) => now - (model.calls.get(id)?.entered_at ?? now));
       const s = stats[gid];
       body.append(el("tr", { "data-group": gid },
-        el("td", { text: groupName(gid) }), el("td", { text: String(ids.length) }),
-        el("td", { text: dur(waits.length ? Math.max(...waits) : null) }),
-        el("td", { text: String(s.available) }), el("td", { text: String(s.on_call) }),
-        el("td", { text: String(s.paused) }), el("td", { text: String(s.logged) })));
+        el("td", { text: groupName(gid) }), el("td", { class: "num", text: String(ids.length) }),
+        el("td", { class: "num sv-longest", text: dur(waits.length ? Math.max(...waits) : null) }),
+        el("td", { class: "num", text: String(s.available) }), el("td", { class: "num", text: String(s.on_call) }),
+        el("td", { class: "num", text: String(s.paused) }), el("td", { class: "num", text: String(s.logged) })));
     }
   }
 
   function callActions(c) {
     const btn = (act, label, fn, cls = "") => el("button", { type: "button", class: `btn btn-small ${cls}`, "data-act": act, onclick: fn, text: T(label) });
+    const connected = c.state === "connected";
     return el("div", { class: "sv-actions" },
       btn("transfer", "Transfer", () => showTransfer(c.call_id)),
-      btn("reject", "Send back to the queue", () => act("/api/v1/supervision/calls/reject", { call_id: c.call_id })),
+      c.agent_id != null || c.state === "offering"
+        ? btn("reject", "Send back to the queue", () => act("/api/v1/supervision/calls/reject", { call_id: c.call_id }))
+        : null,
       btn("hangup", "Hang up", () => confirm(T("Hang up this call?")) && act("/api/v1/supervision/calls/hangup", { call_id: c.call_id }), "btn-danger"),
-      btn("listen", "Listen", () => spy(c.call_id, "listen")),
-      btn("whisper", "Whisper", () => spy(c.call_id, "whisper")),
-      btn("barge", "Barge", () => spy(c.call_id, "barge")));
+      connected ? btn("listen", "Listen", () => showSpy(c.call_id, "listen")) : null,
+      connected ? btn("whisper", "Whisper", () => showSpy(c.call_id, "whisper")) : null,
+      connected ? btn("barge", "Barge", () => showSpy(c.call_id, "barge")) : null);
   }
 
   function renderCalls() {
@@ -220,11 +257,11 @@
     const list = [...model.calls.values()].sort((a, b) => a.started_at - b.started_at);
     for (const c of list) {
       body.append(el("tr", { "data-call": c.call_id, "data-state": c.state },
-        el("td", { text: callerOf(c) }), el("td", { text: T(c.direction) }),
+        el("td", { class: "sv-caller", text: callerOf(c) }), el("td", { text: T(c.direction) }),
         el("td", { text: c.group_id != null ? groupName(c.group_id) : "" }),
-        el("td", { text: c.agent_id != null ? agentName(c.agent_id) : "" }),
+        el("td", { class: "sv-agent", text: c.agent_id != null ? agentName(c.agent_id) : "" }),
         el("td", { class: "sv-duration", text: dur(now - c.started_at) }),
-        el("td", { text: T(c.state) }),
+        el("td", { class: "sv-call-state", text: T(c.state) }),
         el("td", {}, callActions(c))));
     }
     if (!list.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty", text: T("No call in progress.") })));
@@ -255,6 +292,14 @@
       const c = model.calls.get(li.dataset.call);
       if (c) li.querySelector(".sv-wait").textContent = dur(now - c.entered_at);
     });
+    const longest = (gid) => {
+      const waits = (model.queues[gid] || []).map((id) => now - (model.calls.get(id)?.entered_at ?? now));
+      return dur(waits.length ? Math.max(...waits) : null);
+    };
+    document.querySelectorAll(".sv-queue[data-group], #sv-groups tr[data-group]").forEach((node) => {
+      const cell = node.querySelector(".sv-longest");
+      if (cell) cell.textContent = longest(node.dataset.group);
+    });
   }
 
   // -- actions ----------------------------------------------------------------------------
@@ -265,32 +310,48 @@
     box.textContent = text;
     box.hidden = false;
     clearTimeout(flash.timer);
-    flash.timer = setTimeout(() => { box.hidden = true; }, 6000);
+    flash.timer = setTimeout(() => { box.hidden = true; }, 8000);
   }
 
-  async function act(url, body) {
-    const r = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", [csrfHeader]: csrf },
-      body: JSON.stringify(body),
-    });
-    const data = await r.json().catch(() => ({}));
-    if (r.ok) flash(T("Done."));
-    else flash(data.error ? data.error.message : `${T("Error")} ${r.status}`, "error");
+  // POST an action; the outcome (the server's sentence, in the user's language) is shown
+  // in the flash box and, when given, in the dialog that asked for it.
+  async function act(url, body, where = null) {
+    let r, data;
+    try {
+      r = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+      data = await r.json().catch(() => ({}));
+    } catch (e) {
+      r = { ok: false, status: 0 }; data = {};
+    }
+    const text = r.ok ? (data.message || T("Done.")) : (data.error ? data.error.message : `${T("Error")} ${r.status}`);
+    const fields = !r.ok && data.error && data.error.fields ? Object.values(data.error.fields).join(" · ") : "";
+    const full = fields && !text.includes(fields) ? `${text} (${fields})` : text;
+    flash(full, r.ok ? "success" : "error");
+    if (where) {
+      where.textContent = full;
+      where.className = `alert alert-${r.ok ? "success" : "error"} sv-result`;
+      where.hidden = false;
+    }
     return r.ok ? data : null;
   }
 
+  const resultBox = () => el("div", { class: "sv-result", role: "status", hidden: "" });
+
   function pauseAgent(id) {
-    const body = el("form", { class: "stack" });
-    const select = el("select", { name: "reason" }, ...boot.pause_reasons.map((r) => el("option", { value: r, text: r })));
-    body.append(el("label", {}, T("Reason"), " ", select),
+    const form = el("form", { class: "stack" });
+    const select = el("select", { name: "reason" }, ...boot.pause_reasons.map((r) => el("option", { value: r.code, text: r.label })));
+    const result = resultBox();
+    form.append(el("label", {}, T("Reason"), " ", select), result,
       el("div", { class: "form-actions" }, el("button", { type: "submit", class: "btn btn-primary", text: T("Pause") })));
-    body.addEventListener("submit", async (e) => {
+    form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      await act(`/api/v1/supervision/agents/${id}/pause`, { reason: select.value });
-      dialog.close();
+      if (await act(`/api/v1/supervision/agents/${id}/pause`, { reason: select.value }, result)) dialog.close();
     });
-    openDialog(`${T("Pause")} · ${agentName(id)}`, body);
+    openDialog(`${T("Pause")} · ${agentName(id)}`, form);
   }
 
   function logoutAgent(id) {
@@ -301,32 +362,48 @@
     const kind = el("select", { name: "kind" },
       el("option", { value: "agent", text: T("Agent") }), el("option", { value: "group", text: T("Group") }),
       el("option", { value: "number", text: T("Number") }));
-    const agentSel = el("select", { name: "agent" }, ...boot.agents.filter((a) => a.role === "agent").map((a) => el("option", { value: a.id, text: a.name })));
+    // the agents logged in first, with their state: only an available one can take it
+    const agents = boot.agents.filter((a) => a.role === "agent").map((a) => {
+      const live = model.agents.get(a.id);
+      return { id: a.id, name: a.name, state: live ? live.state : "logged_out" };
+    }).sort((a, b) => (a.state === "available" ? 0 : 1) - (b.state === "available" ? 0 : 1) || a.name.localeCompare(b.name));
+    const agentSel = el("select", { name: "agent" }, ...agents.map((a) => el("option", { value: a.id, text: `${a.name} — ${T(a.state)}` })));
     const groupSel = el("select", { name: "group" }, ...boot.groups.map((g) => el("option", { value: g.id, text: g.name })));
-    const number = el("input", { type: "tel", name: "number", maxlength: 32 });
-    const slot = el("span", {}, agentSel);
+    const number = el("input", { type: "tel", name: "number", maxlength: 32, placeholder: "+33…" });
+    const slot = el("span", { class: "sv-target" }, agentSel);
     kind.addEventListener("change", () => slot.replaceChildren({ agent: agentSel, group: groupSel, number }[kind.value]));
-    const form = el("form", { class: "stack" }, el("label", {}, T("Transfer to"), " ", kind), slot,
+    const result = resultBox();
+    const form = el("form", { class: "stack" }, el("label", {}, T("Transfer to"), " ", kind), slot, result,
       el("div", { class: "form-actions" }, el("button", { type: "submit", class: "btn btn-primary", text: T("Transfer") })));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const value = { agent: agentSel.value, group: groupSel.value, number: number.value }[kind.value];
-      await act("/api/v1/supervision/calls/transfer", { call_id: callId, kind: kind.value, value: String(value) });
-      dialog.close();
+      const value = { agent: agentSel.value, group: groupSel.value, number: number.value.trim() }[kind.value];
+      const done = await act("/api/v1/supervision/calls/transfer", { call_id: callId, kind: kind.value, value: String(value) }, result);
+      if (done) dialog.close();
     });
     openDialog(`${T("Transfer")} · ${callerOf(model.calls.get(callId))}`, form);
   }
 
-  async function spy(callId, mode) {
-    const ext = prompt(T("Your phone (extension)"), localStorage.getItem("sv-extension") || "");
-    if (!ext) return;
-    localStorage.setItem("sv-extension", ext);
-    const data = await act("/api/v1/supervision/calls/spy", { call_id: callId, mode, extension: ext });
-    if (data && data.details && data.details.spy_id) {
-      const stop = el("button", { type: "button", class: "btn btn-danger", text: T("Stop"),
-        onclick: async () => { await act("/api/v1/supervision/spies/stop", { spy_id: data.details.spy_id }); dialog.close(); } });
-      openDialog(`${T("Listening")} · ${callerOf(model.calls.get(callId))}`, el("div", {}, stop));
-    }
+  function showSpy(callId, mode) {
+    const ext = el("input", { type: "text", name: "extension", required: "", maxlength: 64, inputmode: "tel",
+                              value: localStorage.getItem("sv-extension") || "" });
+    const result = resultBox();
+    const submit = el("button", { type: "submit", class: "btn btn-primary", text: T(mode === "listen" ? "Listen" : mode === "whisper" ? "Whisper" : "Barge") });
+    const form = el("form", { class: "stack sv-spy" },
+      el("p", { class: "muted", text: T(`help.${mode}`) }),
+      el("label", {}, T("Your phone (extension)"), " ", ext), result,
+      el("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      localStorage.setItem("sv-extension", ext.value.trim());
+      const data = await act("/api/v1/supervision/calls/spy", { call_id: callId, mode, extension: ext.value.trim() }, result);
+      if (data && data.details && data.details.spy_id) {
+        submit.replaceWith(el("button", { type: "button", class: "btn btn-danger", "data-act": "stop-spy", text: T("Stop"),
+          onclick: async () => { if (await act("/api/v1/supervision/spies/stop", { spy_id: data.details.spy_id }, result)) dialog.close(); } }));
+      }
+    });
+    openDialog(`${T(mode === "listen" ? "Listen" : mode === "whisper" ? "Whisper" : "Barge")} · ${callerOf(model.calls.get(callId))}`, form);
+    ext.focus();
   }
 
   const dialog = document.getElementById("sv-dialog");
@@ -336,65 +413,131 @@
     if (!dialog.open) dialog.showModal();
   }
 
-  const today = () => new Date().toISOString().slice(0, 10);
+  // -- the agent's statistics and history (the "Actions" column) ---------------------------
+
   function periodForm(onChange) {
-    const from = el("input", { type: "date", name: "from", value: today() });
-    const to = el("input", { type: "date", name: "to", value: today() });
-    const form = el("form", { class: "toolbar" }, from, " – ", to,
-      el("button", { type: "submit", class: "btn btn-small", text: "OK" }));
-    form.addEventListener("submit", (e) => { e.preventDefault(); onChange(from.value, to.value); });
-    return { form, from, to };
+    const from = el("input", { type: "date", name: "from", value: boot.today });
+    const to = el("input", { type: "date", name: "to", value: boot.today });
+    const quick = ["today", "yesterday", "this_week", "this_month"].map((r) =>
+      el("button", { type: "button", class: "btn btn-small", "data-range": r, text: T(`range.${r}`),
+                     onclick: () => onChange({ range: r }) }));
+    const form = el("form", { class: "sv-period" }, ...quick,
+      el("label", {}, T("From"), " ", from), el("label", {}, T("To"), " ", to),
+      el("button", { type: "submit", class: "btn btn-small btn-primary", text: T("Show") }));
+    const dates = () => ({ from: from.value, to: to.value });
+    form.addEventListener("submit", (e) => { e.preventDefault(); onChange(dates()); });
+    // the server says which dates a quick range meant (in the call centre's time zone)
+    const shown = (interval) => { from.value = interval.from; to.value = interval.to; };
+    return { form, from, to, shown, dates };
+  }
+
+  // Each dialog's loads are numbered: the answer to an older choice is dropped, it must
+  // not overwrite the newer one (nor the dates the supervisor is typing).
+  function latestOnly() {
+    let n = 0;
+    return () => { const mine = ++n; return () => mine === n; };
   }
 
   async function getJSON(url) {
     const r = await fetch(url, { credentials: "same-origin" });
     const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(data.error ? data.error.message : `${r.status}`);
+    if (!r.ok) throw new Error(data.error ? data.error.message : `${T("Error")} ${r.status}`);
     return data;
   }
 
   function showStats(id) {
-    const out = el("div");
-    const period = periodForm((f, t) => load(`from=${f}&to=${t}`));
-    async function load(qs) {
-      out.replaceChildren(el("p", { text: "…" }));
+    const out = el("div", { class: "sv-stats-out" });
+    const period = periodForm((p) => load(p));
+    const fresh = latestOnly();
+    async function load(p) {
+      const current = fresh();
+      out.replaceChildren(el("p", { text: T("Loading…") }));
       try {
-        const s = await getJSON(`/api/v1/stats/agents/${id}/calls?${qs}`);
+        const s = await getJSON(`/api/v1/stats/agents/${id}/calls?${new URLSearchParams(p)}`);
+        if (!current()) return;
+        period.shown(s.interval);
         const rows = [["Received", s.received], ["Answered", s.answered], ["Rejected", s.rejected],
           ["Transferred", s.transferred], ["Missed", s.missed], ["Calls handled", s.handled],
           ["Talk time", dur(s.talk_s)], ["Pause time", dur(s.pause_s)], ["Logged in", dur(s.logged_s)],
           ["Average handle time", dur(s.aht_s)],
           ["Occupancy", s.occupancy == null ? "–" : `${s.occupancy.toFixed(1)} %`]];
-        out.replaceChildren(el("table", { class: "table table-compact sv-agent-stats" },
-          el("tbody", {}, ...rows.map(([k, v]) => el("tr", { "data-key": k }, el("th", { text: T(k) }), el("td", { text: String(v) }))))));
-      } catch (e) { out.replaceChildren(el("p", { class: "error", text: e.message })); }
+        const reasons = Object.entries(s.pause_by_reason || {}).sort();
+        out.replaceChildren(
+          el("p", { class: "muted sv-interval", text: `${s.interval.from} – ${s.interval.to} (${s.interval.timezone})` }),
+          el("table", { class: "table table-compact sv-agent-stats" },
+            el("tbody", {}, ...rows.map(([k, v]) => el("tr", { "data-key": k }, el("th", { text: T(k) }), el("td", { class: "num", text: String(v) }))),
+              ...reasons.map(([r, secs]) => el("tr", { "data-reason": r }, el("th", { text: `${T("Pause")} · ${reasonOf(r) || "–"}` }), el("td", { class: "num", text: dur(secs) }))))));
+      } catch (e) { if (current()) out.replaceChildren(el("p", { class: "alert alert-error", text: e.message })); }
     }
     openDialog(`${T("Statistics")} · ${agentName(id)}`, el("div", {}, period.form, out));
-    load("range=today");
+    load({ range: "today" });
+  }
+
+  const KINDS = ["call", "intervention", "rejection", "missed", "transfer", "pause", "login", "logout", "audit"];
+
+  function describe(a) {
+    const d = a.details;
+    const caller = d.caller_number || "";
+    const group = d.group_id != null ? groupName(d.group_id) : "";
+    switch (a.kind) {
+      case "call":
+        return [caller, group, d.direction ? T(d.direction) : "", d.talk_s != null ? `${T("Talk time")} ${dur(d.talk_s)}` : "", d.outcome ? T(`outcome.${d.outcome}`) : ""];
+      case "intervention":
+        return [d.client || "", d.excerpt || ""];
+      case "rejection": case "missed":
+        return [caller, group, d.forced ? T("forced by a supervisor") : ""];
+      case "transfer":
+        return [caller, group, `→ ${d.to_agent_id != null ? agentName(d.to_agent_id) : d.to_group_id != null ? groupName(d.to_group_id) : T("Number")}`];
+      case "pause":
+        return [reasonOf(d.reason), d.duration_s != null ? dur(d.duration_s) : T("in progress")];
+      case "login":
+        return [d.extension ? `${T("Extension")} ${d.extension}` : "", d.state ? T(d.state) : ""];
+      case "logout":
+        return [d.extension ? `${T("Extension")} ${d.extension}` : ""];
+      case "audit":
+        return [T(`audit.${d.action}`) !== `audit.${d.action}` ? T(`audit.${d.action}`) : d.action,
+                d.actor_login ? `${T("by")} ${d.actor_login}` : "",
+                d.details && d.details.reason ? reasonOf(d.details.reason) : ""];
+      default:
+        return [];
+    }
   }
 
   function showHistory(id) {
-    const out = el("div");
-    let offset = 0; const limit = 20;
-    const kinds = el("select", { name: "kinds" }, el("option", { value: "", text: "*" }),
-      ...["call", "intervention", "rejection", "missed", "transfer", "pause", "login", "logout", "audit"].map((k) => el("option", { value: k, text: k })));
-    const period = periodForm(() => { offset = 0; load(); });
-    period.form.prepend(kinds, " ");
-    kinds.addEventListener("change", () => { offset = 0; load(); });
+    const out = el("div", { class: "sv-history-out" });
+    // params: a quick range until the server has said its dates, then the dates shown
+    let offset = 0; let params = { range: "today" };
+    const limit = 20;
+    const kinds = el("select", { name: "kinds", "aria-label": T("Kind") }, el("option", { value: "", text: T("All actions") }),
+      ...KINDS.map((k) => el("option", { value: k, text: T(`kind.${k}`) })));
+    const period = periodForm((p) => { params = p; offset = 0; load(); });
+    period.form.prepend(el("label", {}, T("Kind"), " ", kinds));
+    kinds.addEventListener("change", () => { params = period.dates(); offset = 0; load(); });
+    const fresh = latestOnly();
     async function load() {
-      out.replaceChildren(el("p", { text: "…" }));
+      const current = fresh();
+      out.replaceChildren(el("p", { text: T("Loading…") }));
       try {
-        const p = await getJSON(`/api/v1/stats/agents/${id}/actions?from=${period.from.value}&to=${period.to.value}&kinds=${kinds.value}&limit=${limit}&offset=${offset}`);
-        const table = el("table", { class: "table table-compact sv-history" }, el("tbody", {},
-          ...p.items.map((a) => el("tr", {}, el("td", { class: "nowrap", text: a.local_time.slice(0, 19).replace("T", " ") }),
-            el("td", { text: a.kind }), el("td", { text: Object.entries(a.details).filter(([, v]) => v != null && v !== "").map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") })))));
-        const prev = el("button", { type: "button", class: "btn btn-small", text: T("Previous"), onclick: () => { offset = Math.max(0, offset - limit); load(); } });
-        const next = el("button", { type: "button", class: "btn btn-small", text: T("Next"), onclick: () => { offset += limit; load(); } });
-        if (offset === 0) prev.disabled = true;
-        if (offset + limit >= p.total) next.disabled = true;
+        const q = new URLSearchParams({ ...params, limit, offset });
+        if (kinds.value) q.set("kinds", kinds.value);
+        const p = await getJSON(`/api/v1/stats/agents/${id}/actions?${q}`);
+        if (!current()) return;
+        period.shown(p.interval);
+        params = period.dates();
+        const table = el("table", { class: "table table-compact sv-history" },
+          el("thead", {}, el("tr", {}, el("th", { text: T("Time") }), el("th", { text: T("Action") }), el("th", { text: T("Details") }))),
+          el("tbody", {}, ...p.items.map((a) => el("tr", { "data-kind": a.kind },
+            el("td", { class: "nowrap", text: a.local_time.slice(0, 19).replace("T", " ") }),
+            el("td", { text: T(`kind.${a.kind}`) }),
+            el("td", { text: describe(a).filter(Boolean).join(" · ") })))));
+        const prev = el("button", { type: "button", class: "btn btn-small", "data-page": "prev", text: T("Previous"), onclick: () => { offset = Math.max(0, offset - limit); load(); } });
+        const next = el("button", { type: "button", class: "btn btn-small", "data-page": "next", text: T("Next"), onclick: () => { offset += limit; load(); } });
+        prev.disabled = offset === 0;
+        next.disabled = offset + limit >= p.total;
         out.replaceChildren(p.items.length ? table : el("p", { class: "empty", text: T("no entry") }),
-          el("div", { class: "pager" }, prev, el("span", { text: ` ${p.total ? offset + 1 : 0}–${Math.min(offset + limit, p.total)} / ${p.total} ` }), next));
-      } catch (e) { out.replaceChildren(el("p", { class: "error", text: e.message })); }
+          el("div", { class: "pager" }, prev,
+            el("span", { class: "sv-page", text: ` ${p.total ? offset + 1 : 0}–${Math.min(offset + limit, p.total)} / ${p.total} ` }), next));
+      } catch (e) { if (current()) out.replaceChildren(el("p", { class: "alert alert-error", text: e.message })); }
     }
     openDialog(`${T("History")} · ${agentName(id)}`, el("div", {}, period.form, out));
     load();
