@@ -12,6 +12,7 @@ from crm import audit
 from crm.errors import N_, Conflict, InvalidInput, NotFound
 from crm.models import Call, Group, GroupMember, OverflowKind, Strategy, User
 from crm.phones import InvalidPhoneNumber, normalize
+from crm.stats.rollups import SL_THRESHOLDS
 from crm.users import MAX_PENALTY, InputModel
 
 GroupName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -63,6 +64,11 @@ class NewGroup(InputModel):
     def _members(cls, value: list[Member]) -> list[Member]:
         return _unique_members(value) or []
 
+    @field_validator("service_level_s")
+    @classmethod
+    def _service_level(cls, value: int) -> int:
+        return _stored_threshold(value)
+
 
 class GroupPatch(InputModel):
     name: GroupName | None = None
@@ -89,6 +95,19 @@ class GroupPatch(InputModel):
     @classmethod
     def _members(cls, value: list[Member] | None) -> list[Member] | None:
         return _unique_members(value)
+
+    @field_validator("service_level_s")
+    @classmethod
+    def _service_level(cls, value: int | None) -> int | None:
+        return None if value is None else _stored_threshold(value)
+
+
+def _stored_threshold(value: int) -> int:
+    # The statistics keep answered-within-T counts for these T only: any other T would
+    # make every service-level report fall back to scanning raw calls (slow on a big history).
+    if value not in SL_THRESHOLDS:
+        raise ValueError("choose one of " + ", ".join(map(str, SL_THRESHOLDS)) + " seconds")
+    return value
 
 
 SETTING_FIELDS = tuple(name for name in NewGroup.model_fields if name != "members")

@@ -136,6 +136,7 @@ def _complete(settings: Settings) -> Settings:
     _check_port(settings.port)
     _check_timezone(settings.timezone)
     _check_region(settings.default_region)
+    _check_thresholds(settings.service_level_s, settings.short_abandon_s)
     if settings.ari_url:
         _check_ari_url(settings.ari_url)
     for name in ("agent_dial", "outbound_dial"):
@@ -193,6 +194,17 @@ def _check_secret_key(key: str) -> None:
 def _check_port(port: int) -> None:
     if not 0 <= port <= 65535:
         raise SettingsError(f"{ENV_PREFIX}PORT must be between 0 and 65535, got {port}")
+
+
+def _check_thresholds(service_level_s: int, short_abandon_s: int) -> None:
+    # The statistics keep counts for these thresholds only (see crm.stats.rollups).
+    from crm.stats.rollups import SHORT_ABANDON_THRESHOLDS, SL_THRESHOLDS
+
+    for name, value, allowed in (("SERVICE_LEVEL_S", service_level_s, SL_THRESHOLDS),
+                                 ("SHORT_ABANDON_S", short_abandon_s, SHORT_ABANDON_THRESHOLDS)):
+        if value not in allowed:
+            raise SettingsError(f"{ENV_PREFIX}{name} must be one of "
+                                f"{', '.join(map(str, allowed))} (seconds), got {value}")
 
 
 def _check_timezone(name: str) -> None:

@@ -286,3 +286,22 @@ async def test_reference_lists_crud(admin_client) -> None:  # type: ignore[no-un
         assert [e["code"] for e in listed["items"]] == ["lunch"]
         deleted = await client.delete(f"{base}/{entry['id']}", headers=h)
         assert (await deleted.json())["result"] == "deleted"
+
+
+async def test_service_level_target_is_one_the_statistics_keep(admin_client) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = admin_client
+    h = {"X-CSRF-Token": csrf}
+    response = await client.post("/api/v1/groups", headers=h,
+                                 json={"name": "Odd", "service_level_s": 12})
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert "20" in error["fields"]["service_level_s"]
+    created = await client.post("/api/v1/groups", headers=h,
+                                json={"name": "Even", "service_level_s": 45})
+    assert created.status == 201
+    group = await created.json()
+    patched = await client.patch(f"/api/v1/groups/{group['id']}", headers=h,
+                                 json={"service_level_s": 7})
+    assert patched.status == 422
+    assert (await (await client.get(f"/api/v1/groups/{group['id']}")).json())[
+        "service_level_s"] == 45

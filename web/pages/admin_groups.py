@@ -13,6 +13,7 @@ from crm import users as user_service
 from crm.errors import CrmError
 from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
 from crm.models import Group, OverflowKind, Role, Strategy
+from crm.stats.rollups import SL_THRESHOLDS
 from web.appkeys import SETTINGS_KEY
 from web.i18n import gettext
 from web.pages.common import (
@@ -89,6 +90,7 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
         "group": group, "values": values, "errors": errors or {}, "message": message,
         "all_users": all_users, "chosen": chosen, "strategies": list(Strategy),
         "overflow_kinds": list(OverflowKind), "other_groups": all_groups,
+        "sl_choices": [(str(t), str(t)) for t in SL_THRESHOLDS],
     }, status=status)
 
 
