@@ -568,18 +568,28 @@ async def stats(request: web.Request) -> StatsOut:
 
 
 @routes.get("/api/v1/agent/directory", role=Role.AGENT, response=DirectoryOut,
-            summary="Transfer targets: agents with their live state, and groups")
+            summary="Transfer targets: the colleagues logged into the ACD with their live "
+                    "state (available ones first), and the groups")
 async def directory(request: web.Request) -> DirectoryOut:
     user = request_user(request)
-    acd = request.app[RUNTIME_KEY]
-    people = await User.filter(active=True, role__in=[Role.AGENT, Role.SUPERVISOR]
-                               ).exclude(id=user.id).order_by("name")
-    agents = []
-    for person in people:
-        view = acd.agent(person.id) if acd is not None else None
-        agents.append(ColleagueOut(id=person.id, name=person.name,
-                                   state=view.state.value if view else "logged_out",
-                                   extension=view.extension if view else ""))
     groups = await Group.all().order_by("name")
-    return DirectoryOut(agents=agents, groups=[GroupRefOut(id=g.id, name=g.name,
-                                                           number=g.number or "") for g in groups])
+    return DirectoryOut(agents=await transfer_colleagues(request.app[RUNTIME_KEY], user.id),
+                        groups=[GroupRefOut(id=g.id, name=g.name, number=g.number or "")
+                                for g in groups])
+
+
+async def transfer_colleagues(acd: AcdService | None, me: int) -> list[ColleagueOut]:
+    """Whoever can take a transferred call now: logged into the ACD, not oneself. A
+    logged-out colleague (or a supervisor who is not taking calls) is no target at all."""
+    if acd is None:
+        return []
+    people = await User.filter(active=True).exclude(id=me).order_by("name")
+    colleagues = []
+    for person in people:
+        view = acd.agent(person.id)
+        if view is None or view.state.value == "logged_out":
+            continue
+        colleagues.append(ColleagueOut(id=person.id, name=person.name,
+                                       state=view.state.value, extension=view.extension))
+    # Stable sort: available first, then by name as read from the database.
+    return sorted(colleagues, key=lambda c: c.state != "available")

@@ -36,6 +36,12 @@ class SearchQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
+class InterventionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # A frequent caller's record opens on the latest notes; "show more" asks for more.
+    last: int | None = Field(default=None, ge=1, le=10_000)
+
+
 class LookupQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=1, max_length=64)
@@ -130,6 +136,7 @@ class InterventionOut(Out):
 
 class InterventionList(Out):
     items: list[InterventionOut]
+    total: int
 
 
 class CallEntryOut(Out):
@@ -294,10 +301,14 @@ async def remove_phone(request: web.Request) -> ClientOut:
 
 
 @routes.get("/api/v1/clients/{client_id}/interventions", role=Role.AGENT,
-            response=InterventionList, summary="S8: interventions, oldest first", errors=(404,))
-async def list_interventions(request: web.Request) -> InterventionList:
+            query=InterventionQuery, response=InterventionList,
+            summary="S8: interventions, oldest first; `last=N` keeps the N most recent "
+                    "(still oldest first), `total` counts them all", errors=(404,))
+async def list_interventions(request: web.Request, query: InterventionQuery
+                             ) -> InterventionList:
     views = await interventions.list_interventions(path_id(request, "client_id"))
-    return InterventionList(items=[InterventionOut.build(v) for v in views])
+    shown = views[-query.last:] if query.last else views
+    return InterventionList(items=[InterventionOut.build(v) for v in shown], total=len(views))
 
 
 @routes.post("/api/v1/clients/{client_id}/interventions", role=Role.AGENT,

@@ -1,4 +1,5 @@
-// Agent console (S6–S9), client record (S8), client list and CSV import (B5).
+// Agent console (S6–S9), client record (S8) and CSV import (B5); the client list is
+// rendered on the server.
 // Everything goes through the JSON API; live changes arrive on /ws/live (no polling):
 // the screen pop is drawn from the "screen.pop" event itself, the rest re-reads
 // /api/v1/agent/console when an event says the agent's state or call changed.
@@ -90,8 +91,10 @@
   // ---------------------------------------------------------------- client record (S8)
   const CLIENT_FIELDS = ["first_name", "last_name", "company", "email", "address",
                          "postal_code", "city", "country", "remarks"];
+  const INTERVENTIONS_PAGE = 10;
   const record = {
     client: null,        // the record shown, or null for a new one
+    shown: INTERVENTIONS_PAGE,  // how many of the latest interventions are listed
     prefillNumber: "",   // a new record for an unknown caller starts with their number
     onSaved: null,       // console hook: attach the new record to the current call
     callRef: () => "",
@@ -101,6 +104,7 @@
 
   async function openRecord(clientId) {
     const client = await api("GET", `/api/v1/clients/${clientId}`);
+    if (!record.client || record.client.id !== client.id) record.shown = INTERVENTIONS_PAGE;
     renderRecord(client);
     await loadInterventions();
     return client;
@@ -162,9 +166,20 @@
 
   async function loadInterventions() {
     if (!record.client) return;
-    const data = await api("GET", `/api/v1/clients/${record.client.id}/interventions`);
+    const data = await api("GET", `/api/v1/clients/${record.client.id}/interventions?last=${record.shown}`);
     const list = $("interventions");
     list.replaceChildren();
+    // The numbers stay those of the whole history: the first one listed may be the 23rd.
+    list.start = data.total - data.items.length + 1;
+    const hidden = data.total - data.items.length;
+    show($("interventions-more"), hidden > 0);
+    if (hidden > 0) {
+      const count = $("interventions-count");
+      count.textContent = t(count.dataset.text, { shown: data.items.length, total: data.total });
+      const earlier = $("interventions-earlier");
+      earlier.textContent = t(earlier.dataset.text, { count: Math.min(hidden, INTERVENTIONS_PAGE) });
+      show(earlier, hidden > INTERVENTIONS_PAGE);
+    }
     if (!data.items.length) {
       const li = document.createElement("li");
       li.className = "muted";
@@ -196,6 +211,14 @@
 
   function bindRecord() {
     $("record-close")?.addEventListener("click", () => { show($("record"), false); record.client = null; });
+    $("interventions-earlier").addEventListener("click", () => {
+      record.shown += INTERVENTIONS_PAGE;
+      loadInterventions().catch((err) => alert(describe(err)));
+    });
+    $("interventions-all").addEventListener("click", () => {
+      record.shown = 10000;  // the API's own ceiling
+      loadInterventions().catch((err) => alert(describe(err)));
+    });
     $("record-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = event.target;
@@ -402,6 +425,7 @@
       if (call.direction === "outbound") meta.push(t("outgoing call"));
       const colleague = (id) => {
         const found = state.directory.agents.find((a) => a.id === id);
+        if (!found) lookUpColleague(id);
         return found ? found.name : t("an agent");
       };
       const me = state.console && state.console.user_id;
@@ -411,6 +435,20 @@
         meta.push(t("transferred by %(name)s", { name: colleague(state.transferredBy[call.call_id]) }));
       }
       return meta;
+    }
+
+    // The directory holds only the colleagues in the ACD when it was read: one who logged
+    // in since then is looked up once more, and the call's line redrawn with their name.
+    const lookedUp = new Set();
+    function lookUpColleague(id) {
+      if (!id || lookedUp.has(id)) return;
+      lookedUp.add(id);
+      loadDirectory().then(() => {
+        const call = state.console && state.console.call;
+        if (!call) return;
+        $("call-meta").textContent = callMeta(call).join(" · ");
+        if (state.pop && state.pop.call_id === call.call_id) $("pop-meta").textContent = $("call-meta").textContent;
+      }).catch(() => {});
     }
 
     function tick() {
@@ -454,14 +492,22 @@
       const agents = $("tr-agent");
       const picked = agents.value;
       agents.replaceChildren();
-      for (const a of state.directory.agents) {
+      // The server lists only colleagues logged into the ACD, available ones first; a busy
+      // or paused one is shown (greyed) so the agent knows why they cannot be picked.
+      const list = state.directory.agents;
+      for (const a of list) {
         const option = new Option(`${a.name} — ${t("state:" + a.state)}`, String(a.id));
         option.disabled = a.state !== "available";
         agents.append(option);
       }
+      // Left enabled even when empty: looking at it again (focus) re-reads the list.
+      if (!list.length) agents.append(new Option("—", "", true, true));
       const still = [...agents.options].find((o) => o.value === picked && !o.disabled);
       const first = [...agents.options].find((o) => !o.disabled);
       if (still || first) agents.value = (still || first).value;
+      show($("tr-agent-none"), !list.length);
+      show($("tr-agent-busy"), list.length > 0 && !first);
+      syncTransferGo();
       const groups = $("tr-group");
       groups.replaceChildren();
       for (const g of state.directory.groups) groups.append(new Option(g.name, String(g.id)));
@@ -521,8 +567,12 @@
 
     // A supervisor acted on this agent's call or status: say so (the state and call panels
     // follow from the ACD events that come with it).
-    function onSupervisorAction(d) {
+    async function onSupervisorAction(d) {
       const who = d.supervisor_name || t("A supervisor");
+      const target = Number(d.to);
+      if (d.action === "transfer" && d.to_kind === "agent" && !state.directory.agents.some((a) => a.id === target)) {
+        await loadDirectory().catch(() => {});
+      }
       const texts = {
         reject: () => t("%(name)s sent your call back to the queue.", { name: who }),
         hangup: () => t("%(name)s hung up your call.", { name: who }),
@@ -581,7 +631,7 @@
         const event = JSON.parse(message.data);
         const d = event.data || {};
         if (event.type === "call.offered" && d.waited_s !== undefined) state.waited[d.call_id] = d.waited_s;
-        if (event.type === "supervisor.action") onSupervisorAction(d);
+        if (event.type === "supervisor.action") onSupervisorAction(d).catch((err) => console.warn("notice", err));
         if (["call.ended", "offer.ended", "call.transferred", "agent.state_changed"].includes(event.type)) statsSoon();
         if (event.type === "screen.pop") {
           if (d.transferred_from_agent_id) state.transferredBy[d.call_id] = d.transferred_from_agent_id;
@@ -650,8 +700,16 @@
     });
     // Colleagues' states are not pushed to agents: re-read them when the list is looked at.
     $("tr-agent").addEventListener("focus", () => loadDirectory().catch(() => {}));
+    // Nobody to hand the call to: the button says so by being unusable, the hint says why.
+    function syncTransferGo() {
+      const agents = $("tr-agent");
+      const none = ![...agents.options].some((o) => !o.disabled && o.value);
+      $("tr-go").disabled = $("tr-kind").value === "agent" && none;
+    }
     $("tr-kind").addEventListener("change", () => {
       const kind = $("tr-kind").value;
+      syncTransferGo();
+      if (kind === "agent") loadDirectory().catch(() => {});
       // No attended transfer to a group: the caller would wait in a queue meanwhile.
       const attended = $("tr-mode").querySelector('option[value="attended"]');
       attended.disabled = kind === "group";
@@ -713,6 +771,7 @@
     });
 
     // -- demo softphone
+    let phoneRetries = 0;
     async function refreshPhone() {
       if (!state.console || !state.console.agent) return;
       try {
@@ -720,9 +779,22 @@
         $("softphone-ext").textContent = p.extension;
         $("softphone-state").textContent = t("phone:" + p.state);
         $("softphone").dataset.state = p.state;
-        $("sp-answer").disabled = p.state !== "ringing";
-        $("sp-reject").disabled = p.state !== "ringing";
-        $("sp-hangup").disabled = p.state !== "in_call";
+        $("softphone-state").dataset.state = p.state;
+        // A phone only offers what it can do now: pick up or decline while ringing,
+        // hang up during a call, nothing when idle.
+        const keys = { "sp-answer": p.state === "ringing", "sp-reject": p.state === "ringing",
+                       "sp-hangup": p.state === "in_call" };
+        for (const [id, on] of Object.entries(keys)) show($(id), on);
+        show($("softphone-keys"), Object.values(keys).some(Boolean));
+        show($("softphone-idle"), p.state === "idle");
+        // The ACD's event may come a moment before the phone itself rings or connects:
+        // look again shortly rather than leave the agent without the key to press.
+        const agent = state.console && state.console.agent;
+        const expected = agent && { ringing: "ringing", on_call: "in_call" }[agent.state];
+        if (expected && p.state !== expected && phoneRetries < 8) {
+          phoneRetries += 1;
+          setTimeout(refreshPhone, 250);
+        } else phoneRetries = 0;
       } catch (err) { console.warn("phone", err); }
     }
     for (const action of ["answer", "reject", "hangup"]) {
@@ -748,13 +820,6 @@
   }
 
   // ---------------------------------------------------------------- other pages
-  function startList() {
-    $("search-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      runSearch((c) => { location.href = `/clients/${c.id}`; }).catch((err) => alert(describe(err)));
-    });
-  }
-
   function startImport() {
     let text = "";
     const read = () => new Promise((resolve, reject) => {
@@ -809,6 +874,5 @@
     bindRecord();
     openRecord(root.dataset.client).catch((err) => alert(describe(err)));
   }
-  else if (mode === "list") startList();
   else if (mode === "import") startImport();
 })();

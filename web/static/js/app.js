@@ -4,3 +4,19 @@ document.addEventListener("htmx:responseError", (event) => {
   const status = event.detail.xhr.status;
   console.warn("request failed", status, event.detail.pathInfo.requestPath);
 });
+
+// The top bar's drop-down menus are <details>: they open without JavaScript, but a menu
+// should also close when the user clicks elsewhere or presses Escape.
+(() => {
+  const menus = () => document.querySelectorAll("details.nav-menu[open]");
+  document.addEventListener("click", (event) => {
+    for (const menu of menus()) if (!menu.contains(event.target)) menu.open = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const menu of menus()) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+})();
