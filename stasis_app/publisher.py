@@ -114,6 +114,7 @@ class Publisher:
             AgentStateName(e.new.value),
             at,
             reason=e.reason,
+            extension=e.extension,
             call_ref=e.call_id or "",
         )
         self._push(e, SUPERVISION, INTEGRATIONS, agent_topic(e.agent_id))

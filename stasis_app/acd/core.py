@@ -136,6 +136,7 @@ class EngineCore:
                 new=new,
                 reason=reason,
                 call_id=call_id,
+                extension=agent.extension if new is not AgentState.LOGGED_OUT else "",
             )
         )
 

@@ -355,6 +355,7 @@ class AgentStateChanged(Event):
     new: AgentState
     reason: str
     call_id: str | None
+    extension: str = ""  # the phone the agent is logged in with (empty once logged out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 
 from crm import db as crm_db
 from crm import passwords
-from crm.models import Call, CallOutcome, Offer, Role
+from crm.models import AgentState, Call, CallOutcome, Offer, Role
 from prowebcrm.server import build_app
 from prowebcrm.settings import Settings
 from tests.console.test_console_flow import next_event
@@ -207,3 +207,7 @@ async def test_every_logout_leaves_the_acd_first(aiohttp_client: Any, product: P
     assert product.state(ann.id) in (None, "logged_out")
     assert (await c1.get("/api/v1/auth/me")).status == 401
     await assert_nothing_left(product)
+    # Each state kept with the phone it was on (the history's login lines show it).
+    states = await AgentState.filter(agent_id=ann.id).order_by("id")
+    assert states and {s.extension for s in states} == {tel.extension("2501")[:32]}
+    assert all(s.ended_at is not None for s in states)
