@@ -15,11 +15,12 @@ PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 
-async def call(ref: str, at: datetime, agent_id: int | None, outcome: CallOutcome | None
-               ) -> Call:
+async def call(ref: str, at: datetime, agent_id: int | None, outcome: CallOutcome | None,
+               **extra: object) -> Call:
     local = at.astimezone(PARIS)
     return await Call.create(ref=ref, agent_id=agent_id, started_at=at, answered_at=at,
-                             local_date=local.date(), local_hour=local.hour, outcome=outcome)
+                             ended_at=at + timedelta(minutes=3), local_date=local.date(),
+                             local_hour=local.hour, outcome=outcome, **extra)
 
 
 async def offer(ref: str, row: Call, agent_id: int, at: datetime, result: OfferResult | None
@@ -40,10 +41,12 @@ async def test_my_day_counts_today_only_per_agent(db: str) -> None:
     early = datetime(2026, 1, 14, 23, 30, tzinfo=UTC)  # 00:30 in Paris: today
     yesterday = datetime(2026, 1, 14, 22, 30, tzinfo=UTC)  # 23:30 in Paris: yesterday
 
-    # answered, then transferred to Bob (a later offer of the same call to him)
-    handed = await call("c1", early, bob.id, CallOutcome.ANSWERED)
+    # answered, then transferred to Bob: my row ends "transferred", his row follows it
+    handed = await call("c1", early, me.id, CallOutcome.TRANSFERRED)
     await offer("o1", handed, me.id, early, OfferResult.ANSWERED)
-    await offer("o2", handed, bob.id, early + timedelta(minutes=3), OfferResult.ANSWERED)
+    taken = await call("c1/t1", early + timedelta(minutes=3), bob.id, CallOutcome.ANSWERED,
+                       transferred_from_id=handed.id)
+    await offer("o2", taken, bob.id, early + timedelta(minutes=3), OfferResult.ANSWERED)
     # answered and handed to an outside number: still filed under me
     outside = await call("c2", early + timedelta(hours=1), me.id, CallOutcome.TRANSFERRED)
     await offer("o3", outside, me.id, early + timedelta(hours=1), OfferResult.ANSWERED)

@@ -9,7 +9,7 @@ the call was offered to, or placed by, this agent.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -275,47 +275,32 @@ async def my_stats(request: web.Request, user_id: int) -> StatsOut:
 
 
 async def agent_day(user_id: int, tz: ZoneInfo, now: datetime | None = None) -> StatsOut:
-    """The agent's own figures for today, from the journal's offers and agent states.
+    """The agent's own figures for today, from the journal's offers, calls and agent states.
 
-    Not from the statistics rollups: those are refreshed every few seconds at best (and only
-    when later facts arrive), so "My day" would lag behind the call the agent just ended.
-    Per agent, not per call: a call keeps one row across transfers, filed under its last
-    agent, so talk time comes from this agent's own "on a call" time, and a transfer is
-    seen in the offers (see :func:`_transferred`).
+    Not from the statistics rollups: those lag a few seconds behind, and "My day" must count
+    the call the agent just ended. Talk time is the agent's own "on a call" time; a transfer
+    is a call row of this agent that ended "transferred" (the journal starts a new row for
+    whoever takes the call next, or the call left for an outside number).
     """
     now = now or datetime.now(UTC)
     today = periods.local_today(tz, now)
     start = periods.local_midnight_utc(today, tz)
     end = min(periods.local_midnight_utc(today + timedelta(days=1), tz), now)
     offers = await Offer.filter(agent_id=user_id, offered_at__gte=start, offered_at__lt=end,
-                                result__not_isnull=True).values("call_id", "offered_at", "result")
-    results = Counter(getattr(o["result"], "value", o["result"]) for o in offers)
+                                result__not_isnull=True).values_list("result", flat=True)
+    results = Counter(getattr(r, "value", r) for r in offers)
     seconds = await _state_seconds(user_id, start, end)
     talk = seconds.get(AgentStateName.ON_CALL.value, 0.0)
     wrapup = seconds.get(AgentStateName.WRAPUP.value, 0.0)
+    transferred = await Call.filter(agent_id=user_id, ended_at__gte=start, ended_at__lt=end,
+                                    outcome="transferred").count()
     return StatsOut(
         received=sum(results.values()), answered=results["answered"],
         rejected=results["rejected"], missed=results["no_answer"] + results["busy"],
-        transferred=await _transferred(user_id, today, offers), talk_s=talk,
+        transferred=transferred, talk_s=talk,
         aht_s=kpi.average_handle_time(talk, 0.0, wrapup, results["answered"]).value,
         pause_s=seconds.get(AgentStateName.PAUSED.value, 0.0),
     )
-
-
-async def _transferred(user_id: int, today: date, offers: list[dict[str, Any]]) -> int:
-    """Calls this agent answered that then went to somebody else (a later offer of the same
-    call to another agent: blind or attended transfer, or to a group), plus those handed to
-    an outside number (outcome "transferred", still filed under this agent)."""
-    answered = {o["call_id"]: _utc(o["offered_at"]) for o in offers
-                if getattr(o["result"], "value", o["result"]) == "answered"}
-    handed: set[int] = set()
-    if answered:
-        others = Offer.filter(call_id__in=list(answered)).exclude(agent_id=user_id)
-        handed = {o["call_id"] for o in await others.values("call_id", "offered_at")
-                  if _utc(o["offered_at"]) > answered[o["call_id"]]}
-    outside = await Call.filter(agent_id=user_id, local_date=today,
-                                outcome="transferred").values_list("id", flat=True)
-    return len(handed | set(outside))
 
 
 async def _state_seconds(user_id: int, start: datetime, end: datetime) -> dict[str, float]:
