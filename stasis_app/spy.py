@@ -121,6 +121,8 @@ class SpyManager:
             if channel_id == spy.supervisor_leg and not spy.answered:
                 spy.answered = True
                 await self._connect(spy)
+            elif channel_id == spy.snoop_id and not spy.connected:
+                await self._join_snoop(spy)
             return True
         spy = self._by_channel.get(channel_id or "")
         if spy is None:
@@ -157,11 +159,18 @@ class SpyManager:
         return set(self._by_channel)
 
     async def _connect(self, spy: Spy) -> None:
+        """The supervisor answered: barge straight into the call's bridge, or put the phone
+        in a bridge of its own and ask for the snoop channel, which joins it once it has
+        entered the app (its StasisStart comes after the snoop request returns: bridging it
+        before then is refused)."""
         try:
             if spy.mode is SpyMode.BARGE:
                 await self._ari.bridges.add_channel(spy.target, spy.supervisor_leg)
                 spy.connected = True
                 return
+            spy.bridge_id = spy.spy_id + "-bridge"
+            await self._ari.bridges.create(spy.bridge_id, type="mixing", name="supervision")
+            await self._ari.bridges.add_channel(spy.bridge_id, spy.supervisor_leg)
             spy.snoop_id = spy.spy_id + "-snoop"
             self._track(spy, spy.snoop_id)
             await self._ari.channels.snoop(
@@ -171,15 +180,22 @@ class SpyManager:
                 whisper="out" if spy.mode is SpyMode.WHISPER else "none",
                 app_args=f"{SPY_ARG},{spy.spy_id}",
             )
-            spy.bridge_id = spy.spy_id + "-bridge"
-            await self._ari.bridges.create(spy.bridge_id, type="mixing", name="supervision")
-            await self._ari.bridges.add_channel(spy.bridge_id, [spy.supervisor_leg, spy.snoop_id])
         except AriError as exc:
             log.warning("spy %s could not connect: %s", spy.spy_id, exc)
             await self.stop(spy.spy_id)
             return
         if spy.ended:  # stopped while connecting: undo what was created meanwhile
             await self._teardown(spy)
+
+    async def _join_snoop(self, spy: Spy) -> None:
+        if spy.ended or not spy.bridge_id:
+            return
+        try:
+            await self._ari.bridges.add_channel(spy.bridge_id, spy.snoop_id)
+        except AriError as exc:
+            log.warning("spy %s could not join its snoop channel: %s", spy.spy_id, exc)
+            await self.stop(spy.spy_id)
+            return
         spy.connected = True
 
     def _track(self, spy: Spy, channel_id: str) -> None:
