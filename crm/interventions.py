@@ -156,11 +156,19 @@ def can_edit(view: InterventionView, user: User, now: datetime | None = None) ->
     return view.agent_id == user.id and (now or utcnow()) - view.created_at <= EDIT_WINDOW
 
 
-async def list_interventions(client_id: int) -> list[InterventionView]:
-    """Every note on the record, oldest first (the manual's chronological order)."""
+async def list_interventions(client_id: int, last: int | None = None
+                             ) -> tuple[list[InterventionView], int]:
+    """The notes on the record, oldest first (the manual's chronological order): all of
+    them, or the ``last`` most recent; and how many there are in all."""
     if not await Client.filter(id=client_id).exists():
         raise NotFound(N_("client {id} does not exist"), id=client_id)
-    return await _views(Intervention.filter(client_id=client_id))
+    notes = Intervention.filter(client_id=client_id)
+    total = await notes.count()
+    if last is not None and last < total:
+        newest = await notes.order_by("-created_at", "-id").limit(last).values_list(
+            "id", flat=True)
+        notes = Intervention.filter(id__in=list(newest))
+    return await _views(notes), total
 
 
 async def client_history(client_id: int, *, limit: int = 50, offset: int = 0

@@ -47,8 +47,8 @@ async def test_interventions_are_chronological_with_call_and_disposition(db: str
                     "disposition_id": sale.id}, agent=alice)
     second = await interventions.add_intervention(
         client.id, {"text": "  Quote accepted  ", "call_ref": "no-such-call"}, agent=bob)
-    views = await interventions.list_interventions(client.id)
-    assert [v.id for v in views] == [first.id, second.id]
+    views, total = await interventions.list_interventions(client.id)
+    assert [v.id for v in views] == [first.id, second.id] and total == 2
     one, two = views
     assert one.agent_name == "Alice A" and two.agent_name == "Bob B"
     assert one.call is not None and one.call.ref == "call-1"
@@ -69,8 +69,13 @@ async def test_order_is_by_date_not_by_insertion(db: str) -> None:
     await Intervention.create(client=client, agent=alice, text="later", created_at=T0)
     await Intervention.create(client=client, agent=alice, text="earlier",
                               created_at=T0 - timedelta(days=1))
-    assert [v.text for v in await interventions.list_interventions(client.id)] == [
-        "earlier", "later"]
+    views, _ = await interventions.list_interventions(client.id)
+    assert [v.text for v in views] == ["earlier", "later"]
+    # the most recent only, still oldest first, with the whole count
+    await Intervention.create(client=client, agent=alice, text="latest",
+                              created_at=T0 + timedelta(days=1))
+    views, total = await interventions.list_interventions(client.id, last=2)
+    assert ([v.text for v in views], total) == (["later", "latest"], 3)
 
 
 @pytest.mark.parametrize(("data", "field"), [

@@ -218,6 +218,6 @@ async def test_seeded_demo_history_feeds_every_report(monkeypatch: pytest.Monkey
 
     noted = await Intervention.all().first()
     assert noted is not None
-    views = await list_interventions(noted.client_id)  # type: ignore[attr-defined]
+    views, _ = await list_interventions(noted.client_id)  # type: ignore[attr-defined]
     assert views and all(v.agent_name for v in views)
     assert await Client.filter(interventions__id__isnull=False).distinct().count() > 10

@@ -306,9 +306,9 @@ async def remove_phone(request: web.Request) -> ClientOut:
                     "(still oldest first), `total` counts them all", errors=(404,))
 async def list_interventions(request: web.Request, query: InterventionQuery
                              ) -> InterventionList:
-    views = await interventions.list_interventions(path_id(request, "client_id"))
-    shown = views[-query.last:] if query.last else views
-    return InterventionList(items=[InterventionOut.build(v) for v in shown], total=len(views))
+    views, total = await interventions.list_interventions(path_id(request, "client_id"),
+                                                          last=query.last)
+    return InterventionList(items=[InterventionOut.build(v) for v in views], total=total)
 
 
 @routes.post("/api/v1/clients/{client_id}/interventions", role=Role.AGENT,
