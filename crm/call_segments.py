@@ -9,8 +9,9 @@ really had the call. The first row carries the ACD's id; the later ones ``<id>/t
 from __future__ import annotations
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
-from crm.models import Call, Offer
+from crm.models import Call
 
 _MARK = "/t"
 REF_MAX = 64
@@ -22,20 +23,21 @@ def segment_ref(call_ref: str, n: int) -> str:
     return call_ref[: REF_MAX - len(suffix)] + suffix
 
 
+def _rows(call_ref: str) -> QuerySet[Call]:
+    """Every row of this ACD call: the first one and its transfer segments."""
+    return Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))
+
+
 async def call_row_for(call_ref: str, agent_id: int | None = None) -> Call | None:
     """The row of this ACD call that this agent handled (the latest such), or its latest row."""
-    rows = Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))
     if agent_id is not None:
-        mine = await rows.filter(agent_id=agent_id).order_by("-id").first()
+        mine = await _rows(call_ref).filter(agent_id=agent_id).order_by("-id").first()
         if mine is not None:
             return mine
-    return await rows.order_by("-id").first()
+    return await _rows(call_ref).order_by("-id").first()
 
 
 async def involves_agent(call_ref: str, agent_id: int) -> bool:
     """The ACD call was offered to, answered or placed by this agent, in any segment."""
-    rows = Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))
-    if await rows.filter(agent_id=agent_id).exists():
-        return True
-    ids = await rows.values_list("id", flat=True)
-    return bool(ids) and await Offer.filter(call_id__in=ids, agent_id=agent_id).exists()
+    return await _rows(call_ref).filter(
+        Q(agent_id=agent_id) | Q(offers__agent_id=agent_id)).exists()

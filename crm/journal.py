@@ -8,7 +8,8 @@ Cheap on the event loop it shares with call handling:
 - the writer waits BATCH_DELAY_S before each batch, so the calls that caused the
   facts get their ARI requests out first, then applies the whole batch in one transaction;
 - what a later fact needs of a call (its row id, its queue and answer times) is kept in
-  memory while the call lasts, so no write re-reads a row;
+  memory while the call lasts, so no write re-reads a row (but a transfer, rare, which
+  copies its row once);
 - the statistics rollup of an hour is recomputed at most every ROLLUP_REFRESH_S for however
   many calls ended in it (and at every flush and at stop), not once per call.
 """
@@ -61,6 +62,7 @@ class _CallRow:
     ended_at: datetime | None = None
     offers_count: int = 0
     agent_id: int | None = None
+    wrapped_up: bool = False
 
 
 @dataclass
@@ -262,8 +264,7 @@ class CallJournal:
             if row is None:
                 return
             await self._end_row(row, outcome, at)
-            if row.answered_at is None:  # no wrap-up follows: nothing more to write
-                self._forget(ref)
+            self._forget_when_done(ref)
 
         self._enqueue(write)
 
@@ -279,9 +280,8 @@ class CallJournal:
                 wrapup_ended_at=at, wrapup_s=max(0.0, (at - row.ended_at).total_seconds())
             )
             self._dirty_hours.add((row.local_date, row.local_hour))
-            current = await self._row(ref)
-            if current is None or current.ended_at is not None:
-                self._forget(ref)
+            row.wrapped_up = True
+            self._forget_when_done(ref)
 
         self._enqueue(write)
 
@@ -414,9 +414,16 @@ class CallJournal:
                 return row
         return None
 
-    def _forget(self, ref: str) -> None:
-        for row_ref in [ref, *self._segments.pop(ref, [])]:
-            self._calls.pop(row_ref, None)
+    def _forget_when_done(self, ref: str) -> None:
+        """Drop what is kept of a call once nothing more will be written to any of its rows:
+        every row ended, and every answered one wrapped up by its agent."""
+        row_refs = [ref, *self._segments.get(ref, [])]
+        rows = [r for r in map(self._calls.get, row_refs) if r is not None]
+        if all(r.ended_at is not None and (r.answered_at is None or r.wrapped_up)
+               for r in rows):
+            for row_ref in row_refs:
+                self._calls.pop(row_ref, None)
+            self._segments.pop(ref, None)
 
     async def _row(self, ref: str) -> _CallRow | None:
         """The current row of the ACD call ``ref`` (its latest transfer segment)."""

@@ -13,6 +13,11 @@ from web.appkeys import RUNTIME_KEY
 BUSY_STATES = ("ringing", "on_call", "wrapup")
 
 
+# Refused rather than deferred: the agent would otherwise close the page with a call still
+# on their phone and nobody to wrap it up.
+ON_CALL_MESSAGE = "you are on a call: finish it (and its wrap-up) before logging out"
+
+
 class OnCall(Exception):
     """The agent has a call (ringing, talking or in wrap-up): logging out must wait."""
 

@@ -156,3 +156,26 @@ async def test_stopping_for_good_closes_what_is_still_open(db: str) -> None:
     assert state.ended_at is not None and state.ended_at > T0
     assert call.ended_at is not None and call.outcome is CallOutcome.ANSWERED
     assert call.talk_s is not None and call.talk_s > 0
+
+
+async def test_a_wrapup_after_the_transferred_caller_left_finds_its_row(db: str) -> None:
+    first, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.call_started("g1", at=T0, group_id=group.id)
+    journal.call_answered("g1", first.id, T0 + timedelta(seconds=5))
+    journal.call_transferred("g1", T0 + timedelta(seconds=65))  # to a group: queued again
+    journal.call_queued("g1", T0 + timedelta(seconds=65))
+    journal.call_transferred("g1", T0 + timedelta(seconds=70))  # on to another group
+    journal.call_queued("g1", T0 + timedelta(seconds=70))
+    journal.call_ended("g1", CallOutcome.ABANDONED, T0 + timedelta(seconds=90))
+    journal.wrapup_ended("g1", T0 + timedelta(seconds=95), first.id)  # still in wrap-up
+    await journal.stop()
+
+    rows = await Call.all().order_by("id")
+    assert [(r.ref, r.outcome) for r in rows] == [
+        ("g1", CallOutcome.TRANSFERRED), ("g1/t1", CallOutcome.TRANSFERRED),
+        ("g1/t2", CallOutcome.ABANDONED)]
+    assert rows[0].wrapup_s == 30.0 and rows[1].wrapup_s is None
+    assert journal.failures == 0
+    assert not journal._calls and not journal._segments  # nothing kept once all is written

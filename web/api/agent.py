@@ -25,7 +25,7 @@ from crm.reference import list_entries
 from crm.stats import kpi, periods
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
-from web.acd_exit import OnCall, leave_acd
+from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
 from web.api.registry import ApiRouteTable
 from web.api.schemas import Out
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
@@ -370,11 +370,7 @@ async def acd_logout(request: web.Request) -> StatusOut:
     try:
         await ask(leave_acd(request.app, user.id))
     except OnCall:
-        # Refused rather than deferred: the agent would otherwise close the page with a call
-        # still on their phone and nobody to wrap it up.
-        raise ApiError(409, "on_call",
-                       "you are on a call: finish it (and its wrap-up) before logging out"
-                       ) from None
+        raise ApiError(409, "on_call", ON_CALL_MESSAGE) from None
     return status_of(request, user.id)
 
 

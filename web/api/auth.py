@@ -7,7 +7,7 @@ from aiohttp_session import get_session
 
 from crm.models import Role
 from crm.users import memberships_of
-from web.acd_exit import OnCall, leave_acd
+from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
 from web.api.registry import ApiRouteTable
 from web.api.schemas import LoginIn, ResultOut, SessionOut, UserOut
 from web.errors import ApiError
@@ -48,8 +48,7 @@ async def logout_api(request: web.Request) -> ResultOut:
     try:
         await leave_acd(request.app, request_user(request).id)
     except OnCall:
-        raise ApiError(409, "on_call", "you are on a call: finish it (and its wrap-up) "
-                                       "before logging out") from None
+        raise ApiError(409, "on_call", ON_CALL_MESSAGE) from None
     await logout(request)
     return ResultOut(result="logged_out", message="logged out")
 
