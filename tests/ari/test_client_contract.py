@@ -1,9 +1,8 @@
-"""Contract tests of AriClient against the simulator and, when given, a real Asterisk.
-
-Real Asterisk: set PROWEBCRM_TEST_ARI_URL (HTTP root, e.g. http://127.0.0.1:8088),
-PROWEBCRM_TEST_ARI_USER, PROWEBCRM_TEST_ARI_PASSWORD, PROWEBCRM_TEST_ARI_APP, and optionally
-PROWEBCRM_TEST_AGENT_DIAL (default 'Local/{extension}@agent-phones', an auto-answering
-context as in /work/shared/ari-traces/README.md).
+"""Contract tests of AriClient against the simulator and a real Asterisk: the suite's own
+(tests/pbx, a SIP phone of its answering farm), or another one given by PROWEBCRM_TEST_ARI_URL
+(HTTP root, e.g. http://127.0.0.1:8088), PROWEBCRM_TEST_ARI_USER, PROWEBCRM_TEST_ARI_PASSWORD,
+PROWEBCRM_TEST_ARI_APP and optionally PROWEBCRM_TEST_AGENT_DIAL (default
+'Local/{extension}@agent-phones', an auto-answering context).
 """
 
 from __future__ import annotations
@@ -29,17 +28,21 @@ from stasis_app.ari import (
 
 REAL_ENV = ("PROWEBCRM_TEST_ARI_URL", "PROWEBCRM_TEST_ARI_USER", "PROWEBCRM_TEST_ARI_PASSWORD",
             "PROWEBCRM_TEST_ARI_APP")
-NO_REAL = "no real Asterisk given (set PROWEBCRM_TEST_ARI_URL/_USER/_PASSWORD/_APP)"
 TIMEOUT = 10.0
+Target = tuple[str, str, str, str, str]
 
 
 @pytest.fixture(params=["simulator", pytest.param("real", marks=pytest.mark.real_asterisk)])
-async def ari_target(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str, str, str]]:
-    """(url, user, password, app) of a simulated or a real Asterisk."""
+async def ari_target(request: pytest.FixtureRequest) -> AsyncIterator[Target]:
+    """(url, user, password, app, agent dial string) of a simulated or a real Asterisk."""
     if request.param == "real":
-        if not all(os.environ.get(k) for k in REAL_ENV):
-            pytest.skip(NO_REAL)
-        yield tuple(os.environ[k] for k in REAL_ENV)  # type: ignore[misc]
+        if all(os.environ.get(k) for k in REAL_ENV):
+            dial = os.environ.get("PROWEBCRM_TEST_AGENT_DIAL", "Local/{extension}@agent-phones")
+            yield (*(os.environ[k] for k in REAL_ENV), dial.format(extension="2001"))  # type: ignore[misc]
+            return
+        pbx = request.getfixturevalue("fresh_pbx")
+        user, password = pbx.asterisk.ari_auth
+        yield pbx.asterisk.ari_url, user, password, "contract", f"PJSIP/{pbx.phone('answer')}"
         return
     try:
         from asterisk_sim import Simulator
@@ -48,7 +51,7 @@ async def ari_target(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str,
     sim = Simulator(user="u", password="p")
     await sim.start(host="127.0.0.1", port=0)
     try:
-        yield sim.url, "u", "p", "contract"
+        yield sim.url, "u", "p", "contract", "Local/2001@agent-phones"
     finally:
         await sim.stop()
 
@@ -89,9 +92,8 @@ class Watch:
         return -1
 
 
-async def test_call_flow_reconnect_and_no_leftovers(ari_target: tuple[str, str, str, str]) -> None:
-    url, user, password, app = ari_target
-    dial = os.environ.get("PROWEBCRM_TEST_AGENT_DIAL", "Local/{extension}@agent-phones")
+async def test_call_flow_reconnect_and_no_leftovers(ari_target: Target) -> None:
+    url, user, password, app, dial = ari_target
     tag = new_id("ct")[:14]
     chan, far, b1, b2 = f"{tag}-agent", f"{tag}-far", f"{tag}-b1", f"{tag}-b2"
     client = AriClient(url, user, password, app, backoff_initial=0.2, backoff_max=2.0)
@@ -102,7 +104,8 @@ async def test_call_flow_reconnect_and_no_leftovers(ari_target: tuple[str, str, 
         assert (await client.applications.get()).name == app
 
         await client.channels.originate(
-            dial.format(extension="2001"), channel_id=chan, other_channel_id=far,
+            dial, channel_id=chan,
+            other_channel_id=far if dial.startswith("Local/") else None,
             app_args="agent,2001", caller_id="Contract <1000>", timeout=15)
         await watch.wait(lambda: watch.index(StasisStart, chan) >= 0, "StasisStart")
         start = watch.events[watch.index(StasisStart, chan)]

@@ -1,23 +1,15 @@
 """Call-flow scenarios: the whole Stasis application (ARI client, adapter, engine, journal,
 hub) against the simulated Asterisk always, and against a real Asterisk when given.
 
-Real Asterisk: set PROWEBCRM_TEST_ARI_URL/_USER/_PASSWORD/_APP and the dial strings
-PROWEBCRM_TEST_INBOUND_DIAL (e.g. ``Local/{group}@inbound``, whose dialplan runs
-``Stasis(<app>,inbound,${EXTEN})``), PROWEBCRM_TEST_CALLER_CONTEXT (an answering context for
-the caller's far end), PROWEBCRM_TEST_AGENT_DIAL (auto-answering phone, e.g.
-``Local/{extension}@agent-phones``), PROWEBCRM_TEST_NOANSWER_DIAL (rings, never answers) and
-PROWEBCRM_TEST_OUTBOUND_DIAL (answering outside party, e.g. ``Local/{number}@pstn``).
-Scenarios that need a phone the test drives by hand (answer on command, reject) run on the
-simulator only.
+The real Asterisk is the suite's own (tests/pbx: built from ../shared/asterisk, configured
+from asterisk-config/, SIPp phones and carrier), or another one given by
+PROWEBCRM_TEST_ARI_URL/_USER/_PASSWORD/_APP with the dial strings of tests/flows/telephony.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import os
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,154 +23,14 @@ from crm.hub import SUPERVISION, HubEvent, LocalHub, Subscription, agent_topic
 from crm.models import Group, GroupMember, Role, User
 from prowebcrm.settings import Settings, load_settings
 from stasis_app.acd import Engine
-from stasis_app.ari import AriClient, AriError
 from stasis_app.runtime import AcdRuntime
 from stasis_app.service import AcdService
 
-REAL_ENV = ("PROWEBCRM_TEST_ARI_URL", "PROWEBCRM_TEST_ARI_USER",
-            "PROWEBCRM_TEST_ARI_PASSWORD", "PROWEBCRM_TEST_ARI_APP")
-REAL_GIVEN = all(os.environ.get(name) for name in REAL_ENV)
-SKIP_REAL = "no real Asterisk given (set PROWEBCRM_TEST_ARI_URL/_USER/_PASSWORD/_APP)"
+from .telephony import REAL_GIVEN, PbxTelephony, RealTelephony, SimTelephony, Telephony
+
+__all__ = ["Acd", "Telephony", "make_agent", "make_group"]
+
 _numbers = itertools.count(1)
-
-
-class Telephony:
-    """The phones and callers of one Asterisk, as a scenario needs them."""
-
-    name: str
-    agent_dial: str
-    outbound_dial: str
-    can_drive_phones: bool
-    ari: tuple[str, str, str, str]  # url, user, password, app
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    def extension(self, ext: str, behaviour: str = "auto_answer") -> str: raise NotImplementedError
-    async def place_inbound(self, group: str, number: str, name: str = "") -> str:
-        raise NotImplementedError
-    async def caller_hangup(self, handle: str) -> None: raise NotImplementedError
-    def phone(self, ext: str) -> Any: raise NotImplementedError
-
-    async def clean_up(self, prefixes: tuple[str, ...]) -> None:
-        """Hang up and destroy whatever of ours a failed scenario left in Asterisk."""
-        url, user, password, app = self.ari
-        async with AriClient(url, user, password, app) as client:
-            for channel in await client.channels.list():
-                if channel.id.startswith(prefixes):
-                    with contextlib.suppress(AriError):
-                        await client.channels.hangup(channel.id)
-            for bridge in await client.bridges.list():
-                if bridge.id.startswith(prefixes):
-                    with contextlib.suppress(AriError):
-                        await client.bridges.destroy(bridge.id)
-
-    async def leftovers(self, prefixes: tuple[str, ...]) -> tuple[list[str], list[str]]:
-        """Channels and bridges of ours still in Asterisk."""
-        url, user, password, app = self.ari
-        async with AriClient(url, user, password, app) as client:
-            channels = [c.id for c in await client.channels.list()]
-            bridges = [b.id for b in await client.bridges.list()]
-        return (
-            [c for c in channels if c.startswith(prefixes)],
-            [b for b in bridges if b.startswith(prefixes)],
-        )
-
-
-class SimTelephony(Telephony):
-    name = "simulator"
-    agent_dial = "PJSIP/{extension}"
-    outbound_dial = "PJSIP/{number}@trunk"
-    can_drive_phones = True
-
-    def __init__(self) -> None:
-        from asterisk_sim import Simulator
-
-        self.sim = Simulator(user="acd", password="acd-secret", app_for_inbound="acd-test")
-        self.ari = ("", "acd", "acd-secret", "acd-test")
-
-    async def start(self) -> None:
-        await self.sim.start()
-        self.ari = (self.sim.url, *self.ari[1:])
-
-    async def stop(self) -> None:
-        await self.sim.stop()
-
-    def extension(self, ext: str, behaviour: str = "auto_answer") -> str:
-        self.sim.phones.add(ext, behaviour=behaviour, answer_delay=0.05)
-        return ext
-
-    def phone(self, ext: str) -> Any:
-        return self.sim.phone(ext)
-
-    async def place_inbound(self, group: str, number: str, name: str = "") -> str:
-        return self.sim.place_inbound_call(group, number, name)
-
-    async def caller_hangup(self, handle: str) -> None:
-        self.sim.hangup_call(handle)
-
-    async def leftovers(self, prefixes: tuple[str, ...]) -> tuple[list[str], list[str]]:
-        channels, bridges = await super().leftovers(prefixes)
-        # Simulated callers get ids the simulator picks: every live one is a leftover.
-        snap = self.sim.snapshot()
-        live_callers = [c["id"] for c in snap["calls"] if c.get("state") not in ("ended", "failed")]
-        return channels + live_callers, bridges
-
-
-class RealTelephony(Telephony):
-    name = "real"
-    can_drive_phones = False
-
-    def __init__(self) -> None:
-        env = os.environ
-        self.ari = tuple(env[name] for name in REAL_ENV)  # type: ignore[assignment]
-        # The extension an agent logs in with *is* the whole dial string on a real Asterisk,
-        # so one template serves auto-answering and never-answering phones.
-        self.agent_dial = "{extension}"
-        self.outbound_dial = env.get("PROWEBCRM_TEST_OUTBOUND_DIAL", "Local/{number}@pstn")
-        self._inbound = env.get("PROWEBCRM_TEST_INBOUND_DIAL", "Local/{group}@inbound")
-        self._caller_context = env.get("PROWEBCRM_TEST_CALLER_CONTEXT", "caller")
-        self._answer = env.get("PROWEBCRM_TEST_AGENT_DIAL", "Local/{extension}@agent-phones")
-        self._noanswer = env.get(
-            "PROWEBCRM_TEST_NOANSWER_DIAL", "Local/{extension}@agent-phones-noanswer"
-        )
-        self._driver: AriClient | None = None
-
-    async def start(self) -> None:
-        url, user, password, _ = self.ari
-        # The callers are placed through the dialplan, from a client with no app of its own.
-        self._driver = AriClient(url, user, password, self.ari[3] + "-driver")
-
-    async def stop(self) -> None:
-        if self._driver is not None:
-            await self._driver.close()
-
-    def extension(self, ext: str, behaviour: str = "auto_answer") -> str:
-        if behaviour == "auto_answer":
-            return self._answer.format(extension=ext)
-        if behaviour == "never_answer":
-            return self._noanswer.format(extension=ext)
-        pytest.skip(f"a real Asterisk has no phone that behaves as {behaviour!r}")
-
-    async def place_inbound(self, group: str, number: str, name: str = "") -> str:
-        assert self._driver is not None
-        handle = f"pwtest-caller-{next(_numbers)}-{int(time.time())}"
-        await self._driver.channels.originate(
-            self._inbound.format(group=group),
-            channel_id=handle,
-            other_channel_id=handle + "-in",
-            context=self._caller_context,
-            extension=group,
-            priority=1,
-            caller_id=f'"{name or number}" <{number}>',
-        )
-        return handle
-
-    async def caller_hangup(self, handle: str) -> None:
-        assert self._driver is not None
-        try:
-            await self._driver.channels.hangup(handle)
-        except AriError:
-            pass
 
 
 @dataclass
@@ -236,16 +88,15 @@ class Acd:
         return view.state.value if view else None
 
 
-def _telephony_params() -> list:
-    return [
-        "simulator",
-        pytest.param("real", marks=pytest.mark.skipif(not REAL_GIVEN, reason=SKIP_REAL)),
-    ]
-
-
-@pytest.fixture(params=_telephony_params())
+@pytest.fixture(params=["simulator", pytest.param("real", marks=pytest.mark.real_asterisk)])
 async def telephony(request: pytest.FixtureRequest) -> AsyncIterator[Telephony]:
-    tel: Telephony = SimTelephony() if request.param == "simulator" else RealTelephony()
+    tel: Telephony
+    if request.param == "simulator":
+        tel = SimTelephony()
+    elif REAL_GIVEN:
+        tel = RealTelephony()
+    else:
+        tel = PbxTelephony(request.getfixturevalue("pbx"))
     await tel.start()
     try:
         yield tel

@@ -78,7 +78,7 @@ async def test_agent_hangs_up_first_then_wrapup(acd: Acd) -> None:
     await acd.tel.place_inbound(group.number, "0612345678")
     await acd.until(lambda: acd.agent_state(agent.id) == "on_call")
 
-    acd.tel.phone("2002").hangup()
+    await acd.tel.hangup_phone("2002")
     await acd.until(lambda: acd.agent_state(agent.id) == "wrapup", what="wrap-up")
     await acd.until(lambda: acd.agent_state(agent.id) == "available", timeout=4)
     await assert_nothing_left(acd)

@@ -1,0 +1,67 @@
+"""The suite's own real Asterisk 22 (built from ../shared/asterisk, cached outside the
+repository), configured from the project's asterisk-config/ samples, with SIPp as carrier and
+as the agents' phones. Used by the tests (fixture ``pbx``) and by bench/."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+
+from . import config
+from .build import PbxBuildFailed, PbxUnavailable, asterisk_prefix, sources_dir
+from .instance import AsteriskInstance
+from .sipp import Carrier, Farm, sipp_available
+
+__all__ = ["Pbx", "PbxBuildFailed", "PbxUnavailable", "asterisk_prefix", "sources_dir"]
+
+
+class Pbx:
+    """One Asterisk with its phone farms and a carrier, for a whole test session or bench."""
+
+    def __init__(self, root: Path, *, app: str = config.APP) -> None:
+        if not sipp_available():
+            raise PbxUnavailable("SIPp is not installed (Debian package sip-tester)")
+        self.root = root
+        self.asterisk = AsteriskInstance(asterisk_prefix(), root / "asterisk", app=app)
+        self.farms = {name: Farm(self.asterisk, name, root / "sipp")
+                      for name in config.FARMS}
+        self.carrier = Carrier(self.asterisk, root / "sipp")
+        self._allocated: dict[tuple[str, str], str] = {}
+        self._next: dict[str, int] = {}
+
+    @property
+    def app(self) -> str:
+        return self.asterisk.app
+
+    def start(self) -> None:
+        self.asterisk.start()
+        for farm in self.farms.values():
+            farm.start()
+
+    def stop(self) -> None:
+        for farm in self.farms.values():
+            farm.stop()
+        self.asterisk.stop()
+
+    def reset(self) -> None:
+        """Between scenarios: no channel and no bridge of an earlier one is left."""
+        self.asterisk.hangup_all()
+        for bridge in self.asterisk.bridges():
+            with contextlib.suppress(Exception):
+                self.asterisk.ari("DELETE", f"/bridges/{bridge['id']}")
+
+    def phone(self, behaviour: str, key: str | None = None) -> str:
+        """An extension whose phone behaves as asked; the same key gives the same one."""
+        if key is not None and (behaviour, key) in self._allocated:
+            return self._allocated[(behaviour, key)]
+        numbers = config.PHONE_RANGES[behaviour]
+        index = self._next.get(behaviour, 0)
+        self._next[behaviour] = index + 1
+        ext = str(numbers[index % len(numbers)])
+        if key is not None:
+            self._allocated[(behaviour, key)] = ext
+        return ext
+
+    def cleanup_files(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

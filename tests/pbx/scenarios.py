@@ -1,0 +1,272 @@
+"""SIPp scenarios (XML) for the carrier and the agents' phones, generated per use.
+
+Phones (UAS farms, one process per behaviour, many calls at once on one port): each answers
+OPTIONS (Asterisk qualifies phones) and then plays its behaviour. Media: the farms echo RTP
+(``-rtp_echo``), the carrier plays a generated A-law stream: so audio flows both ways and
+Asterisk's per-channel RTP counters prove it.
+"""
+
+from __future__ import annotations
+
+SDP = """v=0
+o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=ptime:20
+"""
+
+_OPTIONS = """
+  <recv request="OPTIONS" optional="true" next="options"/>"""
+
+_OPTIONS_TAIL = """
+  <label id="options"/>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]>
+  </send>
+"""
+
+
+def _response(code: str, sdp: bool = False, extra: str = "", *, tag: bool = True) -> str:
+    """A response to the last request; ``tag``: ours is added (not for in-dialog requests,
+    whose To already carries it)."""
+    body = SDP if sdp else ""
+    ctype = "Content-Type: application/sdp\n" if sdp else ""
+    to_tag = ";tag=[pid]SIPpTag01[call_number]" if tag else ""
+    return f"""
+  <send>
+    <![CDATA[
+SIP/2.0 {code}
+[last_Via:]
+[last_From:]
+[last_To:]{to_tag}
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+{extra}{ctype}Content-Length: [len]
+
+{body}]]>
+  </send>"""
+
+
+def _wrap(name: str, body: str, used: str = "") -> str:
+    # SIPp refuses a scenario whose variables are set but never read: <Reference> reads them.
+    reference = f'\n  <Reference variables="{used}"/>' if used else ""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="{name}">{body}{reference}
+</scenario>
+"""
+
+
+def _bye_from_far_end() -> str:
+    return """
+  <recv request="BYE"/>""" + _response("200 OK", tag=False)
+
+
+# An in-dialog request from the phone (the UAS): From/To swapped from the INVITE's.
+_OUR_REQUEST_HEADERS = """Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From:[$invite_to];tag=[pid]SIPpTag01[call_number]
+To:[$invite_from]
+[last_Call-ID:]
+Max-Forwards: 70"""
+
+
+def uas(behaviour: str, *, answer_ms: int = 100, hangup_ms: int = 2000,
+        refer_to: str = "", refer_ms: int = 1500) -> str:
+    """An agent phone (or the outside world for 'pstn')."""
+    invite = """
+  <recv request="INVITE" rrs="true">
+    <action>
+      <ereg regexp="INVITE sip:[^@ ]*([0-9]{4})@" search_in="msg" assign_to="dummy,last"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="invite_from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>
+    </action>
+  </recv>"""
+    ring = _response("180 Ringing")
+    answer = (f"""
+  <pause milliseconds="{answer_ms}"/>""" + _response("200 OK", sdp=True) + """
+  <recv request="ACK"/>""")
+    cancel = """
+  <recv request="CANCEL"/>""" + _response("200 OK") + _response("487 Request Terminated") + """
+  <recv request="ACK"/>"""
+    if behaviour == "answer":
+        steps = invite + ring + answer + _bye_from_far_end()
+    elif behaviour == "noanswer":
+        steps = invite + ring + cancel
+    elif behaviour == "busy":
+        steps = invite + _response("486 Busy Here") + """
+  <recv request="ACK"/>"""
+    elif behaviour == "decline":
+        steps = invite + ring + """
+  <pause milliseconds="300"/>""" + _response("603 Decline") + """
+  <recv request="ACK"/>"""
+    elif behaviour == "hangup":
+        steps = invite + ring + answer + f"""
+  <pause milliseconds="{hangup_ms}"/>
+  <send>
+    <![CDATA[
+BYE [next_url] SIP/2.0
+""" + _OUR_REQUEST_HEADERS + """
+CSeq: 2 BYE
+Content-Length: 0
+
+]]>
+  </send>
+  <recv response="200"/>"""
+    elif behaviour == "refer":
+        steps = invite + ring + answer + _refer(refer_to, refer_ms)
+    elif behaviour == "pstn":
+        steps = invite + _pstn_plan(answer)
+    else:
+        raise ValueError(behaviour)
+    return _wrap(f"phone-{behaviour}", _OPTIONS + steps + """
+  <nop next="end"/>""" + _OPTIONS_TAIL + """
+  <label id="end"/>""", used="dummy,last,invite_from,invite_to")
+
+
+def _pstn_plan(answer: str) -> str:
+    """The outside world by the number's last four digits: ...0486 busy, ...0183 early media
+    (183 with audio) then answer, ...0404 not found, ...0408 never answers; others answer."""
+    tests = "".join(f"""
+      <strcmp assign_to="is{d}" variable="last" value="{d}"/>
+      <test assign_to="d{d}" variable="is{d}" compare="equal" value="0"/>"""
+                    for d in ("0486", "0183", "0404", "0408"))
+    return f"""
+  <nop>
+    <action>{tests}
+    </action>
+  </nop>
+  <nop next="busy" test="d0486"/>
+  <nop next="early" test="d0183"/>
+  <nop next="notfound" test="d0404"/>
+  <nop next="never" test="d0408"/>""" + _response("180 Ringing") + answer + """
+  <nop next="talk"/>
+  <label id="early"/>""" + _response("183 Session Progress", sdp=True) + """
+  <pause milliseconds="1500"/>""" + _response("200 OK", sdp=True) + """
+  <recv request="ACK"/>
+  <nop next="talk"/>
+  <label id="busy"/>""" + _response("486 Busy Here") + """
+  <recv request="ACK"/>
+  <nop next="end"/>
+  <label id="notfound"/>""" + _response("404 Not Found") + """
+  <recv request="ACK"/>
+  <nop next="end"/>
+  <label id="never"/>""" + _response("180 Ringing") + """
+  <recv request="CANCEL"/>""" + _response("200 OK") + _response("487 Request Terminated") + """
+  <recv request="ACK"/>
+  <nop next="end"/>
+  <label id="talk"/>""" + _bye_from_far_end()
+
+
+def _refer(refer_to: str, after_ms: int) -> str:
+    return f"""
+  <pause milliseconds="{after_ms}"/>
+  <send>
+    <![CDATA[
+REFER [next_url] SIP/2.0
+""" + _OUR_REQUEST_HEADERS + """
+CSeq: 2 REFER
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Refer-To: <{refer_to}>
+Referred-By: <sip:[local_ip]:[local_port]>
+Content-Length: 0
+
+]]>
+  </send>
+  <recv response="202"/>
+  <label id="progress"/>
+  <recv request="NOTIFY" optional="true" next="notified"/>
+  <recv request="BYE" timeout="30000" next="referred"/>
+  <label id="notified"/>""" + _response("200 OK", tag=False) + """
+  <nop next="progress"/>
+  <label id="referred"/>""" + _response("200 OK", tag=False)
+
+
+def carrier(*, hold_ms: int, pcap: str, service_header: str = "") -> str:
+    """A carrier's call: INVITE with SDP (caller number and name from the injection file),
+    talk (RTP from ``pcap``) until the far end hangs up or ``hold_ms`` passes, then BYE.
+    Logs one line per call: ``<number> <answered|failed:<code>> <far_bye|near_bye>``."""
+    return _wrap("carrier", f"""
+  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: sip:[field0]@[local_ip]:[local_port]
+Max-Forwards: 70
+{service_header}Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP}]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rrs="true" rtd="true">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: sip:[field0]@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <nop><action><exec play_pcap_audio="{pcap}"/><log message="[field0] answered"/></action></nop>
+  <recv request="BYE" timeout="{hold_ms}" ontimeout="hangup"/>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]>
+  </send>
+  <nop next="done"><action><log message="[field0] far_bye"/></action></nop>
+  <label id="hangup"/>
+  <send retrans="500">
+    <![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <recv response="200"/>
+  <nop><action><log message="[field0] near_bye"/></action></nop>
+  <label id="done"/>""")

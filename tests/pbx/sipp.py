@@ -1,0 +1,163 @@
+"""SIPp processes: phone farms (one UAS per behaviour) and carrier calls (UAC).
+
+The farms run for the whole session; a carrier run places calls (one or a wave), and its
+log says, per caller number, whether the call was answered and which side hung up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import scenarios
+from .instance import AsteriskInstance, free_port
+
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def sipp_available() -> bool:
+    return Path(SIPP).is_file()
+
+
+class Farm:
+    """One SIPp UAS answering every call to its port with one behaviour."""
+
+    def __init__(self, pbx: AsteriskInstance, behaviour: str, folder: Path) -> None:
+        self.behaviour = behaviour
+        self.port = pbx.ports.farms[behaviour]
+        self.folder = folder
+        self.pbx = pbx
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.scenario = folder / f"farm-{behaviour}.xml"
+        self.refer_to = ""
+
+    def start(self, **options: object) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.scenario.write_text(scenarios.uas(self.behaviour, **options))  # type: ignore[arg-type]
+        media_port = free_port()
+        cmd = [
+            SIPP, "-sf", str(self.scenario), "-i", "127.0.0.1", "-p", str(self.port),
+            "-mi", "127.0.0.1", "-mp", str(media_port), "-rtp_echo",
+            "-nostdin", "-trace_err", "-error_file", str(self.folder / f"{self.behaviour}.err"),
+            "-max_socket", "4096", "-t", "u1",
+            f"127.0.0.1:{self.pbx.ports.sip}",
+        ]
+        out = self.folder / f"{self.behaviour}.out"
+        with open(out, "wb") as sink:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink,
+                                         stderr=subprocess.STDOUT, cwd=self.folder)
+        time.sleep(0.05)
+        if self.proc.poll() is not None:
+            tail = out.read_text(errors="replace")[-800:]
+            raise RuntimeError(f"SIPp farm {self.behaviour} did not start: {tail}")
+
+    def restart(self, **options: object) -> None:
+        self.stop()
+        self.start(**options)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@dataclass
+class CarrierResult:
+    returncode: int
+    lines: list[str] = field(default_factory=list)
+    messages: str = ""
+
+    def of(self, number: str) -> list[str]:
+        return [line.split(" ", 1)[1] for line in self.lines if line.split(" ", 1)[0] == number]
+
+
+class Carrier:
+    """Calls from the carrier's address (the trunk is identified by it)."""
+
+    def __init__(self, pbx: AsteriskInstance, folder: Path) -> None:
+        self.pbx = pbx
+        self.folder = folder
+        self._runs = 0
+        self._busy: dict[int, CarrierCalls] = {}
+
+    def _free_port(self) -> int:
+        for port in self.pbx.ports.carriers:
+            calls = self._busy.get(port)
+            if calls is None or calls.done():
+                return port
+        raise RuntimeError("every carrier port is busy: wait for a run to end first")
+
+    def start(self, did: str, callers: list[tuple[str, str]], *, hold_s: float = 60.0,
+              rate: float = 0.0) -> CarrierCalls:
+        """Place one call per (number, name) to ``did`` — all at once unless ``rate`` (calls
+        per second) is given. Returns at once; ``wait()`` on the result."""
+        self._runs += 1
+        run = self.folder / f"carrier-{self._runs}"
+        run.mkdir(parents=True, exist_ok=True)
+        scenario = run / "carrier.xml"
+        scenario.write_text(scenarios.carrier(hold_ms=int(hold_s * 1000),
+                                              pcap=str(self.pbx.media_pcap)))
+        inject = run / "callers.csv"
+        inject.write_text("SEQUENTIAL\n" + "".join(f"{n};{nm};\n" for n, nm in callers))
+        count = len(callers)
+        port = self._free_port()
+        cmd = [
+            SIPP, "-sf", str(scenario), "-inf", str(inject), "-s", did,
+            "-i", "127.0.0.1", "-p", str(port),
+            "-mi", "127.0.0.1", "-mp", str(free_port()),
+            "-m", str(count), "-l", str(count), "-nostdin",
+            "-r", str(rate or count), "-rp", "1000",
+            "-trace_logs", "-log_file", str(run / "calls.log"),
+            "-trace_msg", "-message_file", str(run / "messages.log"),
+            "-trace_err", "-error_file", str(run / "errors.log"),
+            "-timeout", str(int(hold_s + 60)), "-timeout_error",
+            "-max_socket", "4096", "-t", "u1",
+            f"127.0.0.1:{self.pbx.ports.sip}",
+        ]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=run)
+        calls = self._busy[port] = CarrierCalls(proc, run)
+        return calls
+
+
+class CarrierCalls:
+    def __init__(self, proc: subprocess.Popen[bytes], run: Path) -> None:
+        self.proc = proc
+        self.run = run
+
+    def wait(self, timeout: float = 120.0) -> CarrierResult:
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = -9
+        return self.result(code)
+
+    def done(self) -> bool:
+        return self.proc.poll() is not None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def result(self, code: int) -> CarrierResult:
+        lines = []
+        log = self.run / "calls.log"
+        if log.is_file():
+            lines = [line.strip() for line in log.read_text(errors="replace").splitlines()
+                     if line.strip()]
+        messages = ""
+        with contextlib.suppress(OSError):
+            messages = (self.run / "messages.log").read_text(errors="replace")
+        return CarrierResult(code, lines, messages)
