@@ -4,6 +4,7 @@ as the agents' phones. Used by the tests (fixture ``pbx``) and by bench/."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import shutil
 from pathlib import Path
@@ -19,11 +20,13 @@ __all__ = ["Pbx", "PbxBuildFailed", "PbxUnavailable", "asterisk_prefix", "source
 class Pbx:
     """One Asterisk with its phone farms and a carrier, for a whole test session or bench."""
 
-    def __init__(self, root: Path, *, app: str = config.APP) -> None:
+    def __init__(self, root: Path, *, app: str = config.APP,
+                 bench: config.BenchOptions | None = None) -> None:
         if not sipp_available():
             raise PbxUnavailable("SIPp is not installed (Debian package sip-tester)")
         self.root = root
-        self.asterisk = AsteriskInstance(asterisk_prefix(), root / "asterisk", app=app)
+        self.asterisk = AsteriskInstance(asterisk_prefix(), root / "asterisk", app=app,
+                                         bench=bench)
         self.farms = {name: Farm(self.asterisk, name, root / "sipp")
                       for name in config.FARMS}
         self.carrier = Carrier(self.asterisk, root / "sipp")
@@ -34,10 +37,13 @@ class Pbx:
     def app(self) -> str:
         return self.asterisk.app
 
-    def start(self) -> None:
+    def start(self, *, farms: bool = True) -> None:
+        # A crashed test process or bench must not leave Asterisk and SIPp running.
+        atexit.register(self.stop)
         self.asterisk.start()
-        for farm in self.farms.values():
-            farm.start()
+        if farms:
+            for farm in self.farms.values():
+                farm.start()
 
     def stop(self) -> None:
         for farm in self.farms.values():

@@ -68,7 +68,17 @@ def _sub(text: str, pattern: str, replacement: str, what: str) -> str:
     return new
 
 
-def render(ports: Ports, paths: Paths, *, app: str = APP) -> dict[str, str]:
+@dataclass
+class BenchOptions:
+    """What the side-by-side bench adds: app_queue members, CEL to a file, no qualify."""
+
+    queue_members: list[str] = field(default_factory=list)
+    cel_file: Path | None = None
+    qualify: bool = False
+
+
+def render(ports: Ports, paths: Paths, *, app: str = APP,
+           bench: BenchOptions | None = None) -> dict[str, str]:
     """File name -> content of every configuration file of the instance."""
     files = {name: (SAMPLES / name).read_text() for name in (
         "http.conf", "ari.conf", "pjsip.conf", "extensions.conf", "rtp.conf",
@@ -84,11 +94,23 @@ def render(ports: Ports, paths: Paths, *, app: str = APP) -> dict[str, str]:
     files["musiconhold.conf"] = _sub(files["musiconhold.conf"], r"^directory = .*$",
                                      f"directory = {paths.moh}", "the music folder")
     files["queues.conf"] += _QUEUES_EXTRA
+    files["cdr.conf"] = "[general]\nenable = no\n"
+    files["cel.conf"] = "[general]\nenable = no\n"
+    if bench is not None:
+        files["queues.conf"] += "".join(f"member => {m}\n" for m in bench.queue_members)
+        if not bench.qualify:
+            files["pjsip.conf"] = re.sub(r"^qualify_frequency = \d+", "qualify_frequency = 0",
+                                         files["pjsip.conf"], flags=re.MULTILINE)
+        if bench.cel_file is not None:
+            files["cel.conf"] = ("[general]\nenable = yes\napps = queue,stasis\n"
+                                 "events = APP_START,BRIDGE_ENTER,BRIDGE_EXIT\n")
+            files["cel_custom.conf"] = (
+                f"[{bench.cel_file}]\nformat = dsv\nseparator_character = |\n"
+                "quoting_method = none\n"
+                "fields = EventType,EventTime(double),ChanName,AppName,UniqueID,EventExtra\n")
     files["asterisk.conf"] = _asterisk_conf(paths)
     files["modules.conf"] = _MODULES
     files["logger.conf"] = _LOGGER
-    files["cdr.conf"] = "[general]\nenable = no\n"
-    files["cel.conf"] = "[general]\nenable = no\n"
     files["stasis.conf"] = ""
     return files
 

@@ -46,10 +46,12 @@ def free_udp_range(size: int) -> int:
 
 
 class AsteriskInstance:
-    def __init__(self, prefix: Path, root: Path, *, app: str = config.APP) -> None:
+    def __init__(self, prefix: Path, root: Path, *, app: str = config.APP,
+                 bench: config.BenchOptions | None = None) -> None:
         self.prefix = prefix
         self.root = root
         self.app = app
+        self.bench = bench
         rtp = free_udp_range(4000)
         self.ports = config.Ports(
             http=free_port(), sip=free_port(socket.SOCK_DGRAM), rtp_start=rtp,
@@ -86,7 +88,8 @@ class AsteriskInstance:
         for lang in ("fr",):
             if not (sounds / lang).exists():
                 shutil.copytree(sounds / "en", sounds / lang)
-        for name, text in config.render(self.ports, self.paths, app=self.app).items():
+        for name, text in config.render(self.ports, self.paths, app=self.app,
+                                         bench=self.bench).items():
             (self.root / "etc" / name).write_text(text)
 
     def start(self, timeout: float = 60.0) -> None:
