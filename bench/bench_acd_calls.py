@@ -96,7 +96,7 @@ async def main() -> None:
         target = f"real Asterisk at {ari_url}"
     else:
         port = _free_port()
-        sim_proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
+        sim_proc = subprocess.Popen(
             [sys.executable, "-m", "asterisk_sim", "--port", str(port), "--user", USER,
              "--password", PASSWORD, "--app", APP],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -152,7 +152,7 @@ class ProwebcrmAcd(Acd):
         prowebcrm = str(Path(sys.executable).parent / "prowebcrm")
         subprocess.run([prowebcrm, "migrate"], env=env, check=True, capture_output=True)
         await self._seed(env["PROWEBCRM_DATABASE_URL"], agents)
-        log = open(self.folder / "serve.log", "wb")  # noqa: SIM115
+        log = open(self.folder / "serve.log", "wb")
         self.proc = subprocess.Popen([prowebcrm, "serve"], env=env, stdout=log,
                                      stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
@@ -166,7 +166,8 @@ class ProwebcrmAcd(Acd):
                 pass
             await asyncio.sleep(0.1)
         for n, ext in enumerate(agents):
-            session = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+            session = aiohttp.ClientSession(base_url=base,
+                                            cookie_jar=aiohttp.CookieJar(unsafe=True))
             token = await _login(session, f"agent{n}")
             async with session.post("/api/v1/agent/login", json={"extension": ext},
                                     headers={"X-CSRF-Token": token}) as resp:
@@ -367,7 +368,7 @@ class Bench:
         app0 = proc_cpu(acd.pid) if acd.pid else None
         started = time.monotonic()
         calls = []
-        for n in range(k):
+        for _ in range(k):
             self.seq += 1
             calls.append(self.ari(
                 "POST", "/channels", endpoint=f"Local/{DID}@{acd.context}", context="caller",

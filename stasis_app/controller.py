@@ -250,7 +250,12 @@ class Controller:
     def _forget_later(self, call_id: str) -> None:
         # Late events of the call (ChannelDestroyed after StasisEnd...) must still find it, so
         # the registry keeps it a little while after the end.
-        asyncio.get_running_loop().call_later(30, self.registry.forget_call, call_id)
+        asyncio.get_running_loop().call_later(30, self._forget, call_id)
+
+    def _forget(self, call_id: str) -> None:
+        self.registry.forget_call(call_id)
+        if self._executor is not None:
+            self._executor.forget(call_id)
 
     def pending_timers(self) -> int:
         return len(self._timers)

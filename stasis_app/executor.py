@@ -7,8 +7,16 @@ Dial RINGING / ChannelStateChange, and a leg that never answers only gets Channe
 The ring timeout passed to Asterisk is a safety net a little longer than the engine's own
 timer, which is what really decides (R-timers).
 
+Waiting callers sit in their group's *holding bridge* (``pwq-<group id>``), which plays the
+group's music once for all of them: no music generator per caller, and a caller moves to its
+agent with one ``addChannel``. A call's mixing bridge is created while the agent's phone
+rings, so the answer costs that single request. Both ids are deterministic, so a restarted
+process finds its queues and calls in Asterisk.
+
 A request that fails because the channel is already gone (404, or 409/422 "not in Stasis")
-is not an error here: the hang-up event that explains it is on its way to the engine.
+is not an error here: the hang-up event that explains it is on its way to the engine. Any
+other failure (Asterisk busy, a timeout) is retried when harmless, and otherwise becomes an
+engine input, so the engine's picture never drifts from Asterisk's.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ from stasis_app.translate import LEG_ARG
 log = logging.getLogger(__name__)
 
 ASTERISK_TIMEOUT_MARGIN_S = 5
+HOLDING_PREFIX = "pwq-"  # + group id: the group's holding bridge, kept while the group exists
+RETRY_DELAYS_S = (0.2, 0.5, 1.0)  # a request Asterisk did not serve is tried again this often
 # Asterisk sets PJSIP transfer handling per channel: with ari-only, a transfer pressed on the
 # phone reaches the app as ChannelTransfer instead of being done behind its back (R-transfer).
 AGENT_LEG_VARIABLES = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
@@ -61,7 +71,15 @@ class CommandExecutor:
         # and music on hold (they are other channels); whatever later acts on the leg waits
         # for its originate instead, so a cancel never overtakes the ring it cancels.
         self._originating: dict[str, asyncio.Task[None]] = {}
-        self._created_bridges: set[str] = set()
+        # Bridges being created or created, by id: whoever needs one awaits its creation.
+        self._bridges: dict[str, asyncio.Task[bool]] = {}
+        self._holding: dict[int, asyncio.Task[str]] = {}  # group id -> its holding bridge
+        self._own_music: set[str] = set()  # callers on music of their own (not in a bridge)
+        self._waiting_in: dict[str, int] = {}  # caller -> group whose holding bridge it is in
+
+    @staticmethod
+    def holding_bridge_id(group_id: int) -> str:
+        return f"{HOLDING_PREFIX}{group_id}"
 
     async def execute(self, command: o.Command) -> None:
         handler = getattr(self, "_" + type(command).__name__, None)
@@ -75,9 +93,12 @@ class CommandExecutor:
         await self._run(handler, command)
 
     def originate_now(self, command: o.OriginateAgent | o.DialOutbound) -> None:
-        """Send a leg's originate at once, in its own task; registered before it is sent."""
+        """Send a leg's originate at once, in its own task; registered before it is sent.
+        An agent's leg also gets its call's bridge made meanwhile."""
         if isinstance(command, o.OriginateAgent):
             leg_id, handler = command.offer_id, self._OriginateAgent
+            if command.bridge_id:
+                self._bridge(command.bridge_id, command.call_id)
         else:
             leg_id, handler = command.leg_id, self._DialOutbound
         task = asyncio.create_task(self._run(handler, command), name=f"originate-{leg_id}")
@@ -97,29 +118,100 @@ class CommandExecutor:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _run(self, handler: Callable, command: o.Command) -> None:
-        try:
-            await handler(command)
-        except AriNotFound:
-            log.debug("%s: resource already gone", type(command).__name__)
-        except AriError as exc:
-            # addChannel answers 400 "Channel not found" when a leg hung up meanwhile.
-            if exc.not_in_stasis or "not found" in (exc.message or "").lower():
-                log.debug("%s: channel left Stasis meanwhile", type(command).__name__)
-            else:
-                log.warning("%s failed: %s", type(command).__name__, exc)
+        name = type(command).__name__
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                await handler(command)
+                return
+            except AriError as exc:
+                if _gone(exc):
+                    log.debug("%s: resource already gone (%s)", name, exc)
+                    return
+                if delay is None or not self._retryable(command):
+                    log.warning("%s failed after %d attempt(s): %s", name, attempt + 1, exc)
+                    self._failed(command)
+                    return
+                log.info("%s failed (%s): trying again in %.1f s", name, exc, delay)
+            await asyncio.sleep(delay)
+
+    @staticmethod
+    def _retryable(command: o.Command) -> bool:
+        # An originate or a bridge move is never resent blindly: the first may have been
+        # carried out after all (a timeout); the engine decides what to do instead.
+        return not isinstance(command, (o.OriginateAgent, o.DialOutbound, o.ConnectCall,
+                                        o.ConnectLegs))
+
+    def _failed(self, command: o.Command) -> None:
+        """What Asterisk could not do becomes an engine input (never only a log line)."""
+        now = self._clock()
+        if isinstance(command, o.ConnectCall):
+            self._submit(i.ConnectFailed(now=now, call_id=command.call_id,
+                                         leg_id=command.leg_id))
+        elif isinstance(command, o.ConnectLegs):
+            call_id = self._reg.call_of(command.leg_ids[0])
+            if call_id is not None:
+                self._submit(i.ConnectFailed(now=now, call_id=call_id,
+                                             leg_id=command.leg_ids[-1]))
+        elif isinstance(command, (o.AnswerAndHold, o.HoldCaller, o.PlayAndHangup)):
+            self._submit(i.HoldFailed(now=now, call_id=command.call_id))
+        # Hang-ups and bridge removals that kept failing are left to the periodic reconcile,
+        # which compares the engine with Asterisk and ends what is left.
 
     # -- callers -------------------------------------------------------------------------
 
     async def _AnswerAndHold(self, cmd: o.AnswerAndHold) -> None:
         await self._ari.channels.answer(cmd.call_id)
-        await self._ari.channels.start_moh(cmd.call_id, cmd.moh_class or None)
+        await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)
 
     async def _HoldCaller(self, cmd: o.HoldCaller) -> None:
-        # Out of the agent's bridge (if any) and back on music, e.g. re-queued by a
-        # force-reject or a blind transfer to a group.
-        for bridge_id in self._reg.bridges_of(cmd.call_id):
-            await self._ignore_gone(self._ari.bridges.remove_channel(bridge_id, cmd.call_id))
-        await self._ari.channels.start_moh(cmd.call_id, cmd.moh_class or None)
+        await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)
+
+    async def _wait(self, call_id: str, group_id: int | None, moh_class: str) -> None:
+        """The caller waits: in its group's holding bridge (one addChannel, which also takes it
+        out of the bridge it was in), or out of every bridge on music of its own."""
+        if group_id is not None:
+            bridge_id = await self.holding_bridge(group_id, moh_class)
+            if call_id in self._own_music:
+                self._own_music.discard(call_id)
+                await self._ignore_gone(self._ari.channels.stop_moh(call_id))
+            await self._ari.bridges.add_channel(bridge_id, call_id)
+            self._waiting_in[call_id] = group_id
+            return
+        bridges = self._reg.bridges_of(call_id)
+        holding = self._waiting_in.pop(call_id, None)
+        if holding is not None:
+            bridges.append(self.holding_bridge_id(holding))
+        for bridge_id in bridges:
+            await self._ignore_gone(self._ari.bridges.remove_channel(bridge_id, call_id))
+        await self._ari.channels.start_moh(call_id, moh_class or None)
+        self._own_music.add(call_id)
+
+    def forget(self, call_id: str) -> None:
+        """The call is over: drop what was kept of it."""
+        self._own_music.discard(call_id)
+        self._waiting_in.pop(call_id, None)
+
+    def holding_bridge(self, group_id: int, moh_class: str) -> asyncio.Task[str]:
+        """The group's holding bridge, created (with its music) once; callers await it."""
+        task = self._holding.get(group_id)
+        if task is None or (task.done() and task.exception() is not None):
+            task = self._holding[group_id] = asyncio.ensure_future(
+                self._make_holding(group_id, moh_class))
+        return task
+
+    async def _make_holding(self, group_id: int, moh_class: str) -> str:
+        bridge_id = self.holding_bridge_id(group_id)
+        try:
+            await self._ari.bridges.create(bridge_id, type="holding", name=f"queue-{group_id}")
+        except AriError as exc:
+            if exc.status != 409:  # 409: it exists already (kept across a restart)
+                raise
+        try:
+            await self._ari.bridges.start_moh(bridge_id, moh_class or None)
+        except AriError as exc:
+            if exc.status != 409:
+                raise
+        return bridge_id
 
     async def _HangupCall(self, cmd: o.HangupCall) -> None:
         await self._ari.channels.hangup(cmd.call_id, reason="normal")
@@ -127,7 +219,7 @@ class CommandExecutor:
     async def _PlayAndHangup(self, cmd: o.PlayAndHangup) -> None:
         playback_id = f"{cmd.call_id}-play-{next(self._playback_ids)}"
         self._reg.playbacks[playback_id] = cmd.call_id
-        await self._ignore_gone(self._ari.channels.stop_moh(cmd.call_id))
+        await self._out_of_bridges(cmd.call_id)
         try:
             await self._ari.request(
                 "POST",
@@ -140,6 +232,17 @@ class CommandExecutor:
             self._reg.playbacks.pop(playback_id, None)
             await self._ari.channels.hangup(cmd.call_id, reason="normal")
 
+    async def _out_of_bridges(self, call_id: str) -> None:
+        bridges = self._reg.bridges_of(call_id)
+        holding = self._waiting_in.pop(call_id, None)
+        if holding is not None:
+            bridges.append(self.holding_bridge_id(holding))
+        for bridge_id in bridges:
+            await self._ignore_gone(self._ari.bridges.remove_channel(bridge_id, call_id))
+        if call_id in self._own_music:
+            self._own_music.discard(call_id)
+            await self._ignore_gone(self._ari.channels.stop_moh(call_id))
+
     # -- legs ----------------------------------------------------------------------------
 
     async def _OriginateAgent(self, cmd: o.OriginateAgent) -> None:
@@ -150,7 +253,8 @@ class CommandExecutor:
                 self._agent_dial.format(extension=cmd.extension),
                 channel_id=cmd.offer_id,
                 other_channel_id=cmd.offer_id + "-2",
-                app_args=f"{LEG_ARG},{cmd.offer_id}",
+                # Enough to re-adopt the call after a restart: the leg, its agent, its caller.
+                app_args=f"{LEG_ARG},{cmd.offer_id},{cmd.agent_id},{cmd.call_id}",
                 caller_id=caller_id,
                 timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S,
                 variables=self._leg_variables,
@@ -183,35 +287,44 @@ class CommandExecutor:
     # -- bridges -------------------------------------------------------------------------
 
     async def _ConnectCall(self, cmd: o.ConnectCall) -> None:
-        # Independent requests, sent together: one round trip less before the two talk.
-        await asyncio.gather(
-            self._ignore_gone(self._ari.channels.stop_moh(cmd.call_id)),
-            self._ensure_bridge(cmd.bridge_id, cmd.call_id),
-        )
-        # A caller still in another bridge of ours is moved by addChannel alone (traces:
-        # queue-move-without-remove): ChannelLeftBridge then ChannelEnteredBridge.
+        self._waiting_in.pop(cmd.call_id, None)
+        await asyncio.gather(self._bridge(cmd.bridge_id, cmd.call_id),
+                             self._music_off(cmd.call_id))
+        # One request puts both in the call's bridge; a caller in a holding bridge is moved
+        # by addChannel alone (traces: queue-move-without-remove).
         await self._ari.bridges.add_channel(cmd.bridge_id, [cmd.call_id, cmd.leg_id])
 
     async def _ConnectLegs(self, cmd: o.ConnectLegs) -> None:
         call_id = self._reg.call_of(cmd.leg_ids[0]) or cmd.bridge_id
-        for leg_id in cmd.leg_ids:
-            if leg_id in self._reg.callers:
-                await self._ignore_gone(self._ari.channels.stop_moh(leg_id))
-        await self._ensure_bridge(cmd.bridge_id, call_id)
+        await asyncio.gather(self._bridge(cmd.bridge_id, call_id),
+                             *(self._music_off(leg_id) for leg_id in cmd.leg_ids))
         await self._ari.bridges.add_channel(cmd.bridge_id, list(cmd.leg_ids))
+
+    async def _music_off(self, channel_id: str) -> None:
+        if channel_id in self._own_music:
+            self._own_music.discard(channel_id)
+            await self._ignore_gone(self._ari.channels.stop_moh(channel_id))
 
     async def _DestroyBridge(self, cmd: o.DestroyBridge) -> None:
         self._reg.bridges.pop(cmd.bridge_id, None)
-        if cmd.bridge_id in self._created_bridges:
-            self._created_bridges.discard(cmd.bridge_id)
-            await self._ari.bridges.destroy(cmd.bridge_id)
-
-    async def _ensure_bridge(self, bridge_id: str, call_id: str) -> None:
-        if bridge_id in self._created_bridges:
+        creation = self._bridges.pop(cmd.bridge_id, None)
+        if creation is None:
             return
-        self._created_bridges.add(bridge_id)
-        self._reg.add_bridge(bridge_id, call_id)
-        await self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64])
+        try:
+            await creation
+        except AriError:
+            return  # never made: nothing to destroy
+        await self._ari.bridges.destroy(cmd.bridge_id)
+
+    def _bridge(self, bridge_id: str, call_id: str) -> asyncio.Task[None]:
+        """The call's mixing bridge: created once (while the phone rings), awaited by all."""
+        task = self._bridges.get(bridge_id)
+        if task is None or (task.done() and task.exception() is not None):
+            self._reg.add_bridge(bridge_id, call_id)
+            task = self._bridges[bridge_id] = asyncio.ensure_future(
+                self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64]))
+            task.add_done_callback(_log_failure)
+        return task  # type: ignore[return-value]
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -235,6 +348,18 @@ class CommandExecutor:
         except AriError as exc:
             if not exc.not_in_stasis and exc.status not in (409, 422):
                 raise
+
+
+def _gone(exc: AriError) -> bool:
+    """The channel or bridge is no longer there: its hang-up event explains it."""
+    message = (exc.message or "").lower()
+    return isinstance(exc, AriNotFound) or exc.not_in_stasis or (
+        exc.status == 400 and "not found" in message)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("creating a bridge failed: %s", task.exception())
 
 
 def _caller_id(name: str, number: str) -> str | None:

@@ -115,6 +115,10 @@ class AcdRuntime:
         if self.journal is not None:
             await self.journal.stop(close_open=True)
 
+    def queue_bridges(self) -> list[str]:
+        """The holding bridges of the groups (their queues), kept while the groups exist."""
+        return [CommandExecutor.holding_bridge_id(gid) for gid in sorted(self._group_ids)]
+
     # -- groups --------------------------------------------------------------------------
 
     async def reload_groups(self) -> None:
@@ -213,6 +217,7 @@ class AcdRuntime:
         for bridge_id in app.bridge_ids:
             if bridge_id in bridges and bridge_id not in self.registry.bridges and (
                 bridge_id.startswith(ID_PREFIX) and bridge_id not in spy_bridges
+                and bridge_id not in self.queue_bridges()
             ):
                 try:
                     await self.client.bridges.destroy(bridge_id)

@@ -11,6 +11,8 @@ from .inputs import (
     CallEntered,
     CallerHungUp,
     ClickToCall,
+    ConnectFailed,
+    HoldFailed,
     Input,
     OfferAnswered,
     OfferFailed,
@@ -277,20 +279,53 @@ class CallHandlers(QueueOps):
 
     def _requeue_from_agent(self, call: Call) -> None:
         """Connected call back to the head of its queue; its agent goes to wrap-up."""
-        agent_id = self._release_agent(call)
+        agent_id = self._release_agent(call, wait_in=call.group_id)
         self._requeue_head(call, agent_id)
 
-    def _release_agent(self, call: Call) -> int:
-        """Take a connected call off its agent (who goes to wrap-up); the caller is held."""
+    def _release_agent(self, call: Call, *, wait_in: int | None) -> int:
+        """Take a connected call off its agent (who goes to wrap-up); the caller waits in
+        group ``wait_in``'s queue, or on music of its own (None). The call keeps its bridge
+        for whoever takes it next."""
         assert call.agent_id is not None and call.agent_leg is not None
         agent = self._agents[call.agent_id]
-        self._hold(call, self._group_moh(call))
+        self._hold(call, self._group_moh(call), wait_in)
         self._drop_leg(self._legs[call.agent_leg], hangup=True)
-        self._destroy_bridge(call)
         call.agent_id = None
         call.agent_leg = None
         self._agent_after_call(agent, call.group_id)
         return agent.agent_id
+
+    # ------------------------------------------------------------ what Asterisk did not do
+
+    def _on_connect_failed(self, inp: ConnectFailed) -> None:
+        call = self._calls.get(inp.call_id)
+        leg = self._legs.get(inp.leg_id)
+        if call is None or leg is None or call.call_id != leg.call_id:
+            return  # already over: the hang-up that caused the failure came first
+        if leg.purpose is LegPurpose.CLICK_TO_CALL:
+            self._end_call(call, "bridge_failed", CallOutcome.FAILED, hangup_caller=False)
+        elif leg.leg_id == call.consult_leg:
+            self._consult_target_gone(call, leg, hangup=True)
+        elif leg.agent_id is None:  # an outside number the caller was handed to
+            call.external_leg = None
+            call.exit_kind = None
+            self._drop_leg(leg, hangup=True)
+            self._requeue_head(call, None)
+        elif leg.leg_id == call.agent_leg:
+            # Not the agent's doing: free them at once (no wrap-up, no miss), and give the
+            # caller back its place at the head of the queue.
+            agent = self._agents[leg.agent_id]
+            self._drop_leg(leg, hangup=True)
+            call.agent_id = None
+            call.agent_leg = None
+            agent.calls_taken = max(0, agent.calls_taken - 1)
+            self._agent_ready(agent)
+            self._requeue_head(call, None)
+
+    def _on_hold_failed(self, inp: HoldFailed) -> None:
+        call = self._calls.get(inp.call_id)
+        if call is not None:
+            self._end_call(call, "asterisk_refused", CallOutcome.FAILED, hangup_caller=True)
 
     # ------------------------------------------------------------------------------ timers
 

@@ -171,6 +171,8 @@ class EngineCore:
         agent.call_id = call.call_id
         self._set_state(agent, AgentState.RINGING, purpose.value, call.call_id)
         timeout = self._ring_timeout(group_id)
+        if call.bridge_id is None:
+            call.bridge_id = self._new_id("bridge")
         self._emit(
             OriginateAgent(
                 offer_id=leg.leg_id,
@@ -181,6 +183,7 @@ class EngineCore:
                 caller_name=call.caller_name,
                 timeout_s=timeout,
                 purpose=purpose,
+                bridge_id=call.bridge_id,
             )
         )
         leg.timer_id = self._start_timer(TimerKind.RING_TIMEOUT, leg.leg_id, timeout)
@@ -293,7 +296,7 @@ class EngineCore:
     def _connect_caller(self, call: Call, leg_id: str) -> None:
         if call.bridge_id is None:
             call.bridge_id = self._new_id("bridge")
-        call.moh = None
+        call.held = None
         self._emit(ConnectCall(call_id=call.call_id, leg_id=leg_id, bridge_id=call.bridge_id))
 
     def _destroy_bridge(self, call: Call) -> None:

@@ -48,6 +48,8 @@ class Engine(TransferHandlers, AgentHandlers):
             i.AgentRejectOffer: self._on_reject,
             i.AgentHangup: self._on_agent_hangup,
             i.TimerFired: self._on_timer,
+            i.ConnectFailed: self._on_connect_failed,
+            i.HoldFailed: self._on_hold_failed,
             i.TransferBlind: self._on_transfer_blind,
             i.AttendedConsult: self._on_consult,
             i.AttendedComplete: self._on_complete,

@@ -184,6 +184,23 @@ class AgentHangup(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectFailed(Input):
+    """Asterisk did not put ``leg_id`` in a bridge with the call (addChannel refused or timed
+    out): the engine must not believe they talk."""
+
+    call_id: str
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldFailed(Input):
+    """Asterisk did not answer / hold / play to the caller even after retries: the engine
+    cannot control that caller any more."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TimerFired(Input):
     """A timer started by ``StartTimer`` expired (unknown/cancelled ids are ignored)."""
 

@@ -255,7 +255,9 @@ class Call:
     state: CallState = CallState.QUEUED
     in_queue: bool = False
     answered_by_app: bool = False  # AnswerAndHold sent
-    moh: str | None = None  # MOH class the caller hears; None: in a mixing bridge
+    # Where the caller waits: (MOH class, group whose holding bridge, or None for music of its
+    # own); None while in the call's mixing bridge.
+    held: tuple[str, int | None] | None = None
     legs: dict[str, None] = field(default_factory=dict)  # live leg ids, in creation order
     agent_id: int | None = None  # agent talking with the caller
     agent_leg: str | None = None

@@ -54,18 +54,23 @@ class Refused(Output):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnswerAndHold(Command):
-    """Answer the caller's channel and play music on hold (it is in no mixing bridge)."""
+    """Answer the caller's channel and make it wait: in group ``group_id``'s holding bridge
+    (the queue, with that group's music), or on music of its own when ``group_id`` is None."""
 
     call_id: str
     moh_class: str
+    group_id: int | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HoldCaller(Command):
-    """Take the (answered) caller out of its mixing bridge and play music on hold."""
+    """Move the (answered) caller out of its mixing bridge to wait: in group ``group_id``'s
+    holding bridge (back in a queue), or on music of its own when None (a consultation, a
+    transfer or an overflow being dialled)."""
 
     call_id: str
     moh_class: str
+    group_id: int | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +86,9 @@ class OriginateAgent(Command):
     caller_name: str
     timeout_s: float
     purpose: LegPurpose
+    # The call's mixing bridge the leg will join on answer: the adapter creates it while the
+    # phone rings, so the answer costs one request (addChannel), not two.
+    bridge_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -187,7 +187,7 @@ class QueueOps(EngineCore):
         cfg = group.config
         if call.in_queue:
             return
-        self._hold(call, cfg.moh_class)
+        self._hold(call, cfg.moh_class, cfg.id)
         call.group_id = cfg.id
         call.entered_at = self._now
         call.state = CallState.QUEUED
@@ -227,14 +227,17 @@ class QueueOps(EngineCore):
             group.sticky_calls += 1
             call.sticky_timer = self._start_timer(TimerKind.STICKY, call.call_id, cfg.sticky_s)
 
-    def _hold(self, call: Call, moh_class: str) -> None:
-        """Make sure the caller is answered, out of any mixing bridge, hearing ``moh_class``."""
+    def _hold(self, call: Call, moh_class: str, group_id: int | None = None) -> None:
+        """Make sure the caller is answered and waiting, out of any mixing bridge: in group
+        ``group_id``'s queue (its holding bridge), or on music of its own (None)."""
+        where = (moh_class, group_id)
         if not call.answered_by_app:
             call.answered_by_app = True
-            self._emit(AnswerAndHold(call_id=call.call_id, moh_class=moh_class))
-        elif call.moh != moh_class:
-            self._emit(HoldCaller(call_id=call.call_id, moh_class=moh_class))
-        call.moh = moh_class
+            self._emit(AnswerAndHold(call_id=call.call_id, moh_class=moh_class,
+                                     group_id=group_id))
+        elif call.held != where:
+            self._emit(HoldCaller(call_id=call.call_id, moh_class=moh_class, group_id=group_id))
+        call.held = where
 
     def _group_moh(self, call: Call) -> str:
         group = self._groups.get(call.group_id) if call.group_id is not None else None
@@ -300,7 +303,7 @@ class QueueOps(EngineCore):
                 return
             kind = OverflowKind.NONE  # unknown or looping overflow group: nowhere to go
         if kind is OverflowKind.NUMBER:
-            self._hold(call, cfg.moh_class)
+            self._hold(call, cfg.moh_class, None)
             call.state = CallState.EXTERNAL
             call.exit_kind = LegPurpose.OVERFLOW
             leg = self._dial_external(call, cfg.overflow_target, LegPurpose.OVERFLOW, None)

@@ -115,6 +115,8 @@ class TransferHandlers(CallHandlers):
             )
         )
         self._detach(call)
+        if group is None:  # out of any queue while an agent or a number is rung
+            self._hold(call, self._group_moh(call), None)
         if agent is not None:
             call.state = CallState.TRANSFERRING
             call.transferred_from = from_agent
@@ -132,7 +134,7 @@ class TransferHandlers(CallHandlers):
     def _detach(self, call: Call) -> None:
         """Free the call from its agent (→ wrap-up) or its queue/offers; caller on hold."""
         if call.state is CallState.CONNECTED:
-            self._release_agent(call)
+            self._release_agent(call, wait_in=None)
         else:
             self._unqueue(call)
             self._cancel_offers(call, OfferResult.CANCELLED)

@@ -53,6 +53,7 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
+from stasis_app.acd.inputs import ConnectFailed, HoldFailed
 
 from .conftest import Harness
 
@@ -172,7 +173,14 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
             )
             send = (cls, dict(agent_id=agent_id))
         elif r < 0.66 and call_id is not None:
-            if rng.random() < 0.5:
+            view = h.engine.call(call_id)
+            if rng.random() < 0.1 and view is not None and view.legs:
+                # Asterisk refused a bridge move or a hold (adapter's retries exhausted)
+                if rng.random() < 0.7:
+                    send = (ConnectFailed, dict(call_id=call_id, leg_id=rng.choice(view.legs)))
+                else:
+                    send = (HoldFailed, dict(call_id=call_id))
+            elif rng.random() < 0.5:
                 send = (CallerHungUp, dict(call_id=call_id))
                 reported_gone.add(call_id)
             else:
@@ -247,7 +255,9 @@ def check_ledger(h: Harness, reported_gone: set[str]) -> None:
     legs = set(offers) | {o.leg_id for o in log if isinstance(o, DialOutbound)}
     leaked = legs - released - reported_gone
     assert not leaked, f"legs never released: {sorted(leaked)[:5]}"
+    # A bridge is named by a connection, or by an offer (created while the phone rings).
     bridges = {o.bridge_id for o in log if isinstance(o, ConnectCall | ConnectLegs)}
+    bridges |= {o.bridge_id for o in log if isinstance(o, OriginateAgent) and o.bridge_id}
     destroyed = [o.bridge_id for o in log if isinstance(o, DestroyBridge)]
     assert bridges == set(destroyed) and len(destroyed) == len(set(destroyed))
     assert h.timers == {}, "every timer fired or was cancelled"

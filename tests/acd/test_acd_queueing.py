@@ -53,7 +53,8 @@ def test_inbound_call_is_answered_held_queued_and_offered(h: Harness) -> None:
     h.login(1)
     out = h.enter("c1", caller_number="0611", caller_name="Bob")
     assert one(out, CallStarted).group_id == 1
-    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz")
+    # answered and waiting in group 1's queue (its holding bridge, playing its music)
+    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz", group_id=1)
     assert one(out, CallQueued).position == 1
     orig = one(out, OriginateAgent)
     assert (orig.agent_id, orig.extension, orig.caller_number, orig.caller_name) == (
@@ -64,6 +65,7 @@ def test_inbound_call_is_answered_held_queued_and_offered(h: Harness) -> None:
     )
     ring = [t for t in of(out, StartTimer) if t.kind is TimerKind.RING_TIMEOUT]
     assert len(ring) == 1 and ring[0].delay_s == 15
+    assert orig.bridge_id  # the call's bridge, made while the phone rings
     assert h.state(1) is AgentState.RINGING
     assert of(out, QueueChanged)[-1].entries[0].call_id == "c1"
     # order: answer+hold before the agent leg is originated
@@ -81,6 +83,7 @@ def test_screen_pop_on_ringing_then_answer_connects(h: Harness) -> None:
     out = h.send(OfferAnswered, offer_id=offer_id)
     connect = one(out, ConnectCall)
     assert (connect.call_id, connect.leg_id) == ("c1", offer_id)
+    assert connect.bridge_id == one(h.log, OriginateAgent).bridge_id
     assert one(out, CallAnswered).waited_s == 7
     assert one(out, OfferEnded).result is OfferResult.ANSWERED
     assert h.state(1) is AgentState.ON_CALL

@@ -83,9 +83,12 @@ def test_blind_transfer_to_agent_record_follows(h: Harness) -> None:
     out = h.send(TransferBlind, call_id="c1", target=Target.agent(3), by_agent_id=1)
     tr = one(out, CallTransferred)
     assert (tr.from_agent_id, tr.client_id, tr.note_ref, tr.forced) == (1, 8, "note-1", False)
-    assert one(out, HoldCaller).call_id == "c1"
+    hold = one(out, HoldCaller)
+    assert (hold.call_id, hold.group_id) == ("c1", None)  # on music of its own, not queued
     assert one(out, HangupLeg).leg_id == leg1
-    assert one(out, DestroyBridge)
+    # the call keeps its bridge: the target's leg joins the same one
+    assert not of(out, DestroyBridge)
+    assert one(out, OriginateAgent).bridge_id == one(h.log, ConnectCall).bridge_id
     orig = one(out, OriginateAgent)
     assert orig.agent_id == 3
     assert h.state(1) is AgentState.WRAPUP

@@ -87,7 +87,8 @@ def render(ports: Ports, paths: Paths, *, app: str = APP,
                               "the HTTP port")
     files["pjsip.conf"] = _pjsip(files["pjsip.conf"], ports)
     files["extensions.conf"] = _sub(files["extensions.conf"], r"^PROWEBCRM_APP = \S+",
-                                    f"PROWEBCRM_APP = {app}", "the app name") + _extensions_extra(app)
+                                    f"PROWEBCRM_APP = {app}", "the app name")
+    files["extensions.conf"] += _extensions_extra(app)
     files["rtp.conf"] = _sub(
         _sub(files["rtp.conf"], r"^rtpstart = \d+", f"rtpstart = {ports.rtp_start}", "rtpstart"),
         r"^rtpend = \d+", f"rtpend = {ports.rtp_end}", "rtpend")

@@ -96,7 +96,7 @@ class AsteriskInstance:
         if self.proc is not None and self.proc.poll() is None:
             return
         self.write_config()
-        log = open(self.root / "log" / "console.log", "ab")  # noqa: SIM115 - owned by the process
+        log = open(self.root / "log" / "console.log", "ab")
         self.proc = subprocess.Popen(
             [str(self.prefix / "sbin" / "asterisk"), "-f", "-C", str(self.conf_file)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
