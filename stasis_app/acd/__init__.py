@@ -51,6 +51,8 @@ Decisions (see also the module docstrings of agents.py and transfers.py):
 from .core import EngineSettings
 from .engine import Engine
 from .inputs import (
+    AdoptCall,
+    AdoptionDone,
     AgentHangup,
     AgentLegEnded,
     AgentLogin,
@@ -76,6 +78,7 @@ from .inputs import (
     OutboundLegEnded,
     RemoveGroup,
     ResetDailyCounters,
+    RestoreAgent,
     SupervisorForceLogout,
     SupervisorForcePause,
     SupervisorForceReject,
@@ -135,6 +138,7 @@ from .outputs import (
     QueueChanged,
     QueueEntry,
     Refused,
+    ReturnToDialplan,
     ScreenPop,
     StartTimer,
 )
@@ -145,6 +149,8 @@ from .views import (
 
 __all__ = [
     "AUTO_PAUSE_REASON",
+    "AdoptCall",
+    "AdoptionDone",
     "AgentChangeDeferred",
     "AgentHangup",
     "AgentLegEnded",
@@ -216,6 +222,8 @@ __all__ = [
     "Refused",
     "RemoveGroup",
     "ResetDailyCounters",
+    "RestoreAgent",
+    "ReturnToDialplan",
     "ScreenPop",
     "StartTimer",
     "Strategy",

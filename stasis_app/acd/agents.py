@@ -26,7 +26,7 @@ from .inputs import (
     SupervisorForcePause,
     UpdateAgentGroups,
 )
-from .model import Agent, AgentState, Group, LegPurpose, OfferResult, Strategy
+from .model import Agent, AgentState, Group, LegPurpose, OfferResult, OverflowTrigger, Strategy
 from .outputs import AgentChangeDeferred
 from .queueing import QueueOps
 from .strategies import agent_key
@@ -41,7 +41,7 @@ class AgentHandlers(QueueOps):
         return agent
 
     def _check_groups(self, groups: Mapping[int, int], request: Input) -> bool:
-        unknown = sorted(g for g in groups if g not in self._groups)
+        unknown = sorted(g for g in groups if g not in self._groups or self._groups[g].closed)
         if unknown:
             self._refuse("unknown_group", f"unknown group(s) {unknown}", request)
             return False
@@ -194,6 +194,8 @@ class AgentHandlers(QueueOps):
             self._refuse("bad_config", "; ".join(problems), inp)
             return
         group = self._groups.get(cfg.id)
+        if group is not None and group.closed:  # re-activated before its last call ended
+            group.closed = False
         if group is None:
             group = self._groups[cfg.id] = Group(config=cfg)
         else:
@@ -217,18 +219,22 @@ class AgentHandlers(QueueOps):
                 del self._aliases[alias]
 
     def _on_remove_group(self, inp: RemoveGroup) -> None:
+        """The group is deleted or deactivated: it takes no new call, its waiting callers
+        leave through its overflow (or back to the dialplan), its agents lose the
+        membership; calls in conversation go on, and the group goes once they end."""
         group = self._groups.get(inp.group_id)
-        if group is None:
+        if group is None or group.closed:
             self._refuse("unknown_group", f"unknown group {inp.group_id}", inp)
             return
-        busy = [c.call_id for c in self._calls.values() if c.group_id == inp.group_id]
-        if busy:
-            self._refuse("group_busy", f"group {inp.group_id} still has calls {busy[:5]}", inp)
-            return
+        group.closed = True
+        self._drop_aliases(group)
+        for call_id in list(group.queue):
+            self._overflow(self._calls[call_id], group, OverflowTrigger.GROUP_CLOSED)
         for agent in self._agents.values():
             agent.groups.pop(inp.group_id, None)
-        self._drop_aliases(group)
-        del self._groups[inp.group_id]
+        group.members.clear()
+        group.index.clear()
+        self._collect_group(group)
 
     def _on_reset_daily(self, inp: ResetDailyCounters) -> None:
         for agent in self._agents.values():

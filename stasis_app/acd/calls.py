@@ -46,6 +46,7 @@ from .outputs import (
     ConnectLegs,
     ExternalConnected,
     HangupLeg,
+    ReturnToDialplan,
     ScreenPop,
 )
 from .queueing import QueueOps
@@ -72,9 +73,10 @@ class CallHandlers(QueueOps):
             return
         group = self._resolve_group(inp.group)
         if group is None:
-            # The engine does not take the channel: the adapter should let it continue in
-            # the dialplan (fallback), as when the app is down (R-fallback).
+            # The engine does not take the channel: it continues in the dialplan, which tells
+            # the caller (R-fallback).
             self._refuse("unknown_group", f"no group {inp.group!r}", inp)
+            self._emit(ReturnToDialplan(call_id=inp.call_id, reason="unknown_group"))
             return
         call = Call(
             call_id=inp.call_id,

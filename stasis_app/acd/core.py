@@ -75,6 +75,7 @@ class EngineCore:
         self._now = 0.0
         self._dirty: set[int] = set()
         self._queue_dirty: set[int] = set()
+        self._collectable: set[int] = set()  # closed groups with no call left
 
     # ------------------------------------------------------------------------------ basics
 
@@ -99,12 +100,15 @@ class EngineCore:
             self._emit(CancelTimer(timer_id=timer_id))
 
     def _resolve_group(self, ref: int | str) -> Group | None:
+        """An open group by id, name or number (a closed one takes no call)."""
         if isinstance(ref, int):
-            return self._groups.get(ref)
-        gid = self._aliases.get(ref.casefold())
-        if gid is None and ref.isdigit():
-            gid = int(ref)
-        return self._groups.get(gid) if gid is not None else None
+            group = self._groups.get(ref)
+        else:
+            gid = self._aliases.get(ref.casefold())
+            if gid is None and ref.isdigit():
+                gid = int(ref)
+            group = self._groups.get(gid) if gid is not None else None
+        return group if group is not None and not group.closed else None
 
     def _ring_timeout(self, group_id: int | None) -> float:
         group = self._groups.get(group_id) if group_id is not None else None
@@ -117,6 +121,11 @@ class EngineCore:
     ) -> None:
         """The only place an agent's state changes: keeps the availability indexes exact."""
         old = agent.state
+        wrapup_of = None
+        if old is AgentState.WRAPUP and new is not AgentState.WRAPUP:
+            wrapup_of, agent.wrapup_of = agent.wrapup_of, None
+        if new is AgentState.WRAPUP:
+            agent.wrapup_of = call_id
         if old is AgentState.AVAILABLE and new is not AgentState.AVAILABLE:
             for gid in agent.groups:
                 self._groups[gid].index.remove(agent.agent_id)
@@ -137,6 +146,7 @@ class EngineCore:
                 reason=reason,
                 call_id=call_id,
                 extension=agent.extension if new is not AgentState.LOGGED_OUT else "",
+                wrapup_of=wrapup_of,
             )
         )
 

@@ -17,11 +17,12 @@ from . import inputs as i
 from .agents import AgentHandlers
 from .core import EngineSettings
 from .outputs import Output
+from .recovery import RecoveryHandlers
 from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, AgentHandlers):
+class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
     ) -> None:
@@ -50,6 +51,9 @@ class Engine(TransferHandlers, AgentHandlers):
             i.TimerFired: self._on_timer,
             i.ConnectFailed: self._on_connect_failed,
             i.HoldFailed: self._on_hold_failed,
+            i.RestoreAgent: self._on_restore_agent,
+            i.AdoptCall: self._on_adopt_call,
+            i.AdoptionDone: self._on_adoption_done,
             i.TransferBlind: self._on_transfer_blind,
             i.AttendedConsult: self._on_consult,
             i.AttendedComplete: self._on_complete,
@@ -69,7 +73,14 @@ class Engine(TransferHandlers, AgentHandlers):
             raise TypeError(f"not an engine input: {inp!r}")  # programming error
         self._now = max(self._now, inp.now)
         self._out = []
+        # A hang-up learnt late (after a disconnection) is recorded at its real time; what it
+        # enables (offers to the agent it freed) happens now.
+        at = getattr(inp, "at", None)
+        now = self._now
+        if at is not None and at < now:
+            self._now = at
         handler(inp)
+        self._now = now
         self._flush()
         out, self._out = self._out, []
         return out

@@ -125,9 +125,11 @@ class CallEntered(Input):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallerHungUp(Input):
-    """The caller's channel is gone (StasisEnd / ChannelDestroyed)."""
+    """The caller's channel is gone (StasisEnd / ChannelDestroyed). ``at``: when, if that was
+    earlier than ``now`` (learnt after a disconnection: the records get the real time)."""
 
     call_id: str
+    at: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +169,7 @@ class AgentLegEnded(Input):
     """The agent leg ``offer_id`` hung up (before answer this counts as a failure)."""
 
     offer_id: str
+    at: float | None = None  # as CallerHungUp.at
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,3 +288,55 @@ class OutboundLegEnded(Input):
     """An outbound leg hung up (before answer this counts as a failure)."""
 
     leg_id: str
+    at: float | None = None  # as CallerHungUp.at
+
+
+# ---------------------------------------------------------- after a restart or a takeover
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreAgent(Input):
+    """An agent logged in before this process started (from the records): back in the ACD in
+    the state the records give, without a new state change. A wrap-up resumes until
+    ``wrapup_until``; RINGING / ON_CALL are placeholders the adopted calls confirm, and any
+    left unconfirmed at ``AdoptionDone`` become available."""
+
+    agent_id: int
+    extension: str
+    groups: Mapping[int, int] = field(default_factory=dict)
+    state: AgentState = AgentState.AVAILABLE
+    reason: str = ""
+    since: float = 0.0
+    wrapup_of: str | None = None
+    wrapup_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdoptCall(Input):
+    """A call found live in Asterisk after a restart: a caller waiting in a group's holding
+    bridge (no agent), or talking with an agent leg in the call's bridge, or handed to an
+    outside number (``external_leg_id``); click-to-call calls have no caller channel and
+    both an agent leg and an external leg. ``journaled``: its record exists already (else
+    it is created now)."""
+
+    call_id: str
+    direction: str = "inbound"
+    group_id: int | None = None
+    caller_number: str = ""
+    caller_name: str = ""
+    client_id: int | None = None
+    started_at: float = 0.0
+    entered_at: float = 0.0
+    answered_at: float | None = None
+    agent_id: int | None = None
+    leg_id: str | None = None
+    external_leg_id: str | None = None
+    external_number: str = ""
+    bridge_id: str | None = None
+    journaled: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdoptionDone(Input):
+    """Every live call has been adopted: agents still marked ringing or on a call without one
+    are free again."""

@@ -51,6 +51,7 @@ class OverflowTrigger(StrEnum):
     MAX_CALLERS = "max_callers"
     JOIN_EMPTY = "join_empty"
     LEAVE_WHEN_EMPTY = "leave_when_empty"
+    GROUP_CLOSED = "group_closed"  # the group was deleted or deactivated
 
 
 class CallDirection(StrEnum):
@@ -222,6 +223,9 @@ class Agent:
     pending_logout: bool = False
     resume_state: AgentState | None = None  # state to return to after a click-to-call
     resume_reason: str = ""
+    wrapup_of: str | None = None  # the call the current wrap-up follows
+    # Restored as ringing / on a call, waiting for its call to be adopted (or AdoptionDone).
+    restoring: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -289,6 +293,7 @@ class Group:
     index: AvailabilityIndex = field(default_factory=AvailabilityIndex)
     rr_last: Key | None = None  # round-robin memory: key of last agent offered
     sticky_calls: int = 0  # waiting calls still inside their sticky window
+    closed: bool = False  # deleted or deactivated: takes no call, goes once its calls end
     ranks: dict[int, int] = field(default_factory=dict)  # agent id -> position in member_order
 
     def __post_init__(self) -> None:

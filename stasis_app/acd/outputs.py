@@ -145,6 +145,17 @@ class HangupCall(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnToDialplan(Command):
+    """Hand the caller back to the dialplan (the priority after Stasis) with
+    PROWEBCRM_REFUSED=``reason``: the engine will not, or no longer, handle it (unknown or
+    closed group, nobody to take it and no overflow), and the dialplan says so to the
+    caller (R-fallback): no channel stays in Stasis unowned."""
+
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlayAndHangup(Command):
     """Answer if needed, play ``media`` (goodbye overflow), then hang up the caller."""
 
@@ -364,6 +375,7 @@ class AgentStateChanged(Event):
     reason: str
     call_id: str | None
     extension: str = ""  # the phone the agent is logged in with (empty once logged out)
+    wrapup_of: str | None = None  # leaving a wrap-up: the call it followed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,7 @@ from .outputs import (
     PlayAndHangup,
     QueueChanged,
     QueueEntry,
+    ReturnToDialplan,
 )
 from .strategies import select
 
@@ -315,9 +316,9 @@ class QueueOps(EngineCore):
         if kind is OverflowKind.GOODBYE:
             media = cfg.overflow_target or self._settings.goodbye_media
             self._emit(PlayAndHangup(call_id=call.call_id, media=media))
-            self._end_call(call, trigger.value, outcome, hangup_caller=False)
-        else:
-            self._end_call(call, trigger.value, outcome, hangup_caller=True)
+        else:  # nowhere to go: the dialplan says why to the caller (R-fallback)
+            self._emit(ReturnToDialplan(call_id=call.call_id, reason=trigger.value))
+        self._end_call(call, trigger.value, outcome, hangup_caller=False)
 
     # ---------------------------------------------------------------------------- call end
 
@@ -362,6 +363,9 @@ class QueueOps(EngineCore):
             outcome = fallback
         call.state = CallState.ENDED
         self._calls.pop(call.call_id, None)
+        group = self._groups.get(call.group_id) if call.group_id is not None else None
+        if group is not None and group.closed:
+            self._collect_group(group)
         self._emit(
             CallEnded(
                 at=self._now,
@@ -380,6 +384,13 @@ class QueueOps(EngineCore):
             )
         )
 
+    def _collect_group(self, group: Group) -> None:
+        """A closed group goes once no call refers to it any more (at the end of the input,
+        after its last queue snapshot)."""
+        gid = group.config.id
+        if not any(c.group_id == gid for c in self._calls.values()):
+            self._collectable.add(gid)
+
     # ---------------------------------------------------------------------------- dispatch
 
     def _flush(self) -> None:
@@ -395,6 +406,11 @@ class QueueOps(EngineCore):
             if group is not None:
                 self._emit(QueueChanged(at=self._now, group_id=gid, entries=self._entries(group)))
         self._queue_dirty.clear()
+        for gid in self._collectable:
+            group = self._groups.get(gid)
+            if group is not None and group.closed:
+                del self._groups[gid]
+        self._collectable.clear()
 
     def _head_age(self, gid: int) -> tuple[float, int]:
         group = self._groups.get(gid)
@@ -417,7 +433,7 @@ class QueueOps(EngineCore):
         )
 
     def _dispatch(self, group: Group) -> None:
-        if not group.queue or not len(group.index):
+        if not group.queue or not len(group.index) or group.closed:
             return
         gid = group.config.id
         if group.sticky_calls:  # pass 1: sticky calls claim their preferred agent first

@@ -56,7 +56,9 @@ def check_invariants(engine: Engine) -> None:
         assert len(legs) == 1, f"agent {agent_id} has several legs {legs}"
     for agent_id, agent in e._agents.items():
         legs = legs_by_agent.get(agent_id, [])
-        if agent.state in (AgentState.RINGING, AgentState.ON_CALL):
+        if agent.restoring:  # back from the records, its call not adopted yet
+            assert not legs and agent.state in (AgentState.RINGING, AgentState.ON_CALL)
+        elif agent.state in (AgentState.RINGING, AgentState.ON_CALL):
             assert legs == [agent.leg_id], (agent, legs)
             leg = e._legs[agent.leg_id]
             assert leg.answered == (agent.state is AgentState.ON_CALL), (agent, leg)

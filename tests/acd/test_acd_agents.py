@@ -10,16 +10,23 @@ from stasis_app.acd import (
     AgentState,
     AgentStateChanged,
     AgentUnpause,
+    CallEnded,
     CallerHungUp,
+    CallOutcome,
+    CallOverflowed,
+    CallState,
     CancelOffer,
     ConfigureGroup,
     GroupConfig,
+    OfferAnswered,
     OfferEnded,
     OfferResult,
     OriginateAgent,
     OverflowKind,
+    OverflowTrigger,
     Refused,
     RemoveGroup,
+    ReturnToDialplan,
     SupervisorForceLogout,
     SupervisorForcePause,
     UpdateAgentGroups,
@@ -165,7 +172,28 @@ def test_group_configuration_refusals_and_remove(h: Harness) -> None:
     h.group(2, name="sales", number="200")
     h.login(1, {1: 0, 2: 0}, initial_state=AgentState.PAUSED)
     h.enter("c1", group="sales2")
-    assert one(h.send(RemoveGroup, group_id=1), Refused).code == "group_busy"
     assert h.send(RemoveGroup, group_id=2) == []
     assert h.engine.agent(1).groups == ((1, 0),)  # type: ignore[union-attr]
     assert one(h.enter("c2", group="sales"), Refused).code == "unknown_group"
+    # a group with a waiting caller closes at once: the caller leaves through its overflow
+    # (none here: back to the dialplan), and the group takes no new call
+    out = h.send(RemoveGroup, group_id=1)
+    assert one(out, CallOverflowed).trigger is OverflowTrigger.GROUP_CLOSED
+    assert one(out, ReturnToDialplan) == ReturnToDialplan(call_id="c1", reason="group_closed")
+    assert h.engine.group_ids() == [] and h.engine.agent(1).groups == ()  # type: ignore[union-attr]
+    assert one(h.enter("c3", group="sales2"), Refused).code == "unknown_group"
+
+
+def test_closing_a_group_lets_its_conversations_end(h: Harness) -> None:
+    h.group(1, wrapup_s=0)
+    h.login(1)
+    offer = one(h.enter("c1"), OriginateAgent).offer_id
+    h.send(OfferAnswered, offer_id=offer)
+    h.enter("c2")  # waiting behind
+    out = h.send(RemoveGroup, group_id=1)
+    assert one(out, CallOverflowed).call_id == "c2"
+    assert h.engine.call("c1").state is CallState.CONNECTED  # type: ignore[union-attr]
+    assert h.engine.group_ids() == [1]  # kept while its conversation lasts
+    out = h.send(CallerHungUp, call_id="c1")
+    assert one(out, CallEnded).outcome is CallOutcome.ANSWERED
+    assert h.engine.group_ids() == []

@@ -53,7 +53,7 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
-from stasis_app.acd.inputs import ConnectFailed, HoldFailed
+from stasis_app.acd.inputs import ConnectFailed, HoldFailed, RemoveGroup
 
 from .conftest import Harness
 
@@ -222,7 +222,10 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
             send = (ClickToCall, dict(agent_id=agent_id, number="0611", client_id=1))
         elif r < 0.79:
             gid = rng.choice(GROUPS)
-            send = (ConfigureGroup, dict(config=group_config(rng, gid)))
+            if rng.random() < 0.25:  # deleted or deactivated; configured again later
+                send = (RemoveGroup, dict(group_id=gid))
+            else:
+                send = (ConfigureGroup, dict(config=group_config(rng, gid)))
         else:
             h.advance(rng.choice((0.5, 1, 2, 4, 12)))
         if send is not None:

@@ -39,6 +39,7 @@ from stasis_app.acd import (
     PlayAndHangup,
     QueueChanged,
     Refused,
+    ReturnToDialplan,
     ScreenPop,
     StartTimer,
     Strategy,
@@ -309,12 +310,13 @@ def test_max_wait_goodbye_is_timed_out(h: Harness) -> None:
     assert h.send(CallerHungUp, call_id="c1") == []
 
 
-def test_max_wait_none_hangs_up(h: Harness) -> None:
+def test_max_wait_none_returns_to_the_dialplan(h: Harness) -> None:
     h.group(1, max_wait_s=10)
     h.login(1, initial_state=AgentState.PAUSED)
     h.enter("c1")
     out = h.advance(10)
-    assert one(out, HangupCall).call_id == "c1"
+    assert not of(out, HangupCall)  # the dialplan tells the caller why, then hangs up
+    assert one(out, ReturnToDialplan) == ReturnToDialplan(call_id="c1", reason="max_wait")
     assert one(out, CallEnded).outcome is CallOutcome.TIMED_OUT
 
 
@@ -366,11 +368,11 @@ def test_join_empty_false_refuses_when_nobody_logged_in(h: Harness) -> None:
     assert one(h.enter("c2"), CallQueued)
 
 
-def test_join_empty_false_without_overflow_hangs_up_unanswered(h: Harness) -> None:
+def test_join_empty_false_without_overflow_returns_unanswered(h: Harness) -> None:
     h.group(1, join_empty=False)
     out = h.enter("c1")
     assert not of(out, AnswerAndHold)
-    assert one(out, HangupCall).call_id == "c1"
+    assert one(out, ReturnToDialplan) == ReturnToDialplan(call_id="c1", reason="join_empty")
 
 
 def test_leave_when_empty_overflows_waiting_callers(h: Harness) -> None:
@@ -386,14 +388,14 @@ def test_leave_when_empty_overflows_waiting_callers(h: Harness) -> None:
     assert h.engine.queue(2) == ["c1", "c2"]
 
 
-def test_overflow_loop_falls_back_to_hangup(h: Harness) -> None:
+def test_overflow_loop_falls_back_to_the_dialplan(h: Harness) -> None:
     h.group(1, max_wait_s=5, overflow_kind=OverflowKind.GROUP, overflow_target="g2")
     h.group(2, max_wait_s=5, overflow_kind=OverflowKind.GROUP, overflow_target="g1")
     h.enter("c1")
     h.advance(5)
     assert h.engine.queue(2) == ["c1"]
     out = h.advance(5)
-    assert one(out, HangupCall).call_id == "c1"
+    assert one(out, ReturnToDialplan).call_id == "c1"
     assert one(out, CallEnded).outcome is CallOutcome.TIMED_OUT
 
 
@@ -401,6 +403,8 @@ def test_unknown_group_and_duplicate_call_are_refused(h: Harness) -> None:
     h.group(1)
     out = h.enter("c1", group="nope")
     assert one(out, Refused).code == "unknown_group"
+    # not left in Stasis: back to the dialplan, which tells the caller
+    assert one(out, ReturnToDialplan) == ReturnToDialplan(call_id="c1", reason="unknown_group")
     assert h.engine.calls() == []
     h.enter("c1", group="101")  # by number
     h.enter("c2", group="G1")  # by name, case-insensitive

@@ -1,0 +1,112 @@
+"""After a restart: agents restored from the records and live calls adopted from Asterisk,
+without inventing state changes; late hang-ups recorded at their real time."""
+
+from __future__ import annotations
+
+from stasis_app.acd import (
+    AdoptCall,
+    AdoptionDone,
+    AgentState,
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallerHungUp,
+    CallOutcome,
+    CallQueued,
+    CallStarted,
+    ConnectCall,
+    HangupLeg,
+    OfferAnswered,
+    OriginateAgent,
+    QueueChanged,
+    Refused,
+    RestoreAgent,
+)
+
+from .conftest import Harness, of, one
+
+
+def restore(h: Harness, agent_id: int, state: AgentState, **kw: object) -> list:
+    return h.send(RestoreAgent, agent_id=agent_id, extension=str(2000 + agent_id),
+                  groups={1: 0}, state=state, since=h.now - 60, **kw)
+
+
+def test_restored_agents_come_back_silently_and_take_calls(h: Harness) -> None:
+    h.group(1)
+    out = restore(h, 1, AgentState.AVAILABLE) + restore(h, 2, AgentState.PAUSED, reason="lunch")
+    assert not of(out, AgentStateChanged)  # the records already say so
+    assert h.state(1) is AgentState.AVAILABLE and h.state(2) is AgentState.PAUSED
+    assert one(restore(h, 1, AgentState.AVAILABLE), Refused).code == "already_logged_in"
+    assert one(h.enter("c1"), OriginateAgent).agent_id == 1
+
+
+def test_adopted_conversation_goes_on_and_ends_with_its_truth(h: Harness) -> None:
+    h.group(1, wrapup_s=5)
+    restore(h, 1, AgentState.ON_CALL)
+    out = h.send(AdoptCall, call_id="c1", group_id=1, caller_number="0611",
+                 started_at=h.now - 90, entered_at=h.now - 90, answered_at=h.now - 80,
+                 agent_id=1, leg_id="old-offer-1", bridge_id="old-bridge-1")
+    assert not of(out, AgentStateChanged)  # on the call before, on it still
+    assert not of(out, CallStarted) and not of(out, CallAnswered)  # its record exists
+    out += h.send(AdoptionDone)
+    assert h.state(1) is AgentState.ON_CALL
+    ended = one(h.send(CallerHungUp, call_id="c1"), CallEnded)
+    assert ended.outcome is CallOutcome.ANSWERED
+    assert ended.answered_at == h.now - 80 and ended.started_at == h.now - 90
+    assert h.state(1) is AgentState.WRAPUP
+
+
+def test_adopted_waiting_callers_keep_their_places_and_remaining_wait(h: Harness) -> None:
+    h.group(1, max_wait_s=120)
+    h.login(1, initial_state=AgentState.PAUSED)
+    for call_id, waited in (("late", 10), ("first", 100), ("middle", 50)):
+        h.send(AdoptCall, call_id=call_id, group_id=1, started_at=h.now - waited,
+               entered_at=h.now - waited)
+    assert h.engine.queue(1) == ["first", "middle", "late"]
+    # "first" has 20 s of its 120 left
+    out = h.advance(20.5)
+    assert [e.call_id for e in of(out, CallEnded)] == ["first"]
+    assert of(out, QueueChanged)[-1].entries[0].call_id == "middle"
+
+
+def test_adopted_caller_unknown_to_the_records_gets_one(h: Harness) -> None:
+    h.group(1)
+    out = h.send(AdoptCall, call_id="c9", group_id=1, caller_number="0622", journaled=False,
+                 started_at=h.now - 5, entered_at=h.now - 5)
+    assert one(out, CallStarted).call_id == "c9"
+    assert one(out, CallQueued).call_id == "c9"
+
+
+def test_agent_whose_call_ended_meanwhile_is_freed(h: Harness) -> None:
+    h.group(1)
+    restore(h, 1, AgentState.ON_CALL)
+    h.enter("c1")  # nobody available: the restoring agent is not
+    out = h.send(AdoptionDone)
+    changes = [(c.old, c.new) for c in of(out, AgentStateChanged)]
+    assert changes == [(AgentState.ON_CALL, AgentState.AVAILABLE),
+                       (AgentState.AVAILABLE, AgentState.RINGING)]
+    assert one(out, OriginateAgent).agent_id == 1
+
+
+def test_restored_wrapup_resumes_for_what_is_left(h: Harness) -> None:
+    h.group(1)
+    out = restore(h, 1, AgentState.WRAPUP, wrapup_of="c0", wrapup_until=h.now + 3)
+    assert not of(out, AgentStateChanged)
+    out = h.advance(3)
+    change = one(out, AgentStateChanged)
+    assert (change.new, change.wrapup_of) == (AgentState.AVAILABLE, "c0")
+
+
+def test_late_hangup_is_recorded_at_its_real_time(h: Harness) -> None:
+    h.group(1, wrapup_s=0)
+    h.login(1)
+    offer = one(h.enter("c1"), OriginateAgent).offer_id
+    assert one(h.send(OfferAnswered, offer_id=offer), ConnectCall)
+    talk_end = h.now + 5
+    h.advance(20)  # the link was down: the hang-up is learnt 15 s late
+    out = h.send(CallerHungUp, call_id="c1", at=talk_end)
+    ended = one(out, CallEnded)
+    assert ended.ended_at == talk_end and ended.at == talk_end
+    assert one(out, HangupLeg).leg_id == offer
+    assert h.state(1) is AgentState.AVAILABLE
+    assert h.engine.agent(1).state_since == talk_end  # type: ignore[union-attr]
