@@ -23,6 +23,12 @@ def segment_ref(call_ref: str, n: int) -> str:
     return call_ref[: REF_MAX - len(suffix)] + suffix
 
 
+def segment_base(row_ref: str) -> str:
+    """The ACD call id a row belongs to (its own ref for a first row)."""
+    head, mark, tail = row_ref.rpartition(_MARK)
+    return head if mark and tail.isdigit() else row_ref
+
+
 def _rows(call_ref: str) -> QuerySet[Call]:
     """Every row of this ACD call: the first one and its transfer segments."""
     return Call.filter(Q(ref=call_ref) | Q(ref__startswith=call_ref + _MARK))

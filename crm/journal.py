@@ -268,6 +268,23 @@ class CallJournal:
 
         self._enqueue(write)
 
+    def close_row(self, row_ref: str, outcome: CallOutcome, at: datetime) -> None:
+        """End the record ``row_ref`` of a call that ended while no process watched it (a
+        restart, a takeover), at its real end when known."""
+
+        async def write() -> None:
+            call = await Call.get_or_none(ref=row_ref)
+            if call is None or call.ended_at is not None:
+                return
+            row = _CallRow(
+                call.id, call.started_at, call.local_date, call.local_hour,
+                call.entered_queue_at, call.first_offered_at, call.answered_at, None,
+                call.offers_count, call.agent_id,  # type: ignore[attr-defined]
+            )
+            await self._end_row(row, outcome, max(at, call.started_at))
+
+        self._enqueue(write)
+
     def wrapup_ended(self, ref: str, at: datetime, agent_id: int | None = None) -> None:
         """The agent who had the call (the transferring one, for an earlier segment) is
         done with its wrap-up."""

@@ -396,6 +396,32 @@ class Setting(Model):
         table = "settings"
 
 
+class AcdLease(Model):
+    """Which process runs the ACD of one Stasis application name (one active, others stand
+    by). The holder bumps ``beat`` every second; a stand-by that sees it still for a few
+    seconds takes the lease over by compare-and-swap on (holder, beat): no clock is compared
+    between machines."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    holder = fields.CharField(max_length=160, default="")
+    beat = fields.BigIntField(default=0)
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "acd_lease"
+
+
+class Revision(Model):
+    """Counters bumped when something a running process caches changes (``acd_config``:
+    groups and memberships, which the active ACD reloads within a second)."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "revisions"
+
+
 
 # -- statistics rollups (crm/stats/rollups.py maintains them, reports read them) ------------
 #

@@ -1,11 +1,12 @@
 """What the ACD reads from the CRM: groups with their queue settings, agents' memberships,
-and the clean-up of records a previous run of the process left open."""
+and, after a restart, the records still open (live calls and logged-in agents to take back)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm.call_segments import segment_base
 from crm.models import AgentState, Call, CallOutcome, Group, GroupMember
 
 
@@ -58,6 +59,72 @@ async def active_groups() -> list[GroupRouting]:
         )
         for g in groups
     ]
+
+
+async def memberships_of_agents(agent_ids: list[int]) -> dict[int, dict[int, int]]:
+    """{agent: {group id: penalty}} over active groups, for many agents at once."""
+    rows = await GroupMember.filter(user_id__in=agent_ids, group__active=True).values(
+        "user_id", "group_id", "penalty")
+    out: dict[int, dict[int, int]] = {a: {} for a in agent_ids}
+    for row in rows:
+        out[row["user_id"]][row["group_id"]] = row["penalty"]
+    return out
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    """A call record still open: its current row (the latest transfer segment)."""
+
+    ref: str  # the row's own ref
+    call_id: str  # the ACD's id of the call (the first row's ref)
+    direction: str
+    group_id: int | None
+    caller_number: str
+    caller_name: str
+    client_id: int | None
+    agent_id: int | None
+    started_at: datetime
+    entered_queue_at: datetime | None
+    answered_at: datetime | None
+
+
+async def open_calls() -> dict[str, OpenCall]:
+    """ACD call id -> its open row (the latest segment when several are open)."""
+    rows = await Call.filter(ended_at=None).order_by("id").values(
+        "ref", "direction", "group_id", "caller_number", "caller_name", "client_id",
+        "agent_id", "started_at", "entered_queue_at", "answered_at")
+    out: dict[str, OpenCall] = {}
+    for row in rows:
+        call_id = segment_base(row["ref"])
+        out[call_id] = OpenCall(
+            ref=row["ref"], call_id=call_id, direction=str(row["direction"]),
+            group_id=row["group_id"], caller_number=row["caller_number"],
+            caller_name=row["caller_name"], client_id=row["client_id"],
+            agent_id=row["agent_id"], started_at=row["started_at"],
+            entered_queue_at=row["entered_queue_at"], answered_at=row["answered_at"])
+    return out
+
+
+@dataclass(frozen=True)
+class OpenAgentState:
+    agent_id: int
+    state: str
+    reason: str
+    extension: str
+    started_at: datetime
+    call_ref: str
+
+
+async def open_agent_states() -> dict[int, OpenAgentState]:
+    """Agents logged in according to the records: their current (open) state row."""
+    rows = await AgentState.filter(ended_at=None).order_by("id").values(
+        "agent_id", "state", "reason", "extension", "started_at", "call_ref")
+    out: dict[int, OpenAgentState] = {}
+    for row in rows:  # the latest wins if a crash ever left two open
+        out[row["agent_id"]] = OpenAgentState(
+            agent_id=row["agent_id"], state=str(row["state"]), reason=row["reason"],
+            extension=row["extension"], started_at=row["started_at"], call_ref=row["call_ref"])
+    return out
 
 
 async def agent_memberships(agent_id: int) -> dict[int, int]:

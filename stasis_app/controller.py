@@ -69,6 +69,10 @@ class Controller:
         self._workers: dict[str, _CallWorker] = {}
         self._task: asyncio.Task[None] | None = None
         self.inputs_handled = 0
+        # Closed while a restarted process takes back what is live: events received
+        # meanwhile wait (in order, per call) until the adoption is done.
+        self._events_open = asyncio.Event()
+        self._events_open.set()
 
     def attach(
         self,
@@ -121,8 +125,22 @@ class Controller:
         self._inputs.put_nowait((inp, future))
         return await future
 
+    def hold_events(self) -> None:
+        self._events_open.clear()
+
+    def release_events(self) -> None:
+        self._events_open.set()
+
+    def channel_gone(self, channel_id: str, at: float | None = None) -> None:
+        """A hang-up Asterisk could not tell (missed while disconnected): at ``at``."""
+        for item in self._translator.gone(channel_id, self.clock(), at):
+            if not isinstance(item, (NewCaller, StrayChannel, PlaybackDone)):
+                self.submit(item)
+
     async def on_ari_event(self, event: ev.Event) -> None:
         """Called by the ARI client, in order for each call."""
+        if not self._events_open.is_set():
+            await self._events_open.wait()
         if self._spies is not None and await self._spies.on_event(event):
             return
         for item in self._translator.translate(event, self.clock()):
@@ -151,6 +169,7 @@ class Controller:
                 caller_name=caller.caller_name,
                 client_id=client_id,
                 preferred_agent_id=preferred,
+                arrived_at=caller.arrived_at,
             )
         )
 

@@ -186,6 +186,17 @@ class CommandExecutor:
         await self._ari.channels.start_moh(call_id, moh_class or None)
         self._own_music.add(call_id)
 
+    def adopt_waiting(self, call_id: str, group_id: int) -> None:
+        """A caller found in a group's holding bridge after a restart."""
+        self._waiting_in[call_id] = group_id
+
+    def adopt_bridge(self, bridge_id: str, call_id: str) -> None:
+        """A call's bridge found in Asterisk after a restart: ours to use and destroy."""
+        self._reg.add_bridge(bridge_id, call_id)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        self._bridges[bridge_id] = done  # type: ignore[assignment]
+
     def forget(self, call_id: str) -> None:
         """The call is over: drop what was kept of it."""
         self._own_music.discard(call_id)
@@ -270,7 +281,8 @@ class CommandExecutor:
                 self._outbound_dial.format(number=cmd.number),
                 channel_id=cmd.leg_id,
                 other_channel_id=cmd.leg_id + "-2",
-                app_args=f"{LEG_ARG},{cmd.leg_id}",
+                # No agent: an outside party (see _OriginateAgent for why the call is named).
+                app_args=f"{LEG_ARG},{cmd.leg_id},,{cmd.call_id}",
                 caller_id=cmd.caller_id or self._outbound_caller_id or None,
                 timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S,
             )

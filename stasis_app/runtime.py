@@ -1,47 +1,69 @@
-"""The Stasis application inside the web process: start, reconcile, sweep, stop.
+"""The Stasis application inside the web process: become active, take back, converge, stop.
 
-Start-up order: close what a previous run left open in the database, load the groups into
-the engine, connect to ARI (refusing to steal the app name from another live process:
-R-single), then serve. After a WebSocket drop Asterisk replays nothing (R-reconnect), so on
-every reconnect the runtime compares what it believes with ``GET /channels`` and
-``GET /bridges``, tells the engine about calls that ended meanwhile, and hangs up — gently,
-one at a time — channels of the app that no call owns. A periodic sweep does the same for
-anything a race left behind (R-teardown).
+Start-up: stand by until this process holds the ACD lease (stasis_app.leadership: one active
+process per app name, R-single), load the groups, connect to ARI holding the events back,
+then take back what Asterisk still has (stasis_app.adoption: waiting callers keep their
+place, conversations go on, agents stay logged in) and close the records of calls that
+ended meanwhile at their real end time. Nothing is closed because the process started.
+
+While active: a keeper renews the lease every second and reloads the groups when the
+records say they changed (in this process or another one); after a reconnect, and every
+``SWEEP_INTERVAL_S``, the engine is compared with Asterisk's channels and bridges and both
+are repaired (R-reconnect, R-teardown): hang-ups missed are fed with their real time, a caller
+the engine forgot is queued again, and only what belongs to no live call is ended — gently.
+A stop keeps calls up in Asterisk and records open: the next process takes them back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from crm.clock import utcnow
+from crm import revisions
+from crm.clock import from_timestamp
 from crm.hub import Hub
 from crm.journal import CallJournal
-from crm.routing import GroupRouting, active_groups, close_unfinished
+from crm.models import CallOutcome
+from crm.routing import (
+    GroupRouting,
+    OpenCall,
+    active_groups,
+    agent_memberships,
+    memberships_of_agents,
+    open_agent_states,
+    open_calls,
+)
 from prowebcrm.settings import Settings
+from stasis_app import adoption
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
 from stasis_app.acd.core import EngineSettings
 from stasis_app.acd.model import GroupConfig, OverflowKind, Strategy
-from stasis_app.ari import AriClient, AriError, LinkState
+from stasis_app.ari import AriClient, AriError, Bridge, Channel, LinkState
 from stasis_app.ari import events as ev
 from stasis_app.controller import CallerDirectory, Controller
 from stasis_app.executor import CommandExecutor
+from stasis_app.leadership import BEAT_S, Leadership
 from stasis_app.publisher import Publisher
-from stasis_app.registry import Registry
+from stasis_app.registry import LegKind, Registry
 from stasis_app.service import AcdService
 from stasis_app.spy import SpyManager
+from stasis_app.translate import INBOUND_ARG
 
 log = logging.getLogger("prowebcrm.acd")
 
-SWEEP_INTERVAL_S = 60.0
-ORPHAN_HANGUP_SPACING_S = 0.05  # "gently": no teardown storm on a busy Asterisk
+SWEEP_INTERVAL_S = 30.0
+KEEP_INTERVAL_S = 0.5
+STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
 ID_PREFIX = "pw"
+END_STAMPS = "prowebcrm-end"  # AstDB family the sample dialplan's hang-up handler fills
 
 
 @dataclass
@@ -52,32 +74,49 @@ class AcdRuntime:
     registry: Registry = field(default_factory=Registry)
     client: AriClient | None = None
     controller: Controller | None = None
+    executor: CommandExecutor | None = None
     journal: CallJournal | None = None
     service: AcdService | None = None
     spies: SpyManager | None = None
-    _sweeper: asyncio.Task[None] | None = None
-    _reconciler: asyncio.Task[None] | None = None
+    leadership: Leadership | None = None
+    on_lost: Callable[[], None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _group_ids: set[int] = field(default_factory=set)
+    _wrapups: dict[int, float] = field(default_factory=dict)
+    _revision: int = -1
+    _reconciling: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _last_seen: float = 0.0  # the last moment Asterisk's picture was known complete
+    active: bool = False
+
+    # -- life ------------------------------------------------------------------------------
 
     async def start(self, *, takeover: bool = False) -> None:
+        """Become the active ACD (standing by while another process is), then take back what
+        is live. ``takeover`` is kept for callers of old; the lease decides now."""
+        del takeover
+        self.leadership = Leadership(self.settings.ari_app)
+        await self.leadership.acquire()
+        try:
+            await self._activate()
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks = [asyncio.create_task(self._keep(), name="acd-keeper"),
+                       asyncio.create_task(self._sweep_forever(), name="acd-sweep")]
+
+    async def _activate(self) -> None:
         s = self.settings
-        closed_calls, closed_states = await close_unfinished(utcnow())
-        if closed_calls or closed_states:
-            log.info(
-                "closed %d call(s) and %d agent state(s) left open by the previous run",
-                closed_calls,
-                closed_states,
-            )
-        boot = secrets.token_hex(3)
-        engine = Engine(settings=EngineSettings(id_prefix=f"{ID_PREFIX}{boot}-"))
+        prefix = f"{ID_PREFIX}{secrets.token_hex(3)}-"
+        engine = Engine(settings=EngineSettings(id_prefix=prefix))
         self.journal = CallJournal(s.tz)
         self.journal.start()
         publisher = Publisher(self.journal, self.hub)
         self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
         self.client = AriClient(
-            s.ari_url, s.ari_user, s.ari_password, s.ari_app, key_of=self._event_key
+            s.ari_url, s.ari_user, s.ari_password, s.ari_app, key_of=self._event_key,
+            backoff_initial=0.1, backoff_max=5.0,
         )
-        executor = CommandExecutor(
+        self.executor = CommandExecutor(
             self.client,
             self.registry,
             self.controller.submit,
@@ -86,26 +125,32 @@ class AcdRuntime:
             outbound_dial=s.outbound_dial,
             outbound_caller_id=s.outbound_caller_id,
         )
-        self.spies = SpyManager(
-            self.client, self.registry, engine, agent_dial=s.agent_dial,
-            id_prefix=f"{ID_PREFIX}{boot}-",
-        )
-        self.controller.attach(executor, self._hang_up_stray, self.spies)
+        self.spies = SpyManager(self.client, self.registry, engine, agent_dial=s.agent_dial,
+                                id_prefix=prefix)
+        self.controller.attach(self.executor, self._hang_up_stray, self.spies)
         self.controller.start()
         self.service = AcdService(self.controller, self.spies)
+        self._revision = await self._config_revision()
         await self.reload_groups()
+        self.controller.hold_events()
         self.client.on_event(self.controller.on_ari_event)
         self.client.on_connection_change(self._on_link)
         self.client.on_replaced(self._on_replaced)
-        await self.client.start(takeover=takeover)
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="acd-sweep")
-        log.info("Stasis application %r connected to %s", s.ari_app, s.ari_url)
+        await self.client.start(takeover=True)  # the lease is ours: Asterisk's app is too
+        try:
+            await self._take_back()
+        finally:
+            self.controller.release_events()
+        self.active = True
+        log.info("Stasis application %r active on %s", s.ari_app, s.ari_url)
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._reconciler):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        """Stop acting; calls stay up in Asterisk and records open for the next process."""
+        self.active = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         if self.client is not None:
             await self.client.drain()
         if self.controller is not None:
@@ -113,19 +158,22 @@ class AcdRuntime:
         if self.client is not None:
             await self.client.close()
         if self.journal is not None:
-            await self.journal.stop(close_open=True)
+            await self.journal.stop(close_open=False)
+        if self.leadership is not None:
+            await self.leadership.release()
 
     def queue_bridges(self) -> list[str]:
         """The holding bridges of the groups (their queues), kept while the groups exist."""
         return [CommandExecutor.holding_bridge_id(gid) for gid in sorted(self._group_ids)]
 
-    # -- groups --------------------------------------------------------------------------
+    # -- groups ----------------------------------------------------------------------------
 
     async def reload_groups(self) -> None:
-        """(Re)load every active group into the engine; removed/deactivated ones go away."""
-        assert self.controller is not None
+        """(Re)load every active group into the engine; removed/deactivated ones close."""
+        assert self.controller is not None and self.executor is not None
         groups = await active_groups()
         now = self.controller.clock
+        loaded: set[int] = set()
         for group in groups:
             config = group_config(group)
             problems = config.problems()
@@ -133,11 +181,116 @@ class AcdRuntime:
                 log.warning("group %s not loaded: %s", group.name, "; ".join(problems))
                 continue
             await self.controller.ask(i.ConfigureGroup(now=now(), config=config))
-        for gone in self._group_ids - {g.id for g in groups}:
+            loaded.add(group.id)
+            self._wrapups[group.id] = float(group.wrapup_s)
+            # Its queue in Asterisk: made now, so the first caller does not wait for it.
+            self.executor.holding_bridge(group.id, config.moh_class)
+        for gone in self._group_ids - loaded:
             await self.controller.ask(i.RemoveGroup(now=now(), group_id=gone))
-        self._group_ids = {g.id for g in groups}
+        self._group_ids = loaded
 
-    # -- ARI link ------------------------------------------------------------------------
+    async def _refresh_agents(self) -> None:
+        """Memberships may have changed: every logged-in agent gets its current groups."""
+        assert self.controller is not None
+        views = [a for a in self.controller.engine.agents() if a.state.value != "logged_out"]
+        if not views:
+            return
+        memberships = await memberships_of_agents([a.agent_id for a in views])
+        for view in views:
+            groups = memberships.get(view.agent_id, {})
+            if dict(view.groups) != groups:
+                await self.controller.ask(i.UpdateAgentGroups(
+                    now=self.controller.clock(), agent_id=view.agent_id, groups=groups))
+
+    async def _config_revision(self) -> int:
+        return await revisions.current(revisions.ACD_CONFIG)
+
+    # -- taking back what is live -----------------------------------------------------------
+
+    async def _take_back(self) -> None:
+        assert self.client is not None and self.controller is not None
+        channels = await self.client.channels.list()
+        bridges = await self.client.bridges.list()
+        now = self.controller.clock()
+        records = await self._records()
+        plan = adoption.plan(self.settings.ari_app, channels, bridges, records, now)
+        self._adopt_registry(plan)
+        refused = 0
+        for inp in plan.inputs:
+            outputs = await self.controller.ask(inp)
+            refused += sum(1 for o in outputs if type(o).__name__ == "Refused")
+        for channel_id in plan.hangups:
+            await self._hang_up_stray(channel_id, "left by the previous process, no live call")
+            await asyncio.sleep(STRAY_HANGUP_SPACING_S)
+        for bridge_id in plan.destroy:
+            with contextlib.suppress(AriError):
+                await self.client.bridges.destroy(bridge_id)
+        closed = await self._close_vanished(plan.vanished, now)
+        self._last_seen = now
+        adopted = [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
+        log.info(
+            "took back %d live call(s) (%d waiting), %d agent(s); ended %d stray channel(s) "
+            "and %d bridge(s); closed %d record(s) of calls that ended meanwhile%s",
+            len(adopted), sum(1 for a in adopted if not a.agent_id and not a.external_leg_id),
+            sum(1 for x in plan.inputs if isinstance(x, i.RestoreAgent)), len(plan.hangups),
+            len(plan.destroy), closed, f"; {refused} refused" if refused else "")
+
+    async def _records(self) -> adoption.Records:
+        groups = self._group_ids
+        try:
+            agents = await open_agent_states()
+            calls = await open_calls()
+            members = await memberships_of_agents(sorted(agents))
+        except Exception as exc:  # the database down: Asterisk alone says what is live
+            log.error("records unreadable while taking back live calls (%s): adopting from "
+                      "Asterisk alone", exc)
+            return adoption.Records({}, {}, {}, dict(self._wrapups), set(groups))
+        for agent_id in {s.agent_id for s in agents.values()} - set(members):
+            members[agent_id] = await agent_memberships(agent_id)
+        return adoption.Records(calls, agents, members, dict(self._wrapups), set(groups))
+
+    def _adopt_registry(self, plan: adoption.Plan) -> None:
+        assert self.executor is not None
+        for caller, group_id in plan.callers.items():
+            self.registry.add_caller(caller)
+            if group_id is not None:
+                self.executor.adopt_waiting(caller, group_id)
+        for leg_id, (call_id, kind) in plan.legs.items():
+            leg = self.registry.add_leg(
+                leg_id, call_id, LegKind.AGENT if kind == "agent" else LegKind.OUTBOUND)
+            leg.answered = leg.ringing = True
+        for bridge_id, call_id in plan.bridges.items():
+            self.executor.adopt_bridge(bridge_id, call_id)
+
+    async def _close_vanished(self, rows: list[OpenCall], now: float) -> int:
+        """Records of calls Asterisk no longer has: closed at their real end."""
+        assert self.journal is not None
+        for row in rows:
+            at = await self._end_stamp(row.call_id) or now
+            if row.answered_at is not None:
+                outcome = CallOutcome.ANSWERED
+            elif row.entered_queue_at is not None:
+                outcome = CallOutcome.ABANDONED
+            else:
+                outcome = CallOutcome.FAILED
+            self.journal.close_row(row.ref, outcome, from_timestamp(at))
+        return len(rows)
+
+    async def _end_stamp(self, channel_id: str) -> float | None:
+        """When a channel really ended, as the dialplan's hang-up handler noted it (None when
+        unknown: no handler in this dialplan, or Asterisk itself restarted)."""
+        assert self.client is not None
+        try:
+            value = await self.client.asterisk.get_variable(
+                f"DB_DELETE({END_STAMPS}/{channel_id})")
+        except AriError:
+            return None
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+    # -- ARI link --------------------------------------------------------------------------
 
     def _event_key(self, event: ev.Event) -> str | None:
         channel_id = event.channel_id
@@ -150,7 +303,7 @@ class AcdRuntime:
         if state is LinkState.CONNECTED and not first:
             log.warning("ARI link back: reconciling with Asterisk")
             # Not awaited here: the hook runs in the socket's reader, which must keep reading.
-            self._reconciler = asyncio.create_task(self.reconcile(), name="acd-reconcile")
+            self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
         elif state is LinkState.DISCONNECTED:
             log.error("ARI link lost (%s): reconnecting", reason or "no reason given")
 
@@ -160,71 +313,111 @@ class AcdRuntime:
             "process no longer handles calls",
             self.settings.ari_app,
         )
+        self._lost()
+
+    def _lost(self) -> None:
+        self.active = False
+        if self.on_lost is not None:
+            self.on_lost()
+
+    # -- keeping the lease and the configuration ------------------------------------------
+
+    async def _keep(self) -> None:
+        assert self.leadership is not None
+        next_beat = 0.0
+        complained = False
+        while True:
+            await asyncio.sleep(KEEP_INTERVAL_S)
+            try:
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + BEAT_S
+                    if not await self.leadership.renew():
+                        log.critical("the ACD lease of %r was taken by another process: this "
+                                     "one stops handling calls", self.settings.ari_app)
+                        self._lost()
+                        return
+                revision = await self._config_revision()
+                if revision != self._revision:
+                    self._revision = revision
+                    await self.reload_groups()
+                    await self._refresh_agents()
+                    log.info("groups or memberships changed: reloaded")
+                complained = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database down: keep every call, try again
+                if not complained:
+                    log.error("ACD keeper: database unavailable (%s); calls go on", exc)
+                    complained = True
+
+    # -- converging with Asterisk -----------------------------------------------------------
 
     async def reconcile(self) -> None:
-        """Make the app's picture match Asterisk's after events may have been missed."""
-        assert self.client is not None and self.controller is not None
-        try:
-            await self.client.drain()
-            present = {c.id for c in await self.client.channels.list()}
-            bridges = {b.id for b in await self.client.bridges.list()}
-        except AriError as exc:
-            log.error("reconcile failed: %s", exc)
+        """Make the engine's picture and Asterisk's agree after events may have been missed."""
+        if self.client is None or self.controller is None:
             return
-        vanished = 0
-        for channel_id in self.registry.live_channel_ids() - present:
-            vanished += await self._vanished(channel_id)
-        for bridge_id in set(self.registry.bridges) - bridges:
-            self.registry.bridges.pop(bridge_id, None)
-        orphans = await self._orphans(present, bridges)
-        # Runs every minute as a sweep too: only say something when something was found.
-        level = logging.INFO if vanished or orphans else logging.DEBUG
-        log.log(level, "reconciled: %d call leg(s) ended while disconnected, %d orphan(s)",
-                vanished, orphans)
+        async with self._reconciling:
+            try:
+                await self.client.drain()
+                channels = await self.client.channels.list()
+                bridges = await self.client.bridges.list()
+            except AriError as exc:
+                log.error("reconcile failed: %s", exc)
+                return
+            seen_at = self.controller.clock()
+            present = {c.id for c in channels}
+            vanished = 0
+            for channel_id in sorted(self.registry.live_channel_ids() - present):
+                at = await self._end_stamp(channel_id) or self._last_seen or seen_at
+                self.controller.channel_gone(channel_id, at)
+                vanished += 1
+            forgotten = await self._requeue_forgotten(channels)
+            await self.controller.idle()
+            strays = await self._end_strays(channels, bridges)
+            self._last_seen = seen_at
+            level = logging.INFO if vanished or forgotten or strays else logging.DEBUG
+            log.log(level, "reconciled: %d hang-up(s) missed, %d caller(s) taken back, %d "
+                    "stray(s) ended", vanished, forgotten, strays)
 
-    async def _vanished(self, channel_id: str) -> int:
-        """Feed the engine the hang-up Asterisk could not tell us about."""
+    async def _requeue_forgotten(self, channels: list[Channel]) -> int:
+        """A caller in the app that the engine does not know (its StasisStart lost) waits
+        again as a new arrival, from its first try."""
         assert self.controller is not None
-        fake = ev.parse_event({"type": "StasisEnd", "channel": _minimal_channel(channel_id)})
-        await self.controller.on_ari_event(fake)
-        leg = self.registry.legs.get(channel_id)
-        if leg is not None and not leg.ended:
-            destroyed = ev.parse_event(
-                {"type": "ChannelDestroyed", "cause": 16, "cause_txt": "Normal Clearing",
-                 "channel": _minimal_channel(channel_id)}
-            )
-            await self.controller.on_ari_event(destroyed)
-        return 1
-
-    async def _orphans(self, present: set[str], bridges: set[str]) -> int:
-        """Hang up the app's channels no call owns, destroy its stray bridges, gently."""
-        assert self.client is not None
-        try:
-            app = await self.client.applications.get()
-        except AriError as exc:
-            log.error("cannot list the app's channels: %s", exc)
-            return 0
         count = 0
+        for channel in channels:
+            args = adoption.stasis_args(channel, self.settings.ari_app)
+            if args is None or args.kind != INBOUND_ARG or channel.id in self.registry.callers:
+                continue
+            start = ev.parse_event({"type": "StasisStart", "args": [INBOUND_ARG, *args.values],
+                                    "channel": channel_json(channel)})
+            await self.controller.on_ari_event(start)
+            count += 1
+        return count
+
+    async def _end_strays(self, channels: list[Channel], bridges: list[Bridge]) -> int:
+        """End, gently, what is ours and belongs to no live call."""
+        assert self.client is not None
         spying = self.spies.live_channels() if self.spies is not None else set()
-        for channel_id in app.channel_ids:
-            if channel_id in present and not self.registry.owns_channel(channel_id) and (
-                channel_id not in spying
-            ):
-                await self._hang_up_stray(channel_id, "orphan after reconnect")
-                count += 1
-                await asyncio.sleep(ORPHAN_HANGUP_SPACING_S)
         spy_bridges = {sp.bridge_id for sp in self.spies.spies.values()} if self.spies else set()
-        for bridge_id in app.bridge_ids:
-            if bridge_id in bridges and bridge_id not in self.registry.bridges and (
-                bridge_id.startswith(ID_PREFIX) and bridge_id not in spy_bridges
-                and bridge_id not in self.queue_bridges()
-            ):
-                try:
-                    await self.client.bridges.destroy(bridge_id)
+        owned = self.registry.live_channel_ids() | spying
+        count = 0
+        for channel in channels:
+            cid = channel.id
+            half_of = cid[:-2] if cid.endswith("-2") else None
+            if cid in owned or (half_of is not None and (half_of in owned or half_of in spying)):
+                continue
+            ours = cid.startswith(ID_PREFIX) and half_of is None
+            in_app = adoption.stasis_args(channel, self.settings.ari_app) is not None
+            if (ours or in_app) and not self.registry.owns_channel(cid):
+                await self._hang_up_stray(cid, "belongs to no live call")
+                count += 1
+                await asyncio.sleep(STRAY_HANGUP_SPACING_S)
+        kept = set(self.queue_bridges()) | spy_bridges | set(self.registry.bridges)
+        for bridge in bridges:
+            if bridge.id.startswith(ID_PREFIX) and bridge.id not in kept and not bridge.channels:
+                with contextlib.suppress(AriError):
+                    await self.client.bridges.destroy(bridge.id)
                     count += 1
-                except AriError as exc:
-                    log.debug("stray bridge %s: %s", bridge_id, exc)
-                await asyncio.sleep(ORPHAN_HANGUP_SPACING_S)
         return count
 
     async def _hang_up_stray(self, channel_id: str, reason: str) -> None:
@@ -263,15 +456,16 @@ def group_config(group: GroupRouting) -> GroupConfig:
     )
 
 
-def _minimal_channel(channel_id: str) -> dict:
+def channel_json(channel: Channel) -> dict[str, object]:
+    """The event form of a listed channel (to replay a StasisStart that was missed)."""
     return {
-        "id": channel_id,
-        "name": channel_id,
-        "state": "Down",
-        "caller": {"name": "", "number": ""},
+        "id": channel.id,
+        "name": channel.name,
+        "state": channel.state,
+        "caller": {"name": channel.caller.name, "number": channel.caller.number},
         "connected": {"name": "", "number": ""},
         "dialplan": {"context": "", "exten": "", "priority": 0},
-        "creationtime": "",
+        "creationtime": channel.creationtime,
     }
 
 
@@ -285,14 +479,11 @@ def acd_context(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup context running the ACD; registered after the ORM's.
     ``on_ready`` lets the composition root publish the runtime to the web layer."""
+    del takeover
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         runtime = AcdRuntime(settings, hub, directory)
-        try:
-            await runtime.start(takeover=takeover)
-        except BaseException:
-            await runtime.stop()
-            raise
+        await runtime.start()
         if on_ready is not None:
             on_ready(app, runtime)
         try:
@@ -301,4 +492,3 @@ def acd_context(
             await runtime.stop()
 
     return context
-

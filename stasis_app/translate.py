@@ -35,6 +35,7 @@ class NewCaller:
     group: str
     caller_number: str
     caller_name: str
+    arrived_at: float | None = None  # first try, when the dialplan retried (R-fallback)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class EventTranslator:
                     group=args[1].strip(),
                     caller_number=channel.caller.number if channel.caller else "",
                     caller_name=channel.caller.name if channel.caller else "",
+                    arrived_at=_first_try(args, now),
                 )
             ]
         if args and args[0] == LEG_ARG:
@@ -148,13 +150,18 @@ class EventTranslator:
 
     # -- hang-ups ------------------------------------------------------------------------
 
-    def _gone(self, channel_id: str, cause: int | None, now: float) -> list[Translated]:
+    def gone(self, channel_id: str, now: float, at: float | None) -> list[Translated]:
+        """A hang-up learnt late (after a disconnection), that happened at ``at``."""
+        return self._gone(channel_id, None, now, at)
+
+    def _gone(self, channel_id: str, cause: int | None, now: float,
+              at: float | None = None) -> list[Translated]:
         caller = self._reg.callers.get(channel_id)
         if caller is not None:
             if caller.hung_up:
                 return []
             caller.hung_up = True
-            return [i.CallerHungUp(now=now, call_id=channel_id)]
+            return [i.CallerHungUp(now=now, call_id=channel_id, at=at)]
         leg = self._reg.legs.get(channel_id)
         if leg is None or leg.ended:
             return []
@@ -163,11 +170,20 @@ class EventTranslator:
             leg.cause = leg.cause or cause
         if leg.kind is LegKind.AGENT:
             if leg.answered:
-                return [i.AgentLegEnded(now=now, offer_id=leg.leg_id)]
+                return [i.AgentLegEnded(now=now, offer_id=leg.leg_id, at=at)]
             return [i.OfferFailed(now=now, offer_id=leg.leg_id, reason=_fail_reason(leg.cause))]
         if leg.answered:
-            return [i.OutboundLegEnded(now=now, leg_id=leg.leg_id)]
+            return [i.OutboundLegEnded(now=now, leg_id=leg.leg_id, at=at)]
         return [i.OutboundFailed(now=now, leg_id=leg.leg_id, reason=_outbound_reason(leg.cause))]
+
+
+def _first_try(args: list[str], now: float) -> float | None:
+    """The sample dialplan passes the epoch of the caller's first try (it retries while the
+    app is away): the wait counts from then. Anything implausible is ignored."""
+    if len(args) < 3 or not args[2].strip().isdigit():
+        return None
+    first = float(args[2])
+    return first if 0 <= now - first < 3600 else None
 
 
 def _fail_reason(cause: int | None) -> FailReason:

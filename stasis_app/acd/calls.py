@@ -78,6 +78,7 @@ class CallHandlers(QueueOps):
             self._refuse("unknown_group", f"no group {inp.group!r}", inp)
             self._emit(ReturnToDialplan(call_id=inp.call_id, reason="unknown_group"))
             return
+        arrived = min(self._now, inp.arrived_at) if inp.arrived_at is not None else self._now
         call = Call(
             call_id=inp.call_id,
             direction=CallDirection.INBOUND,
@@ -87,13 +88,13 @@ class CallHandlers(QueueOps):
             client_id=inp.client_id,
             note_ref=inp.note_ref,
             preferred_agent_id=inp.preferred_agent_id,
-            started_at=self._now,
-            entered_at=self._now,
+            started_at=arrived,
+            entered_at=arrived,
         )
         self._calls[call.call_id] = call
         self._emit(
             CallStarted(
-                at=self._now,
+                at=call.started_at,
                 call_id=call.call_id,
                 direction=call.direction,
                 group_id=group.config.id,
@@ -103,7 +104,7 @@ class CallHandlers(QueueOps):
                 agent_id=None,
             )
         )
-        self._admit(call, group)
+        self._admit(call, group, since=arrived)
 
     def _on_caller_hung_up(self, inp: CallerHungUp) -> None:
         call = self._calls.get(inp.call_id)

@@ -121,6 +121,7 @@ class CallEntered(Input):
     client_id: int | None = None
     preferred_agent_id: int | None = None
     note_ref: str | None = None
+    arrived_at: float | None = None  # an earlier first try (the dialplan retried): counts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

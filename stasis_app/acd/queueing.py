@@ -171,8 +171,9 @@ class QueueOps(EngineCore):
 
     # ------------------------------------------------------------------------------ queues
 
-    def _admit(self, call: Call, group: Group) -> None:
-        """Join ``group``'s queue at the tail, or overflow when it refuses callers (C8)."""
+    def _admit(self, call: Call, group: Group, since: float | None = None) -> None:
+        """Join ``group``'s queue at the tail, or overflow when it refuses callers (C8).
+        ``since``: the caller's earlier first try, from which its wait counts."""
         cfg = group.config
         call.visited.add(cfg.id)
         call.group_id = cfg.id
@@ -181,16 +182,17 @@ class QueueOps(EngineCore):
         elif cfg.max_callers and len(group.queue) >= cfg.max_callers:
             self._overflow(call, group, OverflowTrigger.MAX_CALLERS)
         else:
-            self._insert(call, group, head=False)
+            self._insert(call, group, head=False, since=since)
 
-    def _insert(self, call: Call, group: Group, *, head: bool) -> None:
+    def _insert(self, call: Call, group: Group, *, head: bool, since: float | None = None
+                ) -> None:
         """Start a queue segment: head=True for calls that go back (reject, failed transfer)."""
         cfg = group.config
         if call.in_queue:
             return
         self._hold(call, cfg.moh_class, cfg.id)
         call.group_id = cfg.id
-        call.entered_at = self._now
+        call.entered_at = since if since is not None else self._now
         call.state = CallState.QUEUED
         call.in_queue = True
         call.declined.clear()
@@ -203,7 +205,7 @@ class QueueOps(EngineCore):
         self._dirty.add(cfg.id)
         self._emit(
             CallQueued(
-                at=self._now,
+                at=call.entered_at,
                 call_id=call.call_id,
                 group_id=cfg.id,
                 position=1 if head else len(group.queue),
@@ -212,10 +214,10 @@ class QueueOps(EngineCore):
                 client_id=call.client_id,
             )
         )
-        if cfg.max_wait_s > 0:
+        if cfg.max_wait_s > 0:  # counted from the first try when the dialplan retried
             call.max_wait_timer = self._start_timer(
-                TimerKind.MAX_WAIT, call.call_id, cfg.max_wait_s
-            )
+                TimerKind.MAX_WAIT, call.call_id,
+                max(0.0, cfg.max_wait_s - (self._now - call.entered_at)))
         pref = self._agents.get(call.preferred_agent_id) if call.preferred_agent_id else None
         if (
             cfg.sticky_s > 0

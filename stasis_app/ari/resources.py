@@ -283,3 +283,9 @@ class AsteriskApi:
         """GET /asterisk/info; `only` = build|system|config|status (comma list)."""
         data = await self._http.request("GET", "/asterisk/info", params={"only": only})
         return _one(AsteriskInfo.from_dict, data)
+
+    async def get_variable(self, variable: str) -> str:
+        """A global variable, or a dialplan function evaluated globally (e.g. ``DB(f/k)``)."""
+        data = await self._http.request("GET", "/asterisk/variable",
+                                         params={"variable": variable})
+        return str((data or {}).get("value", ""))

@@ -110,3 +110,12 @@ def test_late_hangup_is_recorded_at_its_real_time(h: Harness) -> None:
     assert one(out, HangupLeg).leg_id == offer
     assert h.state(1) is AgentState.AVAILABLE
     assert h.engine.agent(1).state_since == talk_end  # type: ignore[union-attr]
+
+
+def test_caller_who_retried_while_the_app_was_away_waits_from_its_first_try(h: Harness) -> None:
+    h.group(1, max_wait_s=30)
+    out = h.enter("c1", arrived_at=h.now - 12)
+    assert one(out, CallStarted).at == h.now - 12
+    assert one(out, CallQueued).at == h.now - 12
+    out = h.advance(18.1)  # 30 s after the first try, not after entering the app
+    assert one(out, CallEnded).outcome is CallOutcome.TIMED_OUT

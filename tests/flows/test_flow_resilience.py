@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from crm.hub import LocalHub
 from crm.models import Call, CallOutcome
-from stasis_app.ari import AppAlreadyRunning, LinkState
+from stasis_app.ari import AriClient, LinkState
 from stasis_app.runtime import AcdRuntime
 
 from .conftest import Acd, make_agent, make_group
@@ -34,37 +36,71 @@ async def test_caller_hangs_up_while_the_link_is_down(acd: Acd) -> None:
     assert call.outcome is CallOutcome.ANSWERED and call.ended_at is not None
 
 
-async def test_a_second_process_on_the_same_app_is_refused(acd: Acd) -> None:
-    """R-single: the second one refuses to start rather than silently steal the calls."""
-    second = AcdRuntime(acd.runtime.settings, LocalHub())
-    with pytest.raises(AppAlreadyRunning):
-        await second.start(takeover=False)
-    await second.stop()
-    # The first one still works.
+async def test_a_second_process_stands_by_then_takes_over_with_the_calls(acd: Acd) -> None:
+    """R-single / B12: a second process on the same app name and database stands by (it
+    never steals the calls), and takes over — calls included — once the first one stops."""
     agent = await make_agent("still")
     group = await make_group("single", [agent])
     await acd.runtime.reload_groups()
     await acd.service.login(agent.id, acd.tel.extension("2211"))
     caller = await acd.tel.place_inbound(group.number, "0688888888")
     await acd.until(lambda: acd.agent_state(agent.id) == "on_call")
-    await acd.tel.caller_hangup(caller)
-    await assert_nothing_left(acd)
+    call_id = acd.engine.calls()[0].call_id
+    await acd.settle()
+
+    second = AcdRuntime(acd.runtime.settings, LocalHub())
+    starting = asyncio.create_task(second.start())
+    try:
+        await asyncio.sleep(1.5)
+        assert not starting.done(), "the second process must stand by, not take the app"
+        assert acd.runtime.client is not None and not acd.runtime.client.replaced
+        await acd.runtime.stop()  # an upgrade: the first one goes; its call stays up
+        await asyncio.wait_for(starting, 10)
+        assert second.service is not None and second.controller is not None
+        view = second.service.agent(agent.id)
+        assert view is not None and view.state.value == "on_call"
+        assert [c.call_id for c in second.controller.engine.calls()] == [call_id]
+        await acd.tel.caller_hangup(caller)
+        await _until(lambda: not second.controller.engine.calls(), "the call to end")
+        await second.controller.idle()
+        assert second.journal is not None
+        await second.journal.flush()
+    finally:
+        if not starting.done():
+            starting.cancel()
+        await second.stop()
+    call = await Call.get(ref=call_id)
+    assert call.outcome is CallOutcome.ANSWERED and call.agent_id == agent.id
+    # one conversation, one record, talk counted across the takeover
+    assert call.talk_s == pytest.approx((call.ended_at - call.answered_at).total_seconds())
+    assert await Call.filter(group_id=group.id).count() == 1
+
+
+async def _until(check, what: str, timeout: float = 8.0) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
 
 
 async def test_taken_over_process_stops_acting(acd: Acd) -> None:
-    """ApplicationReplaced: the old process says so and handles no more calls."""
+    """ApplicationReplaced (a process that bypassed the lease, e.g. on another database):
+    the old process says so and handles no more calls."""
     from .telephony import RealTelephony
 
     if isinstance(acd.tel, RealTelephony):
         pytest.skip("would take the app away from whoever uses the Asterisk given by "
                     "PROWEBCRM_TEST_ARI_*")
-    newcomer = AcdRuntime(acd.runtime.settings, LocalHub())
+    url, user, password, app = acd.tel.ari
+    intruder = AriClient(url, user, password, app)
     try:
-        await newcomer.start(takeover=True)
+        await intruder.start(takeover=True)
         client = acd.runtime.client
         assert client is not None
         await acd.until(lambda: client.replaced, what="old process notified")
         # The flag is set on the message; the socket is closed right after it.
         await acd.until(lambda: client.state is LinkState.REPLACED, what="old link closed")
+        assert not acd.runtime.active
     finally:
-        await newcomer.stop()
+        await intruder.close()

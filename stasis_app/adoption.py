@@ -1,0 +1,250 @@
+"""Taking back what a previous process left live in Asterisk (restart, crash, stand-by
+taking over): a pure plan from Asterisk's picture and the open records.
+
+What Asterisk holds says what is live; the records say what it was:
+- a group's holding bridge ``pwq-<group>`` holds that group's waiting callers;
+- a call's bridge (named ``call-<call id>``) holds the caller and its agent's leg (or the
+  outside number it was handed to; for a click-to-call, the agent's leg and the client's);
+- every leg the app originated says, in its Stasis arguments, ``leg,<leg>,<agent>,<call>``;
+- a caller says ``inbound,<group>,<first try>``.
+The open records give each live call its times, client and group, and each logged-in agent
+its state. Anything of ours that fits no live call (a leg still ringing, a lone leg, a spy,
+an empty bridge) is ended; records whose call is no longer in Asterisk are closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crm.routing import OpenAgentState, OpenCall
+from stasis_app.acd import inputs as i
+from stasis_app.acd.model import AgentState
+from stasis_app.ari.models import Bridge, Channel
+from stasis_app.translate import INBOUND_ARG, LEG_ARG
+
+HOLDING_PREFIX = "pwq-"
+OUR_PREFIX = "pw"
+SPY_ARG = "spy"
+
+
+@dataclass
+class Records:
+    calls: dict[str, OpenCall]  # ACD call id -> its open row
+    agents: dict[int, OpenAgentState]  # logged-in agents
+    memberships: dict[int, dict[int, int]]  # agent -> {group: penalty}
+    wrapup_s: dict[int, float]  # group -> wrap-up seconds
+    groups: set[int]  # active groups
+
+
+@dataclass
+class Plan:
+    inputs: list[i.Input] = field(default_factory=list)
+    hangups: list[str] = field(default_factory=list)
+    destroy: list[str] = field(default_factory=list)
+    callers: dict[str, int | None] = field(default_factory=dict)  # caller -> waiting group
+    legs: dict[str, tuple[str, str]] = field(default_factory=dict)  # leg -> (call, agent|out)
+    bridges: dict[str, str] = field(default_factory=dict)  # call bridge -> call
+    vanished: list[OpenCall] = field(default_factory=list)  # records of calls gone meanwhile
+    lone: dict[str, str] = field(default_factory=dict)  # call id -> the channel that ended it
+
+
+@dataclass(frozen=True)
+class _Args:
+    kind: str
+    values: tuple[str, ...]
+
+
+def stasis_args(channel: Channel, app: str) -> _Args | None:
+    """The Stasis arguments a channel runs with, if it is in our application."""
+    dp = channel.dialplan
+    if dp.app_name.lower() != "stasis":
+        return None
+    parts = dp.app_data.split(",")
+    if not parts or parts[0] != app or len(parts) < 2:
+        return None
+    return _Args(parts[1], tuple(parts[2:]))
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def _creation(channel: Channel) -> float:
+    try:
+        return datetime.strptime(channel.creationtime, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return 0.0
+
+
+def extension_of(channel_name: str) -> str:
+    """'PJSIP/2001-0000002a' -> '2001'; 'Local/2001@agent-phones-00000001;1' -> '2001'."""
+    rest = channel_name.split("/", 1)[-1]
+    if "@" in rest:
+        return rest.split("@", 1)[0]
+    return rest.rsplit("-", 1)[0]
+
+
+def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Records,
+         now: float) -> Plan:
+    out = Plan()
+    by_id = {c.id: c for c in channels}
+    args = {c.id: a for c in channels if (a := stasis_args(c, app)) is not None}
+    legs = {cid: a for cid, a in args.items() if a.kind == LEG_ARG and len(a.values) >= 3}
+    callers = {cid for cid, a in args.items() if a.kind == INBOUND_ARG}
+    kept: set[str] = set()
+    adopted_calls: set[str] = set()
+    adopt: list[i.AdoptCall] = []
+    agents_on_calls: dict[int, str] = {}  # agent -> leg channel name (for an extension)
+
+    def agent_of(leg_id: str) -> int | None:
+        value = legs[leg_id].values[1]
+        return int(value) if value.isdigit() else None
+
+    def times(call_id: str, channel: Channel | None) -> tuple[float, float, float | None]:
+        row = records.calls.get(call_id)
+        first = _creation(channel) if channel is not None else now
+        if channel is not None and call_id in args and len(args[call_id].values) >= 2:
+            arg = args[call_id].values[1]
+            if arg.isdigit() and 0 < now - int(arg) < 86400:
+                first = min(first, float(arg))
+        started = _epoch(row.started_at) if row else first
+        entered = _epoch(row.entered_queue_at) if row and row.entered_queue_at else started
+        answered = _epoch(row.answered_at) if row else None
+        return started or first, entered or first, answered
+
+    def adopt_call(call_id: str, channel: Channel | None, **kw: object) -> None:
+        row = records.calls.get(call_id)
+        started, entered, answered = times(call_id, channel)
+        kw.setdefault("group_id", row.group_id if row else None)
+        adopt.append(i.AdoptCall(
+            now=now, call_id=call_id,
+            direction=row.direction if row else str(kw.pop("direction", "inbound")),
+            caller_number=row.caller_number if row else (
+                channel.caller.number if channel else ""),
+            caller_name=row.caller_name if row else (channel.caller.name if channel else ""),
+            client_id=row.client_id if row else None,
+            started_at=started, entered_at=entered,
+            answered_at=answered if answered is not None else (
+                now if kw.get("agent_id") or kw.get("external_leg_id") else None),
+            journaled=row is not None,
+            **{k: v for k, v in kw.items() if k != "direction"},  # type: ignore[arg-type]
+        ))
+        adopted_calls.add(call_id)
+
+    holding = {b.id: b for b in bridges if b.id.startswith(HOLDING_PREFIX)}
+    for bridge in bridges:
+        if bridge.id in holding or not bridge.id.startswith(OUR_PREFIX):
+            continue
+        members = [m for m in bridge.channels if m in by_id]
+        call_id = bridge.name[len("call-"):] if bridge.name.startswith("call-") else ""
+        caller = next((m for m in members if m in callers), None)
+        agent_legs = [m for m in members if m in legs and agent_of(m) is not None
+                      and legs[m].values[0] == m]
+        outside = [m for m in members if m in legs and agent_of(m) is None]
+        if caller is not None:
+            call_id = caller
+        if not call_id or not (caller or agent_legs or outside):
+            out.destroy.append(bridge.id)
+            continue
+        if caller is not None and agent_legs:
+            leg = agent_legs[0]
+            agent_id = agent_of(leg)
+            assert agent_id is not None
+            adopt_call(call_id, by_id[caller], agent_id=agent_id, leg_id=leg,
+                       bridge_id=bridge.id)
+            agents_on_calls[agent_id] = by_id[leg].name
+            out.callers[caller] = None
+            out.legs[leg] = (call_id, "agent")
+            out.bridges[bridge.id] = call_id
+            kept |= {caller, leg, bridge.id}
+        elif caller is not None and outside:
+            adopt_call(call_id, by_id[caller], external_leg_id=outside[0], bridge_id=bridge.id,
+                       external_number=by_id[outside[0]].dialplan.exten)
+            out.callers[caller] = None
+            out.legs[outside[0]] = (call_id, "outbound")
+            out.bridges[bridge.id] = call_id
+            kept |= {caller, outside[0], bridge.id}
+        elif caller is None and agent_legs and outside and call_id in records.calls:
+            leg = agent_legs[0]
+            agent_id = agent_of(leg)
+            assert agent_id is not None
+            adopt_call(call_id, None, direction="outbound", agent_id=agent_id, leg_id=leg,
+                       external_leg_id=outside[0], bridge_id=bridge.id,
+                       external_number=records.calls[call_id].caller_number)
+            agents_on_calls[agent_id] = by_id[leg].name
+            out.legs[leg] = (call_id, "agent")
+            out.legs[outside[0]] = (call_id, "outbound")
+            out.bridges[bridge.id] = call_id
+            kept |= {leg, outside[0], bridge.id}
+        else:
+            # One side left while nobody watched: the conversation is over.
+            if caller is not None:
+                out.lone[caller] = caller
+            out.destroy.append(bridge.id)
+
+    for bridge in holding.values():
+        gid_text = bridge.id[len(HOLDING_PREFIX):]
+        gid = int(gid_text) if gid_text.isdigit() else None
+        if gid is None or gid not in records.groups:
+            out.destroy.append(bridge.id)
+        for member in bridge.channels:
+            if member in callers and member not in kept:
+                adopt_call(member, by_id[member], group_id=gid)
+                out.callers[member] = gid
+                kept.add(member)
+        if gid is not None and gid in records.groups:
+            kept.add(bridge.id)
+
+    for caller in sorted(callers - kept - set(out.lone)):
+        # In the app but in no bridge: arrived as the previous process went, or held during a
+        # consultation. It waits again, at its place, in its group.
+        row = records.calls.get(caller)
+        group_arg = args[caller].values[0] if args[caller].values else ""
+        gid = row.group_id if row and row.group_id is not None else (
+            int(group_arg) if group_arg.isdigit() and int(group_arg) in records.groups else None)
+        adopt_call(caller, by_id[caller], group_id=gid)
+        out.callers[caller] = gid
+        kept.add(caller)
+
+    for channel in channels:
+        if channel.id in kept:
+            continue
+        base = channel.id[:-2] if channel.id.endswith("-2") else None
+        if base is not None and base in kept:
+            continue  # the far half of a Local-channel leg we keep
+        ours = channel.id.startswith(OUR_PREFIX) or channel.id in args
+        if ours and base is None:
+            out.hangups.append(channel.id)
+        elif channel.id in out.lone:
+            out.hangups.append(channel.id)
+
+    # Agents: back as the records say, the on-call ones confirmed by their adopted calls.
+    for agent_id, state in records.agents.items():
+        if state.state == AgentState.LOGGED_OUT.value:
+            continue
+        wrapup_until = None
+        if state.state == AgentState.WRAPUP.value:
+            row = records.calls.get(state.call_ref)
+            group = row.group_id if row else None
+            wrapup = records.wrapup_s.get(group or -1, max(
+                (records.wrapup_s.get(g, 0.0) for g in records.memberships.get(agent_id, {})),
+                default=0.0))
+            wrapup_until = state.started_at.timestamp() + wrapup
+        out.inputs.append(i.RestoreAgent(
+            now=now, agent_id=agent_id, extension=state.extension,
+            groups=records.memberships.get(agent_id, {}), state=AgentState(state.state),
+            reason=state.reason, since=state.started_at.timestamp(),
+            wrapup_of=state.call_ref or None, wrapup_until=wrapup_until))
+    for agent_id, leg_name in agents_on_calls.items():
+        if agent_id not in records.agents or (
+                records.agents[agent_id].state == AgentState.LOGGED_OUT.value):
+            out.inputs.append(i.RestoreAgent(
+                now=now, agent_id=agent_id, extension=extension_of(leg_name),
+                groups=records.memberships.get(agent_id, {}), state=AgentState.ON_CALL,
+                since=now))
+    out.inputs += sorted(adopt, key=lambda a: a.entered_at)
+    out.inputs.append(i.AdoptionDone(now=now))
+    out.vanished = [row for call_id, row in records.calls.items()
+                    if call_id not in adopted_calls]
+    return out
