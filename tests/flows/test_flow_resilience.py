@@ -76,7 +76,7 @@ async def test_a_second_process_stands_by_then_takes_over_with_the_calls(acd: Ac
     assert await Call.filter(group_id=group.id).count() == 1
 
 
-async def _until(check, what: str, timeout: float = 8.0) -> None:  # noqa: ANN001
+async def _until(check, what: str, timeout: float = 8.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         if asyncio.get_running_loop().time() > deadline:
