@@ -173,6 +173,14 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         eng.dial(request.match_info["channelId"], params.get("caller"), timeout)
         return reply(204)
 
+    async def continue_(request: web.Request) -> web.Response:
+        eng.continue_in_dialplan(request.match_info["channelId"])
+        return reply(204)
+
+    async def global_var(request: web.Request) -> web.Response:
+        # No dialplan, no AstDB here: every global variable or function reads empty.
+        return reply(200, {"value": ""})
+
     async def var_get(request: web.Request) -> web.Response:
         value = eng.get_var(request.match_info["channelId"], request.query.get("variable"))
         return reply(200, {"value": value})
@@ -232,6 +240,7 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
     return [
         r.get("/ari/asterisk/info", info),
         r.get("/ari/asterisk/ping", ping),
+        r.get("/ari/asterisk/variable", global_var),
         r.get("/ari/applications", apps_list),
         r.get("/ari/applications/{app}", app_get),
         r.post("/ari/applications/{app}/subscription", app_subscribe),
@@ -252,6 +261,7 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         r.post("/ari/channels/{channelId}/snoop", snoop),
         r.post("/ari/channels/{channelId}/snoop/{snoopId}", snoop),
         r.post("/ari/channels/{channelId}/dial", dial),
+        r.post("/ari/channels/{channelId}/continue", continue_),
         r.get("/ari/channels/{channelId}/variable", var_get),
         r.post("/ari/channels/{channelId}/variable", var_set),
         r.get("/ari/bridges", bridges_list),

@@ -765,6 +765,19 @@ class Engine:
                 self._emit_dial(c, "NOANSWER")
         self._finish(c, cause)
 
+    def continue_in_dialplan(self, channel_id: str) -> None:
+        """Back to the dialplan after Stasis(): the simulated dialplan has nothing after it,
+        so the channel leaves the app and hangs up (a real one would first tell the caller)."""
+        c = self.channel(channel_id)
+        if not c.in_stasis:
+            raise AriError(409, "Channel not in Stasis application")
+        if c.bridge is not None:
+            self._leave(c, how="continue")
+        self._emit("StasisEnd", channel=c)
+        c.stasis_app = None
+        self._set_var(c, "STASISSTATUS", "SUCCESS")
+        self._destroy(c, 16)
+
     def _finish(self, c: Channel, cause: int) -> None:
         """Leave bridge and Stasis, then die (trace order: Varset, Left, StasisEnd)."""
         c.hanging_up = True

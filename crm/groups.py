@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from crm import audit
+from crm import audit, revisions
 from crm.errors import N_, Conflict, InvalidInput, NotFound
 from crm.models import Call, Group, GroupMember, OverflowKind, Strategy, User
 from crm.phones import InvalidPhoneNumber, normalize
@@ -165,6 +165,7 @@ async def create_group(data: NewGroup, *, actor: User | None, region: str = "FR"
     details["members"] = _member_summary(data.members)
     await audit.record("group.create", actor=actor, target_type="group", target_id=group.id,
                        details=details, ip=ip)
+    await revisions.bump(revisions.ACD_CONFIG)  # the running ACD takes it within a second
     return group
 
 
@@ -202,6 +203,7 @@ async def update_group(group_id: int, data: GroupPatch, *, actor: User, region: 
     if summary:
         await audit.record("group.update", actor=actor, target_type="group", target_id=group.id,
                            details={"name": group.name, "changes": summary}, ip=ip)
+        await revisions.bump(revisions.ACD_CONFIG)
     return group
 
 
@@ -221,11 +223,13 @@ async def delete_group(group_id: int, *, actor: User, ip: str = "") -> str:
         await audit.record("group.deactivate", actor=actor, target_type="group",
                            target_id=group.id,
                            details={"name": group.name, "reason": "calls"}, ip=ip)
+        await revisions.bump(revisions.ACD_CONFIG)
         return "deactivated"
     name = group.name
     await group.delete()
     await audit.record("group.delete", actor=actor, target_type="group", target_id=group_id,
                        details={"name": name}, ip=ip)
+    await revisions.bump(revisions.ACD_CONFIG)
     return "deleted"
 
 

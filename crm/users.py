@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from crm import audit
+from crm import audit, revisions
 from crm.clock import utcnow
 from crm.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from crm.models import (
@@ -218,6 +218,8 @@ async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> Use
     details["groups"] = _membership_summary(data.groups)
     await audit.record("user.create", actor=actor, target_type="user", target_id=user.id,
                        details=details, ip=ip)
+    if data.groups:
+        await revisions.bump(revisions.ACD_CONFIG)  # the running ACD takes it within a second
     return user
 
 
@@ -258,6 +260,8 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
     if summary:
         await audit.record("user.update", actor=actor, target_type="user", target_id=user.id,
                            details={"login": user.login, "changes": summary}, ip=ip)
+    if "groups" in summary or "active" in summary:
+        await revisions.bump(revisions.ACD_CONFIG)
     return user
 
 
@@ -273,11 +277,13 @@ async def delete_user(user_id: int, *, actor: User, ip: str = "") -> DeleteResul
         await audit.record("user.deactivate", actor=actor, target_type="user",
                            target_id=user.id,
                            details={"login": user.login, "reason": reason}, ip=ip)
+        await revisions.bump(revisions.ACD_CONFIG)
         return DeleteResult("deactivated", reason)
     login = user.login
     await user.delete()
     await audit.record("user.delete", actor=actor, target_type="user", target_id=user_id,
                        details={"login": login}, ip=ip)
+    await revisions.bump(revisions.ACD_CONFIG)
     return DeleteResult("deleted")
 
 

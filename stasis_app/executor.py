@@ -36,6 +36,7 @@ from stasis_app.translate import LEG_ARG
 log = logging.getLogger(__name__)
 
 ASTERISK_TIMEOUT_MARGIN_S = 5
+REFUSED_VARIABLE = "PROWEBCRM_REFUSED"
 HOLDING_PREFIX = "pwq-"  # + group id: the group's holding bridge, kept while the group exists
 RETRY_DELAYS_S = (0.2, 0.5, 1.0)  # a request Asterisk did not serve is tried again this often
 # Asterisk sets PJSIP transfer handling per channel: with ari-only, a transfer pressed on the
@@ -226,6 +227,13 @@ class CommandExecutor:
 
     async def _HangupCall(self, cmd: o.HangupCall) -> None:
         await self._ari.channels.hangup(cmd.call_id, reason="normal")
+
+    async def _ReturnToDialplan(self, cmd: o.ReturnToDialplan) -> None:
+        # The dialplan goes on after Stasis() and reads why (sample: [refused]).
+        self._waiting_in.pop(cmd.call_id, None)
+        await self._music_off(cmd.call_id)
+        await self._ari.channels.set_variable(cmd.call_id, REFUSED_VARIABLE, cmd.reason)
+        await self._ari.channels.continue_in_dialplan(cmd.call_id)
 
     async def _PlayAndHangup(self, cmd: o.PlayAndHangup) -> None:
         playback_id = f"{cmd.call_id}-play-{next(self._playback_ids)}"
