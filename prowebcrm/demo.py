@@ -214,8 +214,9 @@ async def _start_bots(runtime: AcdRuntime, world: DemoWorld) -> None:
     assert runtime.service is not None
     for login, _, ext in demo_seed.BOT_AGENTS:
         user = await User.get_or_none(login=login, active=True)
-        if user is not None:
-            await runtime.service.login(user.id, ext)
+        view = runtime.service.agent(user.id) if user is not None else None
+        if user is not None and (view is None or view.state.value == "logged_out"):
+            await runtime.service.login(user.id, ext)  # not when back from a restart
     world.set_traffic()
 
 

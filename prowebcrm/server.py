@@ -33,9 +33,10 @@ def build_app(
     contexts: list[CleanupContext] = list(before_acd)
     if settings.ari_configured:
 
-        def ready(app: web.Application, runtime: AcdRuntime) -> None:
-            app[RUNTIME_KEY] = runtime.service
-            if on_acd_ready is not None:
+        def ready(app: web.Application, runtime: AcdRuntime | None) -> None:
+            # None while this process stands by: the ACD's pages and API answer 503.
+            app[RUNTIME_KEY] = runtime.service if runtime is not None else None
+            if on_acd_ready is not None and runtime is not None:
                 on_acd_ready(app, runtime)
 
         contexts.append(

@@ -64,6 +64,22 @@ class Leadership:
         self._beat = 0
         self.held = False
 
+    async def try_now(self) -> bool:
+        """Take the lease if nobody live holds it (free, released, or its holder's process on
+        this host is gone); False when a live process may hold it."""
+        seen = await acd_lease.read(self.name)
+        if seen is None or not seen.holder or _dead_here(seen.holder):
+            if await acd_lease.take(self.name, self.holder, seen):
+                await self._held()
+                return True
+        return False
+
+    async def _held(self) -> None:
+        state = await acd_lease.read(self.name)
+        self._beat = state.beat if state else 1
+        self.held = True
+        log.info("ACD of %r: this process (%s) is active", self.name, self.holder)
+
     async def acquire(self) -> None:
         """Wait (standing by) until this process holds the lease."""
         watched: LeaseState | None = None
@@ -76,6 +92,7 @@ class Leadership:
                         _dead_here(seen.holder)):
                     if await acd_lease.take(self.name, self.holder, seen):
                         break
+                    await asyncio.sleep(POLL_S)
                     continue
                 if seen != watched:
                     watched, since = seen, self._clock()
@@ -90,10 +107,7 @@ class Leadership:
             except Exception as exc:  # the database down: wait for it, never take blindly
                 log.warning("ACD lease of %r unreadable (%s): waiting", self.name, exc)
             await asyncio.sleep(POLL_S)
-        state = await acd_lease.read(self.name)
-        self._beat = state.beat if state else 1
-        self.held = True
-        log.info("ACD of %r: this process (%s) is active", self.name, self.holder)
+        await self._held()
 
     async def renew(self) -> bool:
         """One heartbeat. False: another process holds the lease now (stop acting). A

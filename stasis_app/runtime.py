@@ -94,8 +94,9 @@ class AcdRuntime:
         """Become the active ACD (standing by while another process is), then take back what
         is live. ``takeover`` is kept for callers of old; the lease decides now."""
         del takeover
-        self.leadership = Leadership(self.settings.ari_app)
-        await self.leadership.acquire()
+        self.leadership = self.leadership or Leadership(self.settings.ari_app)
+        if not self.leadership.held:
+            await self.leadership.acquire()
         try:
             await self._activate()
         except BaseException:
@@ -469,26 +470,89 @@ def channel_json(channel: Channel) -> dict[str, object]:
     }
 
 
+class AcdSupervisor:
+    """The ACD of a serving process: active when this process holds the lease, standing by
+    otherwise (the web keeps serving pages either way), active again after a loss."""
+
+    def __init__(self, settings: Settings, hub: Hub, directory: CallerDirectory | None,
+                 on_change: Callable[[AcdRuntime | None], None]) -> None:
+        self._settings, self._hub, self._directory = settings, hub, directory
+        self._on_change = on_change
+        self._leadership = Leadership(settings.ari_app)
+        self.runtime: AcdRuntime | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    async def start(self) -> None:
+        """Active at once when the lease is free (errors then stop start-up with one line),
+        else standing by in the background."""
+        if await self._leadership.try_now():
+            await self._activate()
+        else:
+            log.info("another process runs the ACD of %r: standing by",
+                     self._settings.ari_app)
+        self._task = asyncio.create_task(self._run(), name="acd-supervisor")
+
+    async def _activate(self) -> None:
+        runtime = AcdRuntime(self._settings, self._hub, self._directory,
+                             leadership=self._leadership, on_lost=self._lost.set)
+        await runtime.start()
+        self.runtime = runtime
+        self._on_change(runtime)
+
+    async def _run(self) -> None:
+        while True:
+            if self.runtime is None:
+                await self._leadership.acquire()
+                try:
+                    await self._activate()
+                except Exception:
+                    log.exception("the ACD could not become active; standing by again")
+                    await self._leadership.release()
+                    await asyncio.sleep(2.0)
+                    continue
+            await self._lost.wait()
+            self._lost.clear()
+            runtime, self.runtime = self.runtime, None
+            self._on_change(None)
+            if runtime is not None:
+                await runtime.stop()
+            self._leadership = Leadership(self._settings.ari_app)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+        else:
+            await self._leadership.release()
+
+
 def acd_context(
     settings: Settings,
     hub: Hub,
     directory: CallerDirectory | None = None,
     *,
     takeover: bool = False,
-    on_ready: Callable[[web.Application, AcdRuntime], None] | None = None,
+    on_ready: Callable[[web.Application, AcdRuntime | None], None] | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup context running the ACD; registered after the ORM's.
-    ``on_ready`` lets the composition root publish the runtime to the web layer."""
+    ``on_ready`` lets the composition root publish the runtime to the web layer (None while
+    this process stands by)."""
     del takeover
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        runtime = AcdRuntime(settings, hub, directory)
-        await runtime.start()
-        if on_ready is not None:
-            on_ready(app, runtime)
+        def changed(runtime: AcdRuntime | None) -> None:
+            if on_ready is not None:
+                on_ready(app, runtime)
+
+        supervisor = AcdSupervisor(settings, hub, directory, changed)
+        await supervisor.start()
         try:
             yield
         finally:
-            await runtime.stop()
+            await supervisor.stop()
 
     return context

@@ -14,6 +14,7 @@ from web.api import clients as clients_api
 from web.api import demo_phone as demo_phone_api
 from web.api import demo_traffic as demo_traffic_api
 from web.api import groups as groups_api
+from web.api import health as health_api
 from web.api import reference as reference_api
 from web.api import stats as stats_api
 from web.api import supervision as supervision_api
@@ -43,6 +44,7 @@ API_TABLES: list[ApiRouteTable] = [
     clients_api.routes,
     demo_phone_api.routes,
     demo_traffic_api.routes,
+    health_api.routes,
     openapi.routes,
 ]
 

@@ -12,7 +12,9 @@ from crm.models import Group, Role, User
 from tests.web.webtools import login, make_user, page_csrf
 from web.security.auth import access_of
 
-PUBLIC_PATHS = {"/", "/login", "/lang", "/api/v1/auth/login", "/api/v1/openapi.json"}
+# /api/v1/health: a load balancer asks it which of two processes runs the ACD.
+PUBLIC_PATHS = {"/", "/login", "/lang", "/api/v1/auth/login", "/api/v1/openapi.json",
+                "/api/v1/health"}
 
 
 def _routes(app: web.Application) -> list[tuple[str, str, object]]:
