@@ -8,10 +8,11 @@ callers. Roles are ordered: agent < supervisor < admin.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import StaticResource
@@ -101,10 +102,22 @@ def landing_for(user: User) -> str:
     return LANDING.get(user.role, "/agent")
 
 
+# A local path, in printable ASCII, whose second character does not make it
+# protocol-relative. Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/",
+# so "/\t/evil.example" or "/\\evil.example" would land on another site: no whitespace, no
+# control character, no backslash at all, and nothing outside ASCII (some are folded to "/").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
+
+
 def safe_next(target: str | None) -> str | None:
     """Only a local path: ``next`` must never send someone to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or len(target) > 2048:
         return None
+    # Checked once as given and once decoded, so an encoded tab ("%09") cannot sneak past a
+    # layer that decodes it later.
+    for form in (target, unquote(target)):
+        if not _LOCAL_PATH.fullmatch(form):
+            return None
     return target
 
 
