@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from crm import audit
 from crm.clock import utcnow
+from crm.dialstrings import OptionalExtension
 from crm.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from crm.models import (
     AgentState,
@@ -34,7 +35,6 @@ from crm.models import (
 from crm.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._-]+$"
-EXTENSION_PATTERN = r"^[A-Za-z0-9._-]*$"
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our call.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_PENALTY = 1000
@@ -46,9 +46,6 @@ Login = Annotated[
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
-Extension = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=EXTENSION_PATTERN)
-]
 Language = Literal["", "fr", "en"]
 
 
@@ -91,7 +88,7 @@ class NewUser(InputModel):
     password: Password
     role: Role = Role.AGENT
     active: bool = True
-    extension: Extension = ""
+    extension: OptionalExtension = ""
     language: Language = ""
     groups: list[Membership] = Field(default_factory=list, max_length=500)
 
@@ -106,7 +103,7 @@ class UserPatch(InputModel):
     password: Password | None = None
     role: Role | None = None
     active: bool | None = None
-    extension: Extension | None = None
+    extension: OptionalExtension | None = None
     language: Language | None = None
     groups: list[Membership] | None = Field(default=None, max_length=500)
 

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from crm.dialstrings import DEFAULT_EXTENSION_PATTERN, pattern_problem
+
 ENV_PREFIX = "PROWEBCRM_"
 
 
@@ -39,6 +41,8 @@ class Settings:
     ari_app: str = "prowebcrm"
     agent_dial: str = "PJSIP/{extension}"
     outbound_dial: str = "PJSIP/{number}@trunk"
+    # What an agent or a supervisor may give as their phone's extension (crm.dialstrings).
+    extension_pattern: str = DEFAULT_EXTENSION_PATTERN
     outbound_caller_id: str = ""
     default_region: str = "FR"
     timezone: str = "Europe/Paris"
@@ -146,6 +150,10 @@ def _complete(settings: Settings) -> Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}{name.upper()} must contain {placeholder}, got {template!r}"
             )
+    problem = pattern_problem(settings.extension_pattern)
+    if problem:
+        raise SettingsError(f"{ENV_PREFIX}EXTENSION_PATTERN {settings.extension_pattern!r} "
+                            f"{problem}")
     return settings.with_(
         data_dir=data_dir,
         database_url=database_url,

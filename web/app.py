@@ -13,6 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from crm import dialstrings
 from crm.db import close_db, init_db
 from prowebcrm.settings import Settings
 from web import i18n
@@ -46,6 +47,7 @@ def create_app(
         csrf_middleware,
         security_headers_middleware,
     ])
+    dialstrings.configure(settings.extension_pattern)
     app[SETTINGS_KEY] = settings
     app[LOGIN_THROTTLE_KEY] = LoginThrottle(settings.login_attempts_per_minute)
     app[HUB_KEY] = None

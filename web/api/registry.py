@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,12 +150,25 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
                        validation_fields(exc, translate=_english)) from None
 
 
+# Ids are 32-bit columns; ASCII digits only ("²" and "٣" pass str.isdigit()).
+MAX_ID = 2**31 - 1
+_ID_TEXT = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(value: str) -> int | None:
+    """A database id written in text, or None when it cannot be one."""
+    if not _ID_TEXT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def path_id(request: web.Request, name: str) -> int:
     """An integer path parameter; anything else is a 404, like an unknown id."""
-    value = request.match_info.get(name, "")
-    if not value.isdigit() or len(value) > 9 or int(value) < 1:
+    value = parse_id(request.match_info.get(name, ""))
+    if value is None:
         raise ApiError(404, "not_found", f"{name} must be a positive integer that exists")
-    return int(value)
+    return value
 
 
 def _english(message: str) -> str:
