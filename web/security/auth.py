@@ -121,10 +121,17 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _machine_path(path: str) -> bool:
+    """The JSON API and the event socket: what integrators call, with a bearer token, and
+    where an anonymous caller gets a 401 rather than the login page."""
+    return path.startswith(("/api/", "/ws/"))
+
+
 async def _identify(request: web.Request) -> tuple[User | None, str | None, bool]:
-    """(user, method, bad_token): a bearer header is only looked at on API paths."""
+    """(user, method, bad_token): a bearer header is only looked at on API and socket
+    paths (a page is always a browser, with its cookie)."""
     header = request.headers.get("Authorization", "")
-    if header and request.path.startswith("/api/"):
+    if header and _machine_path(request.path):
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             user = await authenticate_token(value.strip())
@@ -159,7 +166,7 @@ async def auth_middleware(
     access = route_access(request)
     if access.role is None:
         return await handler(request)
-    is_api = request.path.startswith("/api/")
+    is_api = _machine_path(request.path)
     if user is None:
         if is_api:
             if bad_token:
