@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from crm import audit
@@ -23,6 +23,7 @@ from crm.dialstrings import OptionalExtension
 from crm.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from crm.models import (
     AgentState,
+    ApiToken,
     AuditLog,
     Call,
     Group,
@@ -234,16 +235,21 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
         await _check_groups_exist([m.group_id for m in data.groups])
 
     summary: dict[str, Any] = {}
+    changed = ["updated_at"]
     for name in _AUDITED_FIELDS:
         if name in changes and changes[name] != getattr(user, name):
             summary[name] = {"from": _plain(getattr(user, name)), "to": _plain(changes[name])}
             setattr(user, name, changes[name])
+            changed.append(name)
     if data.password is not None:
         user.password_hash = await hash_password(data.password)
         summary["password"] = "changed"
+        changed.append("password_hash")
     try:
         async with in_transaction("default"):
-            await user.save()
+            # Only what changed: a full save would write back a stale session_version over
+            # a logout that happened meanwhile.
+            await user.save(update_fields=changed)
             if data.groups is not None:
                 before = await _current_memberships(user.id)
                 after = _membership_summary(data.groups)
@@ -252,10 +258,36 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
                     summary["groups"] = {"from": before, "to": after}
     except IntegrityError:
         raise _login_taken(user.login) from None
+    details: dict[str, Any] = {"login": user.login, "changes": summary}
+    if any(name in summary for name in CREDENTIAL_CHANGES):
+        details["sessions_ended"] = True
+        details["tokens_revoked"] = await end_sessions(user)
     if summary:
         await audit.record("user.update", actor=actor, target_type="user", target_id=user.id,
-                           details={"login": user.login, "changes": summary}, ip=ip)
+                           details=details, ip=ip)
     return user
+
+
+# What a session or a token was granted on: when one of these changes, every session and
+# every API token of the user ends (a reactivated user, too, starts from a new login).
+CREDENTIAL_CHANGES = ("password", "role", "active")
+
+
+async def end_sessions(user: User, *, revoke_tokens: bool = True) -> int:
+    """Ends every browser session of ``user`` at once, everywhere, and (unless told not to)
+    revokes their API tokens; returns how many tokens were revoked. The caller's own audit
+    row says why.
+
+    Sessions: the cookie carries the user's ``session_version`` from login, and every request
+    compares it with the row it loads anyway (web.security.auth), so one UPDATE here ends
+    them all with no extra query per request. Tokens are marked revoked, visibly, in the
+    token list rather than silently failing."""
+    await User.filter(id=user.id).update(session_version=F("session_version") + 1)
+    await user.refresh_from_db(fields=["session_version"])
+    if not revoke_tokens:
+        return 0
+    return await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).update(
+        revoked_at=utcnow())
 
 
 async def delete_user(user_id: int, *, actor: User, ip: str = "") -> DeleteResult:
@@ -267,9 +299,11 @@ async def delete_user(user_id: int, *, actor: User, ip: str = "") -> DeleteResul
         if user.active:
             user.active = False
             await user.save(update_fields=["active", "updated_at"])
+        revoked = await end_sessions(user)
         await audit.record("user.deactivate", actor=actor, target_type="user",
                            target_id=user.id,
-                           details={"login": user.login, "reason": reason}, ip=ip)
+                           details={"login": user.login, "reason": reason,
+                                    "sessions_ended": True, "tokens_revoked": revoked}, ip=ip)
         return DeleteResult("deactivated", reason)
     login = user.login
     await user.delete()

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from crm import audit
 from crm.models import User
-from crm.users import authenticate
+from crm.users import authenticate, end_sessions
 from web.appkeys import LOGIN_THROTTLE_KEY
 from web.security.auth import client_ip, current_user
 from web.security.sessions import end_session, start_session
@@ -54,4 +54,7 @@ async def logout(request: web.Request) -> None:
     if user is not None:
         await audit.record("auth.logout", actor=user, target_type="user", target_id=user.id,
                            ip=client_ip(request))
+        # Server-side: a copy of the cookie (another browser, a stolen one) dies too. API
+        # tokens are separate credentials an administrator issued: they stay.
+        await end_sessions(user, revoke_tokens=False)
     await end_session(request)
