@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -33,7 +40,13 @@ from crm.models import (
     Role,
     User,
 )
-from crm.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from crm.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._-]+$"
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our call.
@@ -82,6 +95,14 @@ def _unique_groups(value: list[Membership] | None) -> list[Membership] | None:
     return value
 
 
+def _check_password(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None:
+        problem = password_problem(value, login=info.data.get("login") or "")
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
 class NewUser(InputModel):
     login: Login
     name: PersonName
@@ -95,6 +116,7 @@ class NewUser(InputModel):
 
     _email = field_validator("email")(_check_email)
     _groups = field_validator("groups")(_unique_groups)
+    _password = field_validator("password")(_check_password)
 
 
 class UserPatch(InputModel):
@@ -231,6 +253,7 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
                              fields={"active": N_("you cannot deactivate your own account")})
     if "login" in changes and changes["login"] != user.login:
         await _check_login_free(changes["login"])
+    await _check_password_against_login(user, data)
     if data.groups is not None:
         await _check_groups_exist([m.group_id for m in data.groups])
 
@@ -339,6 +362,19 @@ async def _history_reason(user: User) -> str:
         if await query.exists():
             return label
     return ""
+
+
+async def _check_password_against_login(user: User, data: UserPatch) -> None:
+    """The rule "not the login" holds whichever of the two changes."""
+    login = data.login or user.login
+    if data.password is not None:
+        problem = password_problem(data.password, login=login)
+        if problem:
+            raise InvalidInput(problem, fields={"password": problem})
+    elif data.login is not None and data.login != user.login and await verify_password(
+            user.password_hash, data.login):
+        message = N_("the password must not be the login")
+        raise InvalidInput(message, fields={"login": message})
 
 
 async def _check_login_free(login: str) -> None:
