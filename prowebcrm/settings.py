@@ -49,6 +49,8 @@ class Settings:
     service_level_s: int = 20
     short_abandon_s: int = 5
     login_attempts_per_minute: int = 5
+    # Failed logins at one account from all addresses together, per 15 minutes.
+    login_attempts_per_account: int = 10
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -69,7 +71,8 @@ class Settings:
         return replace(self, **changes)
 
 
-_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute"}
+_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
+               "login_attempts_per_account"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 

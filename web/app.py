@@ -17,11 +17,19 @@ from crm import dialstrings
 from crm.db import close_db, init_db
 from prowebcrm.settings import Settings
 from web import i18n
-from web.appkeys import HUB_KEY, LOGIN_THROTTLE_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
+from web.appkeys import (
+    HUB_KEY,
+    LOGIN_AUDIT_KEY,
+    LOGIN_THROTTLE_KEY,
+    RUNTIME_KEY,
+    SERVICES_KEY,
+    SETTINGS_KEY,
+)
 from web.errors import error_middleware
 from web.routes import setup_routes
 from web.security.auth import auth_middleware
 from web.security.csrf import csrf_middleware
+from web.security.login import LoginAudit
 from web.security.ratelimit import LoginThrottle
 from web.security.sessions import session_middleware_for
 
@@ -49,7 +57,9 @@ def create_app(
     ])
     dialstrings.configure(settings.extension_pattern)
     app[SETTINGS_KEY] = settings
-    app[LOGIN_THROTTLE_KEY] = LoginThrottle(settings.login_attempts_per_minute)
+    app[LOGIN_THROTTLE_KEY] = LoginThrottle(settings.login_attempts_per_minute,
+                                            account_limit=settings.login_attempts_per_account)
+    app[LOGIN_AUDIT_KEY] = LoginAudit.default()
     app[HUB_KEY] = None
     app[RUNTIME_KEY] = None
     app[SERVICES_KEY] = {}
