@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 from crm import audit
 from crm.clock import utcnow
 from crm.errors import N_, NotFound
+from crm.ids import MAX_ID
 from crm.models import ApiToken, User
 from crm.users import InputModel, get_user
 
@@ -24,7 +25,7 @@ TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class NewToken(InputModel):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=MAX_ID)
     name: TokenName
 
 

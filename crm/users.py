@@ -28,6 +28,7 @@ from crm import audit
 from crm.clock import utcnow
 from crm.dialstrings import OptionalExtension
 from crm.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from crm.ids import MAX_ID
 from crm.models import (
     AgentState,
     ApiToken,
@@ -83,7 +84,7 @@ class InputModel(BaseModel):
 
 
 class Membership(InputModel):
-    group_id: int = Field(ge=1)
+    group_id: int = Field(ge=1, le=MAX_ID)
     penalty: int = Field(default=0, ge=0, le=MAX_PENALTY)
 
 

@@ -28,6 +28,7 @@ from crm import interventions
 from crm.call_notes import Draft, NoteStore, set_disposition
 from crm.call_segments import involves_agent
 from crm.dialstrings import DialNumber, Extension, check_transfer_target, is_number
+from crm.ids import MAX_ID
 from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
 from crm.reference import list_entries
 from crm.stats import kpi, periods
@@ -64,11 +65,11 @@ class StatusIn(In):
 
 class NoteIn(In):
     text: NoteText
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class AttachIn(In):
-    client_id: int | None = Field(ge=1)
+    client_id: int | None = Field(ge=1, le=MAX_ID)
     note: NoteText = ""
 
 
@@ -76,7 +77,7 @@ class TransferIn(In):
     kind: Literal["agent", "group", "number"]
     value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     mode: Literal["blind", "attended"] = "blind"
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: NoteText = ""
 
     @field_validator("value")
@@ -87,8 +88,8 @@ class TransferIn(In):
 
 class WrapupIn(In):
     call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    client_id: int | None = Field(default=None, ge=1)
-    disposition_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    disposition_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: NoteText = ""
     # False: just record the outcome; the agent stays in wrap-up (to finish the note).
     done: bool = True
@@ -96,7 +97,7 @@ class WrapupIn(In):
 
 class DialIn(In):
     number: DialNumber
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class RefOut(Out):

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from crm.ids import MAX_ID
 from crm.models import Role
 from web.errors import ApiError, validation_fields
 from web.security.auth import PUBLIC, Access, _declare
@@ -131,6 +132,12 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "bad_request", f"malformed JSON: {exc}",
                        {"body": "malformed JSON"}) from None
+    except RecursionError:
+        data = None  # nested deeper than Python's parser goes: refused just below
+    if data is None or json_depth(data) > MAX_JSON_DEPTH:
+        raise ApiError(400, "bad_request",
+                       f"the JSON is nested too deep (at most {MAX_JSON_DEPTH} levels)",
+                       {"body": "nested too deep"})
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object",
                        {"body": "must be a JSON object"})
@@ -142,6 +149,30 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
                        validation_fields(exc, translate=_english)) from None
 
 
+# No request body of ours nests more than a few levels; a deep one is an attack on the
+# parsers (the validator's recursion, Python's own limit), refused before it reaches them.
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(data: Any) -> int:
+    """How deep lists and objects nest in ``data`` (iteratively: no recursion to exhaust)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(dict(request.query))
@@ -150,8 +181,7 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
                        validation_fields(exc, translate=_english)) from None
 
 
-# Ids are 32-bit columns; ASCII digits only ("²" and "٣" pass str.isdigit()).
-MAX_ID = 2**31 - 1
+# Ids are 32-bit columns (crm.ids); ASCII digits only ("²" and "٣" pass str.isdigit()).
 _ID_TEXT = re.compile(r"[0-9]{1,10}")
 
 

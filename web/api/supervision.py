@@ -473,8 +473,8 @@ async def stop_spy(request: web.Request, body: SpyStopIn) -> ActionOut:
              request=PauseIn, response=ActionOut, errors=(404, 409, 503),
              summary="Pause an agent (deferred until their call ends)")
 async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
+    agent_id = path_id(request, "agent_id")  # a bad request is told so even without the ACD
     acd = acd_of(request)
-    agent_id = path_id(request, "agent_id")
     _logged_in(acd, agent_id)
     reason = body.reason or "supervisor"
     try:
@@ -494,8 +494,8 @@ async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
              request=NoBody, response=ActionOut, errors=(404, 409, 503),
              summary="Log an agent out of the ACD (deferred until their call ends)")
 async def force_logout(request: web.Request, body: NoBody) -> ActionOut:
-    acd = acd_of(request)
     agent_id = path_id(request, "agent_id")
+    acd = acd_of(request)
     _logged_in(acd, agent_id)
     try:
         outputs = await acd.force_logout(agent_id, request_user(request).id)
