@@ -17,6 +17,7 @@ from crm import dialstrings
 from crm.db import close_db, init_db
 from prowebcrm.settings import Settings
 from web import i18n
+from web.api.registry import MAX_BODY_ATTR
 from web.appkeys import (
     HUB_KEY,
     LOGIN_AUDIT_KEY,
@@ -50,6 +51,7 @@ def create_app(
     app = web.Application(middlewares=[
         security_headers_middleware,
         error_middleware,
+        body_limit_middleware,
         session_middleware_for(settings),
         auth_middleware,
         csrf_middleware,
@@ -102,6 +104,16 @@ def _database_context(settings: Settings) -> CleanupContext:
 
 def _local_time(tz: ZoneInfo, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return value.astimezone(tz).strftime(fmt) if value is not None else "—"
+
+
+@web.middleware
+async def body_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The 1 MiB default stays for every route but those that declare more (the CSV import):
+    their request is cloned with the larger limit before anything reads the body."""
+    limit = getattr(request.match_info.handler, MAX_BODY_ATTR, None)
+    if limit is not None and limit != request.client_max_size:
+        request = request.clone(client_max_size=limit)
+    return await handler(request)
 
 
 @web.middleware

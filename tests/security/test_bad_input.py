@@ -75,9 +75,10 @@ async def test_unicode_ids_in_stats_filters(admin_session: Any, value: str) -> N
             assert (await _api_4xx(response))["error"]["fields"], (path, name, value)
 
 
-@pytest.mark.parametrize("dates", [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01"),
-                                   ("0001-01-01", "9999-12-31"), ("9999-12-30", "9999-12-31"),
-                                   ("99999-01-01", "99999-01-02"), ("２０２４-01-01", "2024-01-02")])
+@pytest.mark.parametrize("dates", [
+    ("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01"), ("0001-01-01", "9999-12-31"),
+    ("9999-12-30", "9999-12-31"), ("99999-01-01", "99999-01-02"), ("２０２４-01-01", "2024-01-02"),
+])
 async def test_extreme_years_in_stats_ranges(admin_session: Any, dates: tuple[str, str]
                                              ) -> None:
     client, _ = admin_session

@@ -33,6 +33,8 @@ from web.errors import ApiError, validation_fields
 from web.security.auth import PUBLIC, Access, _declare
 
 ApiHandler = Callable[..., Awaitable[Any]]
+# Set on a handler whose route accepts a larger body than the application's default.
+MAX_BODY_ATTR = "__prowebcrm_max_body__"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class ApiRoute:
     status: int = 200
     csrf_exempt: bool = False
     errors: tuple[int, ...] = field(default_factory=tuple)
+    # Bytes of request body accepted; None: the application's default (1 MiB).
+    max_body: int | None = None
+    # The success body's media type when it is not JSON (a CSV download).
+    content_type: str = "application/json"
 
 
 class ApiRouteTable:
@@ -74,15 +80,20 @@ class ApiRouteTable:
         status: int = 200,
         csrf_exempt: bool = False,
         errors: tuple[int, ...] = (),
+        max_body: int | None = None,
+        content_type: str = "application/json",
     ) -> Callable[[ApiHandler], ApiHandler]:
         def decorate(func: ApiHandler) -> ApiHandler:
             wrapped = _wrap(func, request=request, query=query, status=status)
             access = PUBLIC if role is None else Access(role=role)
             _declare(wrapped, Access(role=access.role, csrf_exempt=csrf_exempt))
+            if max_body is not None:
+                setattr(wrapped, MAX_BODY_ATTR, max_body)
             self.routes.append(ApiRoute(
                 method=method.upper(), path=path, handler=wrapped, role=role,
                 summary=summary, tag=self.tag, request=request, query=query,
                 response=response, status=status, csrf_exempt=csrf_exempt, errors=errors,
+                max_body=max_body, content_type=content_type,
             ))
             return func
 
