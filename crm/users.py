@@ -48,6 +48,7 @@ from crm.passwords import (
     password_problem,
     verify_password,
 )
+from crm.transactions import retry_on_lock_conflict
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._-]+$"
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our call.
@@ -220,7 +221,8 @@ async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> Use
     await _check_login_free(data.login)
     await _check_groups_exist([m.group_id for m in data.groups])
     password_hash = await hash_password(data.password)
-    try:
+
+    async def insert() -> User:
         async with in_transaction("default"):
             user = await User.create(
                 login=data.login,
@@ -232,7 +234,11 @@ async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> Use
                 extension=data.extension,
                 language=data.language,
             )
-            await _set_memberships(user, data.groups)
+            await _set_memberships(user, data.groups, new=True)
+            return user
+
+    try:
+        user = await retry_on_lock_conflict(insert)
     except IntegrityError:
         raise _login_taken(data.login) from None
     details = {name: _plain(getattr(user, name)) for name in _AUDITED_FIELDS}
@@ -269,7 +275,7 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
         user.password_hash = await hash_password(data.password)
         summary["password"] = "changed"
         changed.append("password_hash")
-    try:
+    async def write() -> None:
         async with in_transaction("default"):
             # Only what changed: a full save would write back a stale session_version over
             # a logout that happened meanwhile.
@@ -280,6 +286,9 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
                 if before != after:
                     await _set_memberships(user, data.groups)
                     summary["groups"] = {"from": before, "to": after}
+
+    try:
+        await retry_on_lock_conflict(write)
     except IntegrityError:
         raise _login_taken(user.login) from None
     details: dict[str, Any] = {"login": user.login, "changes": summary}
@@ -399,11 +408,17 @@ async def _check_groups_exist(group_ids: list[int]) -> None:
                            fields={"groups": N_("unknown group")})
 
 
-async def _set_memberships(user: User, groups: list[Membership]) -> None:
-    await GroupMember.filter(user_id=user.id).delete()
-    for position, member in enumerate(groups):
-        await GroupMember.create(user_id=user.id, group_id=member.group_id,
-                                 penalty=member.penalty, position=position)
+async def _set_memberships(user: User, groups: list[Membership], *, new: bool = False
+                           ) -> None:
+    # A new user has no rows to delete; the DELETE would still take InnoDB gap locks that
+    # deadlock concurrent creations.
+    if not new:
+        await GroupMember.filter(user_id=user.id).delete()
+    if groups:
+        await GroupMember.bulk_create([
+            GroupMember(user_id=user.id, group_id=member.group_id, penalty=member.penalty,
+                        position=position)
+            for position, member in enumerate(groups)])
 
 
 async def _current_memberships(user_id: int) -> list[dict[str, int]]:
