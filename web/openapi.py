@@ -99,6 +99,8 @@ def _operation(route: ApiRoute, refs: dict[Any, Any]) -> dict[str, Any]:
         success["content"] = {
             "application/json": {"schema": refs[(route.response, "serialization")]}
         }
+    elif route.content_type != "application/json":
+        success["content"] = {route.content_type: {"schema": {"type": "string"}}}
     else:
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(route.status): success}

@@ -226,7 +226,7 @@ async def create_client(request: web.Request, body: NewClient) -> ClientOut:
     return ClientOut.build(client)
 
 
-@routes.get("/api/v1/clients/export.csv", role=Role.SUPERVISOR,
+@routes.get("/api/v1/clients/export.csv", role=Role.SUPERVISOR, content_type="text/csv",
             summary="B5: every client as CSV (audited)")
 async def export_csv(request: web.Request) -> web.StreamResponse:
     text = await client_import.export_clients_csv(actor=request_user(request),

@@ -317,6 +317,7 @@ async def get_report(request: web.Request, query: ReportQuery) -> ReportOut:
 
 
 @routes.get("/api/v1/stats/report.csv", role=Role.SUPERVISOR, query=ReportQuery,
+            content_type="text/csv",
             summary="The same report as CSV (text/csv; header, rows, totals)")
 async def get_report_csv(request: web.Request, query: ReportQuery) -> web.Response:
     _, report = await compute_report(request, query)
