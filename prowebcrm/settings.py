@@ -140,7 +140,6 @@ def _complete(settings: Settings) -> Settings:
         raise SettingsError(f"cannot create data directory {data_dir}: {exc.strerror}") from None
     database_url = settings.database_url or f"sqlite://{data_dir / 'prowebcrm.sqlite3'}"
     _check_database_url(database_url)
-    _private_sqlite_file(database_url)
     secret_key = settings.secret_key or _stored_secret_key(data_dir)
     _check_secret_key(secret_key)
     _check_port(settings.port)
@@ -179,28 +178,6 @@ def _check_database_url(url: str) -> None:
             f"{ENV_PREFIX}DATABASE_URL needs a database name, e.g. "
             "mysql://user:pass@127.0.0.1:3306/prowebcrm"
         )
-
-
-def _private_sqlite_file(url: str) -> None:
-    """The SQLite file (and its -wal/-shm, which SQLite creates with the file's mode) must not
-    be readable by other local users: it holds password hashes and every client's data.
-    Created empty with mode 0600 before SQLite opens it (an empty file is an empty database),
-    or made 0600 when an older install left it world-readable."""
-    path_text = url.removeprefix("sqlite://").split("?", 1)[0]
-    if not path_text or path_text == ":memory:" or not url.startswith("sqlite://"):
-        return
-    path = Path(path_text)
-    try:
-        if not path.exists():
-            if path.parent.is_dir():
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            return
-        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if each.exists() and each.stat().st_mode & 0o077:
-                each.chmod(0o600)
-    except OSError as exc:
-        raise SettingsError(f"cannot make the database file {path} private: {exc.strerror}"
-                            ) from None
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -62,7 +62,9 @@ def test_existing_world_readable_database_is_made_private(tmp_path: Path) -> Non
     database = data / "prowebcrm.sqlite3"
     database.touch(mode=0o644)
     database.chmod(0o644)
-    load_settings(env={}, data_dir=data)
+    settings = load_settings(env={}, data_dir=data)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o644  # loading settings touches nothing
+    asyncio.run(crm_db.migrate(settings.database_url))
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
