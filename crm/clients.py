@@ -30,6 +30,7 @@ from tortoise.transactions import in_transaction
 
 from crm import audit, db
 from crm.errors import N_, Conflict, InvalidInput, NotFound
+from crm.ids import MAX_ID
 from crm.models import Call, Client, ClientPhone, Role, User
 from crm.phones import InvalidPhoneNumber, normalize, normalize_or_none
 from crm.users import EMAIL_RE
@@ -100,7 +101,7 @@ class NewClient(ClientInput):
     city: Short = ""
     country: Country = ""
     remarks: Remarks = ""
-    assigned_agent_id: int | None = Field(default=None, ge=1)
+    assigned_agent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     phones: list[PhoneIn] = Field(default_factory=list, max_length=MAX_PHONES)
 
     _email = field_validator("email")(check_email)
@@ -120,7 +121,7 @@ class ClientPatch(ClientInput):
     country: Country | None = None
     remarks: Remarks | None = None
     # null unassigns; leaving the field out keeps the current agent.
-    assigned_agent_id: int | None = Field(default=None, ge=1)
+    assigned_agent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     phones: list[PhoneIn] | None = Field(default=None, max_length=MAX_PHONES)
 
     @field_validator("phones", mode="before")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -51,11 +53,34 @@ def _connection_url(database_url: str) -> str:
     return database_url
 
 
+def private_sqlite_file(url: str) -> None:
+    """The SQLite file (and its -wal/-shm, which SQLite creates with the file's mode) must not
+    be readable by other local users: it holds password hashes and every client's data.
+    Created empty with mode 0600 before SQLite opens it (an empty file is an empty database),
+    or made 0600 when an older install left it world-readable."""
+    path_text = url.removeprefix("sqlite://").split("?", 1)[0]
+    if not path_text or path_text == ":memory:" or not url.startswith("sqlite://"):
+        return
+    path = Path(path_text)
+    try:
+        if not path.exists():
+            if path.parent.is_dir():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return
+        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if each.exists() and each.stat().st_mode & 0o077:
+                each.chmod(0o600)
+    except OSError as exc:
+        raise DatabaseError(f"cannot make the database file {path} private: {exc.strerror}"
+                            ) from None
+
+
 # Every connection tortoise opens for us, whatever task opened it (see _track_connections).
 _opened: list[Any] = []
 
 
 async def init_db(database_url: str) -> None:
+    private_sqlite_file(database_url)
     # tortoise caches generated SQL per connection *name*: after another backend under the
     # same name (the tests run SQLite then MariaDB in one process) it would be reused.
     EXECUTOR_CACHE.clear()
@@ -111,6 +136,7 @@ async def migrate(database_url: str, progress: Callable[[str], None] | None = No
         if progress is not None:
             progress(f"{event} {app_label}.{name}")
 
+    private_sqlite_file(database_url)
     try:
         await run_migrations(config=tortoise_config(database_url), progress=report)
     except (DBConnectionError, OperationalError, OSError) as exc:

@@ -55,3 +55,9 @@ class NotAllowed(CrmError):
     """The actor may not do this (e.g. an administrator deleting their own account)."""
 
     code = "forbidden"
+
+
+class Busy(CrmError):
+    """A conflict the caller can simply retry (a database deadlock that persisted)."""
+
+    code = "busy"

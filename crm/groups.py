@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from crm import audit, revisions
 from crm.errors import N_, Conflict, InvalidInput, NotFound
+from crm.ids import MAX_ID
 from crm.models import Call, Group, GroupMember, OverflowKind, Strategy, User
 from crm.phones import InvalidPhoneNumber, normalize
 from crm.stats.rollups import SL_THRESHOLDS
@@ -25,7 +26,7 @@ OverflowTarget = Annotated[str, StringConstraints(strip_whitespace=True, max_len
 
 
 class Member(InputModel):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=MAX_ID)
     penalty: int = Field(default=0, ge=0, le=MAX_PENALTY)
 
 
@@ -241,7 +242,7 @@ async def _overflow_target(kind: OverflowKind, target: str, region: str,
         if not target:
             raise _bad_target(N_("choose the group calls overflow to"))
         # A name made of digits is possible, so an id that matches nothing falls back to names.
-        by_id = target.isdigit() and len(target) <= 9
+        by_id = target.isascii() and target.isdigit() and len(target) <= 9  # not "²"
         other = await Group.filter(id=int(target)).first() if by_id else None
         if other is None:
             other = await Group.filter(name=target).first()

@@ -20,6 +20,7 @@ from crm.call_segments import call_row_for
 from crm.clients import ClientInput, validate_input
 from crm.clock import utcnow
 from crm.errors import N_, InvalidInput, NotAllowed, NotFound
+from crm.ids import MAX_ID
 from crm.models import Call, CallOutcome, Client, Direction, Disposition, Intervention, User
 
 MAX_TEXT = 20_000
@@ -34,7 +35,7 @@ CallRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)
 class NewIntervention(ClientInput):
     text: Text
     call_ref: CallRef = ""
-    disposition_id: int | None = Field(default=None, ge=1)
+    disposition_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class InterventionEdit(ClientInput):

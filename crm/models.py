@@ -95,6 +95,9 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     last_login_at = fields.DatetimeField(null=True)
+    # Bumped whenever every session of the user must end (logout, password or role change,
+    # deactivation, reactivation): a session cookie carries the value it was opened with.
+    session_version = fields.IntField(default=0)
 
     groups: fields.ReverseRelation[GroupMember]
 

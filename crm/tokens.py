@@ -7,12 +7,14 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from crm import audit
 from crm.clock import utcnow
 from crm.errors import N_, NotFound
+from crm.ids import MAX_ID
 from crm.models import ApiToken, User
+from crm.textcheck import check_printable
 from crm.users import InputModel, get_user
 
 TOKEN_PREFIX = "pwc_"
@@ -20,11 +22,12 @@ PREFIX_LENGTH = 12
 # Writing last_used_at on every call would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                      AfterValidator(check_printable)]
 
 
 class NewToken(InputModel):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=MAX_ID)
     name: TokenName
 
 

@@ -12,16 +12,26 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from crm import audit, revisions
 from crm.clock import utcnow
+from crm.dialstrings import OptionalExtension
 from crm.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from crm.ids import MAX_ID
 from crm.models import (
     AgentState,
+    ApiToken,
     AuditLog,
     Call,
     Group,
@@ -31,10 +41,16 @@ from crm.models import (
     Role,
     User,
 )
-from crm.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from crm.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from crm.transactions import retry_on_lock_conflict
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._-]+$"
-EXTENSION_PATTERN = r"^[A-Za-z0-9._-]*$"
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our call.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_PENALTY = 1000
@@ -46,9 +62,6 @@ Login = Annotated[
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
-Extension = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=EXTENSION_PATTERN)
-]
 Language = Literal["", "fr", "en"]
 
 
@@ -72,7 +85,7 @@ class InputModel(BaseModel):
 
 
 class Membership(InputModel):
-    group_id: int = Field(ge=1)
+    group_id: int = Field(ge=1, le=MAX_ID)
     penalty: int = Field(default=0, ge=0, le=MAX_PENALTY)
 
 
@@ -84,6 +97,14 @@ def _unique_groups(value: list[Membership] | None) -> list[Membership] | None:
     return value
 
 
+def _check_password(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None:
+        problem = password_problem(value, login=info.data.get("login") or "")
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
 class NewUser(InputModel):
     login: Login
     name: PersonName
@@ -91,12 +112,13 @@ class NewUser(InputModel):
     password: Password
     role: Role = Role.AGENT
     active: bool = True
-    extension: Extension = ""
+    extension: OptionalExtension = ""
     language: Language = ""
     groups: list[Membership] = Field(default_factory=list, max_length=500)
 
     _email = field_validator("email")(_check_email)
     _groups = field_validator("groups")(_unique_groups)
+    _password = field_validator("password")(_check_password)
 
 
 class UserPatch(InputModel):
@@ -106,7 +128,7 @@ class UserPatch(InputModel):
     password: Password | None = None
     role: Role | None = None
     active: bool | None = None
-    extension: Extension | None = None
+    extension: OptionalExtension | None = None
     language: Language | None = None
     groups: list[Membership] | None = Field(default=None, max_length=500)
 
@@ -199,7 +221,8 @@ async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> Use
     await _check_login_free(data.login)
     await _check_groups_exist([m.group_id for m in data.groups])
     password_hash = await hash_password(data.password)
-    try:
+
+    async def insert() -> User:
         async with in_transaction("default"):
             user = await User.create(
                 login=data.login,
@@ -211,7 +234,11 @@ async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> Use
                 extension=data.extension,
                 language=data.language,
             )
-            await _set_memberships(user, data.groups)
+            await _set_memberships(user, data.groups, new=True)
+            return user
+
+    try:
+        user = await retry_on_lock_conflict(insert)
     except IntegrityError:
         raise _login_taken(data.login) from None
     details = {name: _plain(getattr(user, name)) for name in _AUDITED_FIELDS}
@@ -235,34 +262,69 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
                              fields={"active": N_("you cannot deactivate your own account")})
     if "login" in changes and changes["login"] != user.login:
         await _check_login_free(changes["login"])
+    await _check_password_against_login(user, data)
     if data.groups is not None:
         await _check_groups_exist([m.group_id for m in data.groups])
 
     summary: dict[str, Any] = {}
+    changed = ["updated_at"]
     for name in _AUDITED_FIELDS:
         if name in changes and changes[name] != getattr(user, name):
             summary[name] = {"from": _plain(getattr(user, name)), "to": _plain(changes[name])}
             setattr(user, name, changes[name])
+            changed.append(name)
     if data.password is not None:
         user.password_hash = await hash_password(data.password)
         summary["password"] = "changed"
-    try:
+        changed.append("password_hash")
+    async def write() -> None:
         async with in_transaction("default"):
-            await user.save()
+            # Only what changed: a full save would write back a stale session_version over
+            # a logout that happened meanwhile.
+            await user.save(update_fields=changed)
             if data.groups is not None:
                 before = await _current_memberships(user.id)
                 after = _membership_summary(data.groups)
                 if before != after:
                     await _set_memberships(user, data.groups)
                     summary["groups"] = {"from": before, "to": after}
+
+    try:
+        await retry_on_lock_conflict(write)
     except IntegrityError:
         raise _login_taken(user.login) from None
+    details: dict[str, Any] = {"login": user.login, "changes": summary}
+    if any(name in summary for name in CREDENTIAL_CHANGES):
+        details["sessions_ended"] = True
+        details["tokens_revoked"] = await end_sessions(user)
     if summary:
         await audit.record("user.update", actor=actor, target_type="user", target_id=user.id,
-                           details={"login": user.login, "changes": summary}, ip=ip)
+                           details=details, ip=ip)
     if "groups" in summary or "active" in summary:
-        await revisions.bump(revisions.ACD_CONFIG)
+        await revisions.bump(revisions.ACD_CONFIG)  # the running ACD takes it within a second
     return user
+
+
+# What a session or a token was granted on: when one of these changes, every session and
+# every API token of the user ends (a reactivated user, too, starts from a new login).
+CREDENTIAL_CHANGES = ("password", "role", "active")
+
+
+async def end_sessions(user: User, *, revoke_tokens: bool = True) -> int:
+    """Ends every browser session of ``user`` at once, everywhere, and (unless told not to)
+    revokes their API tokens; returns how many tokens were revoked. The caller's own audit
+    row says why.
+
+    Sessions: the cookie carries the user's ``session_version`` from login, and every request
+    compares it with the row it loads anyway (web.security.auth), so one UPDATE here ends
+    them all with no extra query per request. Tokens are marked revoked, visibly, in the
+    token list rather than silently failing."""
+    await User.filter(id=user.id).update(session_version=F("session_version") + 1)
+    await user.refresh_from_db(fields=["session_version"])
+    if not revoke_tokens:
+        return 0
+    return await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).update(
+        revoked_at=utcnow())
 
 
 async def delete_user(user_id: int, *, actor: User, ip: str = "") -> DeleteResult:
@@ -274,9 +336,11 @@ async def delete_user(user_id: int, *, actor: User, ip: str = "") -> DeleteResul
         if user.active:
             user.active = False
             await user.save(update_fields=["active", "updated_at"])
+        revoked = await end_sessions(user)
         await audit.record("user.deactivate", actor=actor, target_type="user",
                            target_id=user.id,
-                           details={"login": user.login, "reason": reason}, ip=ip)
+                           details={"login": user.login, "reason": reason,
+                                    "sessions_ended": True, "tokens_revoked": revoked}, ip=ip)
         await revisions.bump(revisions.ACD_CONFIG)
         return DeleteResult("deactivated", reason)
     login = user.login
@@ -316,6 +380,19 @@ async def _history_reason(user: User) -> str:
     return ""
 
 
+async def _check_password_against_login(user: User, data: UserPatch) -> None:
+    """The rule "not the login" holds whichever of the two changes."""
+    login = data.login or user.login
+    if data.password is not None:
+        problem = password_problem(data.password, login=login)
+        if problem:
+            raise InvalidInput(problem, fields={"password": problem})
+    elif data.login is not None and data.login != user.login and await verify_password(
+            user.password_hash, data.login):
+        message = N_("the password must not be the login")
+        raise InvalidInput(message, fields={"login": message})
+
+
 async def _check_login_free(login: str) -> None:
     if await User.filter(login=login).exists():
         raise _login_taken(login)
@@ -337,11 +414,17 @@ async def _check_groups_exist(group_ids: list[int]) -> None:
                            fields={"groups": N_("unknown group")})
 
 
-async def _set_memberships(user: User, groups: list[Membership]) -> None:
-    await GroupMember.filter(user_id=user.id).delete()
-    for position, member in enumerate(groups):
-        await GroupMember.create(user_id=user.id, group_id=member.group_id,
-                                 penalty=member.penalty, position=position)
+async def _set_memberships(user: User, groups: list[Membership], *, new: bool = False
+                           ) -> None:
+    # A new user has no rows to delete; the DELETE would still take InnoDB gap locks that
+    # deadlock concurrent creations.
+    if not new:
+        await GroupMember.filter(user_id=user.id).delete()
+    if groups:
+        await GroupMember.bulk_create([
+            GroupMember(user_id=user.id, group_id=member.group_id, penalty=member.penalty,
+                        position=position)
+            for position, member in enumerate(groups)])
 
 
 async def _current_memberships(user_id: int) -> list[dict[str, int]]:

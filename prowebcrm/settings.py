@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from crm.dialstrings import DEFAULT_EXTENSION_PATTERN, pattern_problem
+
 ENV_PREFIX = "PROWEBCRM_"
 
 
@@ -39,12 +41,16 @@ class Settings:
     ari_app: str = "prowebcrm"
     agent_dial: str = "PJSIP/{extension}"
     outbound_dial: str = "PJSIP/{number}@trunk"
+    # What an agent or a supervisor may give as their phone's extension (crm.dialstrings).
+    extension_pattern: str = DEFAULT_EXTENSION_PATTERN
     outbound_caller_id: str = ""
     default_region: str = "FR"
     timezone: str = "Europe/Paris"
     service_level_s: int = 20
     short_abandon_s: int = 5
     login_attempts_per_minute: int = 5
+    # Failed logins at one account from all addresses together, per 15 minutes.
+    login_attempts_per_account: int = 10
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +71,8 @@ class Settings:
         return replace(self, **changes)
 
 
-_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute"}
+_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
+               "login_attempts_per_account"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 
@@ -126,7 +133,9 @@ def _coerce(name: str, value: Any) -> Any:
 def _complete(settings: Settings) -> Settings:
     data_dir = settings.data_dir.expanduser().resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if not data_dir.exists():
+            # It holds the secret key and, by default, the database: for our eyes only.
+            data_dir.mkdir(parents=True, mode=0o700)
     except OSError as exc:
         raise SettingsError(f"cannot create data directory {data_dir}: {exc.strerror}") from None
     database_url = settings.database_url or f"sqlite://{data_dir / 'prowebcrm.sqlite3'}"
@@ -146,6 +155,10 @@ def _complete(settings: Settings) -> Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}{name.upper()} must contain {placeholder}, got {template!r}"
             )
+    problem = pattern_problem(settings.extension_pattern)
+    if problem:
+        raise SettingsError(f"{ENV_PREFIX}EXTENSION_PATTERN {settings.extension_pattern!r} "
+                            f"{problem}")
     return settings.with_(
         data_dir=data_dir,
         database_url=database_url,

@@ -15,6 +15,8 @@ from web.security.ratelimit import LoginThrottle
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 LOGIN_THROTTLE_KEY = web.AppKey("login_throttle", LoginThrottle)
+# web.security.login.LoginAudit (typed loosely: that module imports this one)
+LOGIN_AUDIT_KEY = web.AppKey("login_audit", Any)
 # The in-process event hub (publish/subscribe of typed events); set by whoever creates it.
 HUB_KEY = web.AppKey("hub", Any)
 # The ARI/ACD runtime (stasis_app), set by the lead's cleanup context.

@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from crm.errors import N_, Conflict, CrmError, InvalidInput, NotAllowed, NotFound
+from crm.errors import N_, Busy, Conflict, CrmError, InvalidInput, NotAllowed, NotFound
+from crm.transactions import is_lock_conflict
 from web.i18n import gettext
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,10 @@ CRM_STATUS: dict[type[CrmError], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     InvalidInput: (422, "validation_error"),
     NotAllowed: (403, "forbidden"),
+    Busy: (503, "busy"),
 }
+# Seconds a client should wait before retrying a 503.
+RETRY_AFTER_S = 2
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -151,7 +155,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         status, code = crm_error_status(exc)
         if is_api(request):
             message, fields = translate_crm(exc, translate=_english)
-            return json_error(status, code, message, fields)
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+            return json_error(status, code, message, fields, headers=headers)
         return await render_error_page(request, status, translate_crm(exc)[0])
     except web.HTTPException as exc:
         if exc.status >= 400 and is_api(request):
@@ -160,7 +165,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status in (403, 404, 405) and not is_api(request):
             return await render_error_page(request, exc.status, _page_message(exc.status))
         raise
-    except Exception:
+    except Exception as exc:
+        unavailable = _database_unavailable(exc)
+        if unavailable is not None:
+            # Not a bug: the database is down or keeps colliding; the client may retry.
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            if is_api(request):
+                return json_error(503, unavailable, "the database is busy or unreachable; "
+                                  "try again in a moment",
+                                  headers={"Retry-After": str(RETRY_AFTER_S)})
+            return await render_error_page(request, 503, gettext(
+                "The service is busy. Try again in a moment."))
         log.exception("unexpected error on %s %s", request.method, request.path)
         if is_api(request):
             return json_error(500, "internal_error",
@@ -171,6 +186,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 def _english(message: str) -> str:
     return message
+
+
+def _database_unavailable(exc: Exception) -> str | None:
+    """The error code for a database that is unreachable or deadlocked, else None."""
+    from tortoise.exceptions import DBConnectionError
+
+    if isinstance(exc, DBConnectionError | ConnectionError):
+        return "database_unavailable"
+    if is_lock_conflict(exc):
+        return "busy"
+    return None
 
 
 def _allow_header(exc: web.HTTPException) -> dict[str, str]:

@@ -3,8 +3,9 @@
 One WebSocket per open page. What a connection receives depends on who opened it:
 - an agent: their own events (offers, screen pops, state changes);
 - a supervisor or an administrator: their own events and the whole supervision picture;
-- any user asking ``?topics=integrations`` (B6, typically with a bearer token): the call
-  and agent events for integrators.
+- a supervisor or an administrator asking ``?topics=integrations`` (B6, typically with a
+  bearer token): the call and agent events for integrators. Agents may not: those events
+  carry every caller's number (see OPTIONAL_TOPICS).
 The first message is a snapshot of the live state, so a page that (re)connects needs no
 other request. Events are pushed by the hub as they happen: no polling anywhere.
 
@@ -28,7 +29,7 @@ from aiohttp import WSMsgType, web
 from crm.hub import INTEGRATIONS, SUPERVISION, agent_topic
 from crm.models import Role, User
 from stasis_app.publisher import to_json
-from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY
+from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.security.auth import AUTH_METHOD, USER, require_role
 
 log = logging.getLogger(__name__)
@@ -114,12 +115,27 @@ async def _forward(ws: web.WebSocketResponse, subscription: Any) -> None:
         await ws.close(code=4000, message=b"too slow: reconnect")
 
 
+# The topics a connection may ask for by name, and the role each needs. Both carry every
+# agent's state and every caller's number, hence supervisors and administrators only.
+OPTIONAL_TOPICS: dict[str, Role] = {INTEGRATIONS: Role.SUPERVISOR, SUPERVISION: Role.SUPERVISOR}
+
+
 def _topics_for(user: User, asked: str) -> list[str]:
+    """One's own topic always; supervision for supervisors and up; the named ones if allowed.
+    An unknown name is a 400 and a forbidden one a 403, never silently dropped: an
+    integrator must learn at once that the stream is not the one asked for."""
     topics = [agent_topic(user.id)]
     if user.role.at_least(Role.SUPERVISOR):
         topics.append(SUPERVISION)
-    if "integrations" in asked.split(","):
-        topics.append(INTEGRATIONS)
+    for name in filter(None, (part.strip() for part in asked.split(","))):
+        needed = OPTIONAL_TOPICS.get(name)
+        if needed is None:
+            raise web.HTTPBadRequest(
+                text=f"unknown topic {name[:40]!r}; known: {', '.join(OPTIONAL_TOPICS)}")
+        if not user.role.at_least(needed):
+            raise web.HTTPForbidden(text=f"the {name} topic needs the {needed.value} role")
+        if name not in topics:
+            topics.append(name)
     return topics
 
 
@@ -135,10 +151,15 @@ def _snapshot(app: web.Application, user: User, topics: list[str]) -> dict[str, 
 
 
 def _same_origin(request: web.Request) -> bool:
+    """The page that opens the socket is ours: same scheme, host and port. Behind an HTTPS
+    proxy (cookie_secure) the scheme must be https even though the proxy talks http to us:
+    a page injected into the plain-http site must not ride the secure cookie."""
     origin = request.headers.get("Origin")
     if not origin:
         return True  # not a browser page (scripts, tests)
-    return urlsplit(origin).netloc == request.host
+    parts = urlsplit(origin)
+    schemes = {"https"} if request.app[SETTINGS_KEY].cookie_secure else {request.scheme}
+    return parts.scheme in schemes and parts.netloc == request.host and not parts.path
 
 
 async def _pause_lost_agent(app: web.Application, user_id: int, tracker: Presence) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from crm.ids import MAX_ID
 from web.api.registry import ApiRoute, ApiRouteTable
 from web.api.schemas import ErrorOut
 
@@ -38,6 +39,11 @@ def build_openapi(tables: Iterable[ApiRouteTable], *, version: str = "1") -> dic
             wanted.append((route.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
     refs, defs = models_json_schema(unique, ref_template=_REF)
+    schemas = defs.get("$defs", {})
+    for model, mode in unique:
+        if mode == "validation":
+            name = refs[(model, mode)]["$ref"].rsplit("/", 1)[1]
+            _document_refused_nulls(model, schemas.get(name, {}))
 
     paths: dict[str, dict[str, Any]] = {}
     for route in api_routes:
@@ -56,13 +62,39 @@ def build_openapi(tables: Iterable[ApiRouteTable], *, version: str = "1") -> dic
         },
         "paths": paths,
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
                 "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "prowebcrm_session"},
             },
         },
     }
+
+
+def _document_refused_nulls(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """``X | None`` fields of the patch models mean "may be left out", and most of them
+    refuse an explicit null (crm.users.InputModel): the document must not offer null
+    there. Which ones refuse is asked of the model itself, so the document follows the
+    code, field by field (ClientPatch.assigned_agent_id, for one, takes null to unassign)."""
+    for name, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf")
+        if not branches or {"type": "null"} not in branches:
+            continue
+        try:
+            model.model_validate({name: None})
+        except ValidationError as exc:
+            if not any(error["loc"][:1] == (name,) for error in exc.errors()):
+                continue
+        else:
+            continue
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        del prop["anyOf"]
+        if prop.get("default", "") is None:
+            del prop["default"]
+        if len(kept) == 1:
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
 
 
 def _operation(route: ApiRoute, refs: dict[Any, Any]) -> dict[str, Any]:
@@ -78,7 +110,8 @@ def _operation(route: ApiRoute, refs: dict[Any, Any]) -> dict[str, Any]:
         operation["security"] = [{"cookieAuth": []}, {"bearerAuth": []}]
         operation["description"] = f"Requires the {route.role.value} role or higher."
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
         for name in _PATH_PARAM.findall(route.path)
     ]
     if route.query is not None:
@@ -99,6 +132,8 @@ def _operation(route: ApiRoute, refs: dict[Any, Any]) -> dict[str, Any]:
         success["content"] = {
             "application/json": {"schema": refs[(route.response, "serialization")]}
         }
+    elif route.content_type != "application/json":
+        success["content"] = {route.content_type: {"schema": {"type": "string"}}}
     else:
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(route.status): success}

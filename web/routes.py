@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -64,10 +65,17 @@ PAGE_TABLES: list[web.RouteTableDef] = [
 ]
 
 
+# Id parameters of API paths match ASCII digits only, so a literal sibling path
+# ("/clients/export.csv", "/clients/lookup") is never taken for an id: PATCH on it is a
+# 405 from the router, not a 404/422 from the id route. The OpenAPI keeps the plain names.
+_ID_PARAM = re.compile(r"\{(\w+_id)\}")
+
+
 def setup_routes(app: web.Application) -> None:
     for table in API_TABLES:
         for route in table:
-            app.router.add_route(route.method, route.path, route.handler)
+            app.router.add_route(route.method, _ID_PARAM.sub(r"{\1:[0-9]+}", route.path),
+                                 route.handler)
     for pages in PAGE_TABLES:
         app.router.add_routes(pages)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

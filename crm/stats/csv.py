@@ -3,6 +3,10 @@
 Plain RFC 4180 CSV from the csv module (comma separated, quoted when needed). Dates and
 hours are already local labels in the rows. Seconds stay numbers of seconds (a spreadsheet
 can sum them) and percentages numbers from 0 to 100, "n/a" cells are empty.
+
+Text typed by users (agent, group and pause-reason names) that a spreadsheet would run as a
+formula (``=HYPERLINK(...)``, ``+…``, ``-…``, ``@…``) is written with a leading ``'``, the
+same guard as the client export (OWASP's advice for CSV injection); numbers are untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from crm.client_import import FORMULA_START
 from crm.stats.types import PERCENT, SECONDS, Report
 
 
@@ -40,9 +45,13 @@ def _cell(value: Any, kind: str, translate: Callable[[str], str]) -> str:
     if kind in (SECONDS, PERCENT) and isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, str):
-        # the totals label is a msgid; other text cells (names) pass unchanged
-        return translate(value) if value == "Total" else value
+        # the totals label is a msgid; other text cells (names) are only guarded
+        return translate(value) if value == "Total" else _guard(value)
     return str(value)
+
+
+def _guard(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def csv_filename(report: Report) -> str:

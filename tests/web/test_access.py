@@ -42,7 +42,8 @@ async def test_anonymous_gets_401_or_login_redirect_everywhere(client: TestClien
         if path in PUBLIC_PATHS:
             continue
         response = await client.request(method, path, allow_redirects=False)
-        if path.startswith("/api/"):
+        # The API and the event socket are called by programs: a 401, not the login page.
+        if path.startswith(("/api/", "/ws/")):
             assert response.status == 401, (method, path, response.status)
             body = await response.json()
             assert body["error"]["code"] == "unauthorized"
@@ -181,3 +182,66 @@ async def test_static_vendor_files_are_served(client: TestClient) -> None:
     response = await client.get("/static/vendor/htmx-2.0.11/htmx.min.js")
     assert response.status == 200
     assert User  # keep import used for type checkers
+
+
+# -- the role-by-route matrix (issue 13) --------------------------------------------------
+# Every route of the routes table, for each role and for an anonymous caller, with ids that
+# exist nowhere (so nothing is changed): a role below the route's is refused (403), one at or
+# above it is let through (whatever the handler then says, never 401/403 and never a 5xx
+# other than the call distribution being absent in this app).
+
+MATRIX_ROLES: list[Role | None] = [None, Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
+# Ending the session would log the matrix's browser out half-way: covered by test_auth.
+SESSION_ENDERS = {("POST", "/logout"), ("POST", "/agent/logout"),
+                  ("POST", "/api/v1/auth/logout")}
+
+
+def _matrix_routes(app: web.Application) -> list[tuple[str, str, Role | None]]:
+    found = []
+    for route in app.router.routes():
+        if isinstance(route.resource, StaticResource) or route.method == "HEAD":
+            continue
+        path = re.sub(r"\{(\w+)(:[^}]*)?\}",
+                      lambda m: "pause-reasons" if m.group(1) == "kind" else "999999",
+                      route.resource.canonical)
+        found.append((route.method, path, access_of(route.handler).role))
+    return found
+
+
+async def test_role_by_route_matrix(client: TestClient, new_client) -> None:  # type: ignore[no-untyped-def]
+    from crm.hub import LocalHub
+    from web.appkeys import HUB_KEY
+
+    client.app[HUB_KEY] = LocalHub()
+    # Anonymous visitors get a pre-session CSRF token too (the login form's).
+    browsers: dict[Role | None, tuple[TestClient, str]] = {None: (client, await page_csrf(client))}
+    for role in MATRIX_ROLES[1:]:
+        await make_user(f"m-{role}", role)
+        browser = await new_client()
+        browsers[role] = (browser, await login(browser, f"m-{role}"))
+    routes = _matrix_routes(client.app)
+    assert len(routes) > 100
+    checked = 0
+    for method, path, required in routes:
+        for role in MATRIX_ROLES:
+            if role is not None and (method, path) in SESSION_ENDERS:
+                continue
+            browser, csrf = browsers[role]
+            response = await browser.request(method, path, allow_redirects=False,
+                                              headers={"X-CSRF-Token": csrf})
+            where = (method, path, role and role.value, response.status)
+            machine = path.startswith(("/api/", "/ws/"))
+            if required is None:
+                assert response.status not in (401, 403), where
+            elif role is None:
+                assert response.status == (401 if machine else 303), where
+            elif not role.at_least(required):
+                assert response.status == 403, where
+            else:
+                assert response.status not in (401, 403), where
+                if response.status >= 500:
+                    body = await response.json()
+                    assert (response.status, body["error"]["code"]) == (
+                        503, "acd_unavailable"), where
+            checked += 1
+    assert checked > 400

@@ -14,19 +14,28 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from tortoise.expressions import Q
 
 from crm import interventions
 from crm.call_notes import Draft, NoteStore, set_disposition
 from crm.call_segments import involves_agent
+from crm.dialstrings import DialNumber, Extension, check_transfer_target, is_number
+from crm.ids import MAX_ID
 from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
 from crm.reference import list_entries
 from crm.stats import kpi, periods
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
-from web.api.registry import ApiRouteTable
+from web.api.registry import ApiRouteTable, parse_id
 from web.api.schemas import Out
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.errors import ApiError
@@ -34,11 +43,8 @@ from web.security.auth import client_ip, request_user
 
 routes = ApiRouteTable("Agent console")
 
-Extension = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                             max_length=32, pattern=r"^[A-Za-z0-9_.@/-]+$")]
 ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
 NoteText = Annotated[str, StringConstraints(max_length=20_000)]
-Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # States the ACD only leaves by itself (ringing, on a call, wrap-up): logout waits for them.
 
 
@@ -59,11 +65,11 @@ class StatusIn(In):
 
 class NoteIn(In):
     text: NoteText
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class AttachIn(In):
-    client_id: int | None = Field(ge=1)
+    client_id: int | None = Field(ge=1, le=MAX_ID)
     note: NoteText = ""
 
 
@@ -71,22 +77,27 @@ class TransferIn(In):
     kind: Literal["agent", "group", "number"]
     value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     mode: Literal["blind", "attended"] = "blind"
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: NoteText = ""
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_kind(cls, value: str, info: ValidationInfo) -> str:
+        return check_transfer_target(info.data.get("kind", ""), value)
 
 
 class WrapupIn(In):
     call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    client_id: int | None = Field(default=None, ge=1)
-    disposition_id: int | None = Field(default=None, ge=1)
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    disposition_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: NoteText = ""
     # False: just record the outcome; the agent stays in wrap-up (to finish the note).
     done: bool = True
 
 
 class DialIn(In):
-    number: Number
-    client_id: int | None = Field(default=None, ge=1)
+    number: DialNumber
+    client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class RefOut(Out):
@@ -458,11 +469,15 @@ async def transfer(request: web.Request, body: TransferIn) -> StatusOut:
     acd = acd_of(request)
     call_id = current_call_id(request, user.id)
     value: int | str = body.value
+    if body.kind == "number" and not is_number(body.value):
+        raise ApiError(422, "validation_error", "some fields are invalid",
+                       {"value": "digits, * and # only, optionally after +"})
     if body.kind in ("agent", "group"):
-        if not body.value.isdigit():
+        parsed = parse_id(body.value)
+        if parsed is None:
             raise ApiError(422, "validation_error", "some fields are invalid",
                            {"value": "must be the id of an agent or a group"})
-        value = int(body.value)
+        value = parsed
         if body.kind == "agent" and value == user.id:
             raise ApiError(422, "validation_error", "some fields are invalid",
                            {"value": "you cannot transfer a call to yourself"})

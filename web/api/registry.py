@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +27,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from crm.ids import MAX_ID
 from crm.models import Role
 from web.errors import ApiError, validation_fields
 from web.security.auth import PUBLIC, Access, _declare
 
 ApiHandler = Callable[..., Awaitable[Any]]
+# Set on a handler whose route accepts a larger body than the application's default.
+MAX_BODY_ATTR = "__prowebcrm_max_body__"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class ApiRoute:
     status: int = 200
     csrf_exempt: bool = False
     errors: tuple[int, ...] = field(default_factory=tuple)
+    # Bytes of request body accepted; None: the application's default (1 MiB).
+    max_body: int | None = None
+    # The success body's media type when it is not JSON (a CSV download).
+    content_type: str = "application/json"
 
 
 class ApiRouteTable:
@@ -72,15 +80,20 @@ class ApiRouteTable:
         status: int = 200,
         csrf_exempt: bool = False,
         errors: tuple[int, ...] = (),
+        max_body: int | None = None,
+        content_type: str = "application/json",
     ) -> Callable[[ApiHandler], ApiHandler]:
         def decorate(func: ApiHandler) -> ApiHandler:
             wrapped = _wrap(func, request=request, query=query, status=status)
             access = PUBLIC if role is None else Access(role=role)
             _declare(wrapped, Access(role=access.role, csrf_exempt=csrf_exempt))
+            if max_body is not None:
+                setattr(wrapped, MAX_BODY_ATTR, max_body)
             self.routes.append(ApiRoute(
                 method=method.upper(), path=path, handler=wrapped, role=role,
                 summary=summary, tag=self.tag, request=request, query=query,
                 response=response, status=status, csrf_exempt=csrf_exempt, errors=errors,
+                max_body=max_body, content_type=content_type,
             ))
             return func
 
@@ -130,6 +143,12 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "bad_request", f"malformed JSON: {exc}",
                        {"body": "malformed JSON"}) from None
+    except RecursionError:
+        data = None  # nested deeper than Python's parser goes: refused just below
+    if data is None or json_depth(data) > MAX_JSON_DEPTH:
+        raise ApiError(400, "bad_request",
+                       f"the JSON is nested too deep (at most {MAX_JSON_DEPTH} levels)",
+                       {"body": "nested too deep"})
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object",
                        {"body": "must be a JSON object"})
@@ -141,6 +160,30 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
                        validation_fields(exc, translate=_english)) from None
 
 
+# No request body of ours nests more than a few levels; a deep one is an attack on the
+# parsers (the validator's recursion, Python's own limit), refused before it reaches them.
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(data: Any) -> int:
+    """How deep lists and objects nest in ``data`` (iteratively: no recursion to exhaust)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(dict(request.query))
@@ -149,12 +192,24 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
                        validation_fields(exc, translate=_english)) from None
 
 
+# Ids are 32-bit columns (crm.ids); ASCII digits only ("²" and "٣" pass str.isdigit()).
+_ID_TEXT = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(value: str) -> int | None:
+    """A database id written in text, or None when it cannot be one."""
+    if not _ID_TEXT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def path_id(request: web.Request, name: str) -> int:
     """An integer path parameter; anything else is a 404, like an unknown id."""
-    value = request.match_info.get(name, "")
-    if not value.isdigit() or len(value) > 9 or int(value) < 1:
+    value = parse_id(request.match_info.get(name, ""))
+    if value is None:
         raise ApiError(404, "not_found", f"{name} must be a positive integer that exists")
-    return int(value)
+    return value
 
 
 def _english(message: str) -> str:

@@ -21,15 +21,25 @@ from crm.errors import CrmError, InvalidInput
 from crm.models import Group, Role, User
 from crm.stats import agent_activity
 from crm.stats.csv import csv_filename, report_to_csv
-from crm.stats.periods import Interval, QuickRange, interval, local_today, quick_range
+from crm.stats.periods import (
+    Granularity,
+    Interval,
+    QuickRange,
+    interval,
+    local_today,
+    quick_range,
+)
 from crm.stats.reports import REPORTS, run_report
 from crm.stats.types import Filters, Report, StatsConfig
-from web.api.registry import ApiRouteTable, path_id
+from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.appkeys import SETTINGS_KEY
 from web.errors import ApiError, translate_crm
 from web.i18n import gettext
 
 routes = ApiRouteTable("Statistics")
+
+# More ids than this in one filter is not a report anyone reads: refused, not computed.
+MAX_FILTER_IDS = 1000
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -43,22 +53,31 @@ class PeriodQuery(BaseModel):
     from_: str | None = Field(default=None, alias="from", description="YYYY-MM-DD, local")
     to: str | None = Field(default=None, description="YYYY-MM-DD, local, included")
     range: str | None = Field(
-        default=None, description="today, yesterday, this_week, last_week, this_month, "
-        "last_month, last_7_days or last_30_days (wins over from/to)")
+        default=None, description="a quick range (wins over from/to)",
+        json_schema_extra={"enum": [str(r) for r in QuickRange]})
 
 
 class ReportQuery(PeriodQuery):
-    report: str = Field(description="a report name from GET /api/v1/stats/reports")
+    # Plain strings checked by the handler (a 400 naming the known values), documented as
+    # the enums they are.
+    report: str = Field(description="a report name from GET /api/v1/stats/reports",
+                        json_schema_extra={"enum": list(REPORTS)})
     granularity: str | None = Field(
-        default=None, description="month, day, hour or hour_of_day (reports that have one)")
+        default=None, description="for the reports that have one",
+        json_schema_extra={"enum": [str(g) for g in Granularity]})
     groups: str = Field(default="", description="group ids, comma separated (empty: all)")
     agents: str = Field(default="", description="agent ids, comma separated (empty: all)")
+
+
+_KIND = "(?:" + "|".join(str(k) for k in agent_activity.ActionKind) + ")"
+_KINDS_PATTERN = rf"^(?:\s*{_KIND}\s*(?:,\s*{_KIND}\s*)*)?$"
 
 
 class ActionsQuery(PeriodQuery):
     kinds: str = Field(default="", description="kinds of action, comma separated "
                        "(call, intervention, rejection, missed, transfer, pause, login, "
-                       "logout, audit); empty: all but missed")
+                       "logout, audit); empty: all but missed",
+                       pattern=_KINDS_PATTERN)
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
@@ -193,11 +212,11 @@ def resolve_interval(cfg: StatsConfig, query: PeriodQuery) -> Interval:
 
 
 def _ids(raw: str, field: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not all(p.isdigit() and len(p) <= 9 for p in parts):
+    ids = [parse_id(p.strip()) for p in raw.split(",") if p.strip()]
+    if any(i is None for i in ids) or len(ids) > MAX_FILTER_IDS:
         raise ApiError(400, "bad_request", gettext("Expected ids separated by commas."),
                        {field: gettext("expected ids separated by commas")})
-    return tuple(sorted({int(p) for p in parts}))
+    return tuple(sorted({i for i in ids if i is not None}))
 
 
 async def resolve_filters(query: ReportQuery) -> Filters:
@@ -314,6 +333,7 @@ async def get_report(request: web.Request, query: ReportQuery) -> ReportOut:
 
 
 @routes.get("/api/v1/stats/report.csv", role=Role.SUPERVISOR, query=ReportQuery,
+            content_type="text/csv",
             summary="The same report as CSV (text/csv; header, rows, totals)")
 async def get_report_csv(request: web.Request, query: ReportQuery) -> web.Response:
     _, report = await compute_report(request, query)

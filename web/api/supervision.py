@@ -16,9 +16,10 @@ import time
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from crm import audit
+from crm.dialstrings import Extension, check_transfer_target, is_number
 from crm.errors import N_
 from crm.hub import agent_topic
 from crm.models import Group, Role, User
@@ -27,7 +28,7 @@ from crm.stats.kpi import METHODS
 from crm.stats.periods import local_today
 from stasis_app.acd import AgentChangeDeferred
 from stasis_app.service import AcdRefused, TransferTarget
-from web.api.registry import ApiRouteTable, path_id
+from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.api.stats import stats_config
 from web.appkeys import HUB_KEY, RUNTIME_KEY
 from web.errors import ApiError
@@ -123,11 +124,15 @@ class TransferIn(CallAction):
     value: str = Field(min_length=1, max_length=64,
                        description="agent id, group id or outside number")
 
+    @field_validator("value")
+    @classmethod
+    def _value_fits_kind(cls, value: str, info: ValidationInfo) -> str:
+        return check_transfer_target(info.data.get("kind", ""), value)
+
 
 class SpyIn(CallAction):
     mode: Literal["listen", "whisper", "barge"]
-    extension: str = Field(min_length=1, max_length=64,
-                           description="the supervisor's phone, rung to listen")
+    extension: Extension = Field(description="the supervisor's phone, rung to listen")
 
 
 class SpyStopIn(BaseModel):
@@ -366,11 +371,14 @@ async def force_hangup(request: web.Request, body: CallAction) -> ActionOut:
 async def _transfer_target(body: TransferIn) -> tuple[int | str, str]:
     """The target's engine value and its name for the messages; 4xx for a bad one."""
     if body.kind == "number":
+        if not is_number(body.value):
+            raise ApiError(422, "validation_error", _("That number cannot be dialled."),
+                           {"value": _("digits, * and # only, optionally after +")})
         return body.value, body.value
-    if not body.value.isdigit() or len(body.value) > 9:
+    value = parse_id(body.value)
+    if value is None:
         raise ApiError(422, "validation_error", _("Choose an agent or a group."),
                        {"value": _("must be an id")})
-    value = int(body.value)
     if body.kind == "agent":
         user = await User.get_or_none(id=value)
         if user is None:
@@ -465,8 +473,8 @@ async def stop_spy(request: web.Request, body: SpyStopIn) -> ActionOut:
              request=PauseIn, response=ActionOut, errors=(404, 409, 503),
              summary="Pause an agent (deferred until their call ends)")
 async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
+    agent_id = path_id(request, "agent_id")  # a bad request is told so even without the ACD
     acd = acd_of(request)
-    agent_id = path_id(request, "agent_id")
     _logged_in(acd, agent_id)
     reason = body.reason or "supervisor"
     try:
@@ -486,8 +494,8 @@ async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
              request=NoBody, response=ActionOut, errors=(404, 409, 503),
              summary="Log an agent out of the ACD (deferred until their call ends)")
 async def force_logout(request: web.Request, body: NoBody) -> ActionOut:
-    acd = acd_of(request)
     agent_id = path_id(request, "agent_id")
+    acd = acd_of(request)
     _logged_in(acd, agent_id)
     try:
         outputs = await acd.force_logout(agent_id, request_user(request).id)

@@ -14,6 +14,7 @@ from crm.errors import CrmError
 from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
 from crm.models import Group, OverflowKind, Role, Strategy
 from crm.stats.rollups import SL_THRESHOLDS
+from web.api.registry import parse_id
 from web.appkeys import SETTINGS_KEY
 from web.i18n import gettext
 from web.pages.common import (
@@ -35,10 +36,10 @@ BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active")
 
 
 def _group_id(request: web.Request) -> int:
-    value = request.match_info["group_id"]
-    if not value.isdigit() or len(value) > 9:
+    value = parse_id(request.match_info["group_id"])
+    if value is None:
         raise web.HTTPNotFound()
-    return int(value)
+    return value
 
 
 @routes.get("/admin/groups")

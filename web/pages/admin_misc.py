@@ -14,6 +14,7 @@ from crm.models import Role
 from crm.reference import EntryPatch, Kind, NewEntry
 from crm.tokens import NewToken
 from web.api.audit import audit_page
+from web.api.registry import parse_id
 from web.api.schemas import AuditQuery
 from web.i18n import gettext
 from web.pages.common import crm_failure, form_data, page_fields, pages_info, redirect, text
@@ -27,10 +28,10 @@ KINDS: dict[str, Kind] = {"pause-reasons": "pause_reason", "dispositions": "disp
 
 
 def _int_param(request: web.Request, name: str) -> int:
-    value = request.match_info[name]
-    if not value.isdigit() or len(value) > 9:
+    value = parse_id(request.match_info[name])
+    if value is None:
         raise web.HTTPNotFound()
-    return int(value)
+    return value
 
 
 # --- API tokens -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from crm.stats.agent_activity import agent_action_history
 from crm.stats.periods import QuickRange, local_today, quick_range
 from crm.stats.types import StatsConfig
 from crm.users import NewUser, UserPatch
+from web.api.registry import parse_id
 from web.appkeys import SETTINGS_KEY
 from web.i18n import gettext
 from web.pages.common import (
@@ -35,10 +36,10 @@ routes = web.RouteTableDef()
 
 
 def _user_id(request: web.Request) -> int:
-    value = request.match_info["user_id"]
-    if not value.isdigit() or len(value) > 9:
+    value = parse_id(request.match_info["user_id"])
+    if value is None:
         raise web.HTTPNotFound()
-    return int(value)
+    return value
 
 
 @routes.get("/admin")

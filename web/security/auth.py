@@ -8,10 +8,11 @@ callers. Roles are ordered: agent < supervisor < admin.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import StaticResource
@@ -101,17 +102,36 @@ def landing_for(user: User) -> str:
     return LANDING.get(user.role, "/agent")
 
 
+# A local path, in printable ASCII, whose second character does not make it
+# protocol-relative. Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/",
+# so "/\t/evil.example" or "/\\evil.example" would land on another site: no whitespace, no
+# control character, no backslash at all, and nothing outside ASCII (some are folded to "/").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
+
+
 def safe_next(target: str | None) -> str | None:
     """Only a local path: ``next`` must never send someone to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or len(target) > 2048:
         return None
+    # Checked once as given and once decoded, so an encoded tab ("%09") cannot sneak past a
+    # layer that decodes it later.
+    for form in (target, unquote(target)):
+        if not _LOCAL_PATH.fullmatch(form):
+            return None
     return target
 
 
+def _machine_path(path: str) -> bool:
+    """The JSON API and the event socket: what integrators call, with a bearer token, and
+    where an anonymous caller gets a 401 rather than the login page."""
+    return path.startswith(("/api/", "/ws/"))
+
+
 async def _identify(request: web.Request) -> tuple[User | None, str | None, bool]:
-    """(user, method, bad_token): a bearer header is only looked at on API paths."""
+    """(user, method, bad_token): a bearer header is only looked at on API and socket
+    paths (a page is always a browser, with its cookie)."""
     header = request.headers.get("Authorization", "")
-    if header and request.path.startswith("/api/"):
+    if header and _machine_path(request.path):
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             user = await authenticate_token(value.strip())
@@ -146,7 +166,7 @@ async def auth_middleware(
     access = route_access(request)
     if access.role is None:
         return await handler(request)
-    is_api = request.path.startswith("/api/")
+    is_api = _machine_path(request.path)
     if user is None:
         if is_api:
             if bad_token:

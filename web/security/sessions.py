@@ -1,8 +1,11 @@
 """Browser sessions: an encrypted cookie (aiohttp-session + Fernet) keyed from the settings.
 
-The cookie holds the user id, a fingerprint of the password hash (a password change or reset
-ends every older session) and the CSRF token. It is HttpOnly, SameSite=Lax, Secure when the
-site is served over HTTPS, and lives at most 12 hours from login.
+The cookie holds the user id, a fingerprint of the password hash, the user's session version
+and the CSRF token. The cookie alone never keeps a session alive: every request checks the
+version against the user's row (loaded anyway), and the server bumps that version on logout,
+password or role change, deactivation and reactivation (crm.users.end_sessions), which ends
+every copy of every cookie of that user at once. It is HttpOnly, SameSite=Lax, Secure when
+the site is served over HTTPS, and lives at most 12 hours from login.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ SESSION_COOKIE = "prowebcrm_session"
 SESSION_MAX_AGE = 12 * 3600
 UID = "uid"
 PASSWORD_FP = "pwv"
+# The user's session_version at login: bumped on the server, it ends this session.
+VERSION = "sv"
 CSRF = "csrf"
 FLASH = "flash"
 
@@ -44,6 +49,7 @@ async def start_session(request: web.Request, user: User) -> str:
     session = await new_session(request)
     session[UID] = user.id
     session[PASSWORD_FP] = password_fingerprint(user)
+    session[VERSION] = user.session_version
     token = secrets.token_urlsafe(32)
     session[CSRF] = token
     return token
@@ -60,7 +66,8 @@ def session_user_id(session: Session) -> int | None:
 
 
 def session_matches(session: Session, user: User) -> bool:
-    return session.get(PASSWORD_FP) == password_fingerprint(user)
+    return (session.get(PASSWORD_FP) == password_fingerprint(user)
+            and session.get(VERSION) == user.session_version)
 
 
 async def flash(request: web.Request, message: str, kind: str = "success") -> None:

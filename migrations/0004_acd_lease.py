@@ -4,7 +4,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('crm', '0002_stats_rollups')]
+    dependencies = [('crm', '0003_session_version')]
 
     initial = False
 
