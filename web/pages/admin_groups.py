@@ -97,7 +97,9 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
 @routes.get("/admin/groups/new")
 @require_role(Role.ADMIN)
 async def new_group_form(request: web.Request) -> web.StreamResponse:
-    values = {name: field.get_default(call_default_factory=True)
+    # A required field (the name) has no default: the form starts it empty rather than
+    # showing pydantic's "undefined" marker as a value.
+    values = {name: "" if field.is_required() else field.get_default(call_default_factory=True)
               for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
     values["strategy"] = values["strategy"].value
     values["overflow_kind"] = values["overflow_kind"].value
