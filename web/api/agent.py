@@ -8,6 +8,7 @@ the call was offered to, or placed by, this agent.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -23,6 +24,7 @@ from crm.call_segments import involves_agent
 from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
 from crm.reference import list_entries
 from crm.stats import kpi, periods
+from crm.users import extension_owner
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
@@ -353,12 +355,40 @@ async def acd_login(request: web.Request, body: AcdLoginIn) -> StatusOut:
     acd = acd_of(request)
     if body.paused:
         await check_reason(body.reason)
-    await ask(acd.login(user.id, body.extension, paused=body.paused,
-                        reason=body.reason if body.paused else ""))
-    if user.extension != body.extension:  # remembered as the default for the next login
+    # The check and the login are one step: two agents typing the same extension at the
+    # same moment must not both get in.
+    async with _login_lock(request.app):
+        other = extension_in_use(acd, body.extension, user.id)
+        if other is not None:
+            holder = await User.get_or_none(id=other).only("id", "name", "login")
+            name = (holder.name or holder.login) if holder else f"#{other}"
+            raise ApiError(409, "extension_in_use", "some fields are invalid",
+                           {"extension": f"extension {body.extension} is in use by {name}"})
+        await ask(acd.login(user.id, body.extension, paused=body.paused,
+                            reason=body.reason if body.paused else ""))
+    # Remembered as the default for the next login, unless it is somebody else's default
+    # (hot-desking on a colleague's phone must not make it two people's phone).
+    if user.extension != body.extension and await extension_owner(body.extension, user.id) is None:
         user.extension = body.extension
         await User.filter(id=user.id).update(extension=body.extension)
     return status_of(request, user.id)
+
+
+def _login_lock(app: web.Application) -> asyncio.Lock:
+    services = app[SERVICES_KEY]
+    if "acd_login_lock" not in services:
+        services["acd_login_lock"] = asyncio.Lock()
+    lock: asyncio.Lock = services["acd_login_lock"]
+    return lock
+
+
+def extension_in_use(acd: AcdService, extension: str, me: int) -> int | None:
+    """The agent logged into the ACD on this extension, other than ``me``."""
+    for agent in acd.snapshot()["agents"]:
+        if (agent["extension"] == extension and agent["agent_id"] != me
+                and agent["state"] != "logged_out"):
+            return int(agent["agent_id"])
+    return None
 
 
 @routes.post("/api/v1/agent/logout", role=Role.AGENT, response=StatusOut,
