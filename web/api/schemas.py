@@ -135,6 +135,12 @@ class GroupOut(Out):
     sticky_s: int
     record_calls: bool
     service_level_s: int
+    wrapup_extend_s: int
+    wrapup_requires_outcome: bool
+    wait_warn_s: int
+    wait_alert_s: int
+    sl_warn_pct: int
+    sl_alert_pct: int
     active: bool
     created_at: datetime
     updated_at: datetime

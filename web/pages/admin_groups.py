@@ -31,7 +31,8 @@ from web.security.sessions import flash
 
 routes = web.RouteTableDef()
 
-BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active")
+BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active",
+               "wrapup_requires_outcome")
 
 
 def _group_id(request: web.Request) -> int:
@@ -55,8 +56,11 @@ async def list_groups(request: web.Request) -> web.StreamResponse:
 
 
 def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
+    # A setting the form does not carry at all (a page from before the setting existed)
+    # keeps its default or current value; one sent empty is an error to show.
     values: dict[str, Any] = {
-        name: text(form, name) for name in SETTING_FIELDS if name not in BOOL_FIELDS
+        name: text(form, name) for name in SETTING_FIELDS
+        if name not in BOOL_FIELDS and name in form
     }
     for name in BOOL_FIELDS:
         values[name] = form.get(name) == "on"
@@ -80,9 +84,22 @@ async def _group_values(group: Group) -> dict[str, Any]:
     return values
 
 
+def _new_values() -> dict[str, Any]:
+    # A required field (the name) has no default: the form starts it empty rather than
+    # showing pydantic's "undefined" marker as a value.
+    values = {name: "" if field.is_required() else field.get_default(call_default_factory=True)
+              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
+    values["strategy"] = values["strategy"].value
+    values["overflow_kind"] = values["overflow_kind"].value
+    values["members"] = []
+    return values
+
+
 async def _render_form(request: web.Request, *, group: Group | None, values: dict[str, Any],
                        errors: dict[str, str] | None = None, message: str = "",
                        status: int = 200) -> web.Response:
+    base = await _group_values(group) if group is not None else _new_values()
+    values = {**base, **values}
     all_users, _ = await user_service.list_users(limit=10_000)
     chosen = {str(m["user_id"]): m["penalty"] for m in values.get("members", [])}
     all_groups = [g for g in await groups.all_groups() if group is None or g.id != group.id]
@@ -97,14 +114,7 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
 @routes.get("/admin/groups/new")
 @require_role(Role.ADMIN)
 async def new_group_form(request: web.Request) -> web.StreamResponse:
-    # A required field (the name) has no default: the form starts it empty rather than
-    # showing pydantic's "undefined" marker as a value.
-    values = {name: "" if field.is_required() else field.get_default(call_default_factory=True)
-              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
-    values["strategy"] = values["strategy"].value
-    values["overflow_kind"] = values["overflow_kind"].value
-    values["members"] = []
-    return await _render_form(request, group=None, values=values)
+    return await _render_form(request, group=None, values=_new_values())
 
 
 @routes.post("/admin/groups/new")
