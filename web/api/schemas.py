@@ -217,14 +217,15 @@ class AuditList(Out):
 class EntryOut(Out):
     id: int
     code: str
-    label: str
+    label: str = Field(description="English, and the label of languages without their own")
+    label_fr: str
     active: bool
     position: int
 
     @classmethod
     def build(cls, entry: Any) -> EntryOut:
-        return cls(id=entry.id, code=entry.code, label=entry.label, active=entry.active,
-                   position=entry.position)
+        return cls(id=entry.id, code=entry.code, label=entry.label, label_fr=entry.label_fr,
+                   active=entry.active, position=entry.position)
 
 
 class EntryList(Out):

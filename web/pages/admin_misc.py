@@ -108,6 +108,8 @@ async def _reference_page(request: web.Request, *, errors: dict[str, dict[str, s
     lists = {slug: await reference.list_entries(kind) for slug, kind in KINDS.items()}
     return await render(request, "admin/reference.html", {
         "lists": lists, "errors": errors or {}, "values": values or {}, "message": message,
+        "field_names": {"code": gettext("Code"), "label": gettext("English label"),
+                        "label_fr": gettext("French label"), "position": gettext("Order")},
     }, status=status)
 
 
@@ -125,8 +127,11 @@ def _kind(request: web.Request) -> tuple[str, Kind]:
 
 
 def _entry_values(form: Any) -> dict[str, Any]:
-    return {"code": text(form, "code"), "label": text(form, "label"),
-            "position": text(form, "position") or "0", "active": form.get("active") == "on"}
+    values = {"code": text(form, "code"), "label": text(form, "label"),
+              "position": text(form, "position") or "0", "active": form.get("active") == "on"}
+    if "label_fr" in form:  # absent from a form of before the French label existed
+        values["label_fr"] = text(form, "label_fr")
+    return values
 
 
 @routes.post("/admin/reference/{kind}")
