@@ -33,6 +33,7 @@ from crm.models import Role, User
 from stasis_app.publisher import to_json
 from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.formatting import phone_display
+from web.reasons import LOST_PAGE_REASON
 from web.security.auth import AUTH_METHOD, USER, require_role
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 LOST_PAGE_GRACE_S = 30.0
-LOST_PAGE_REASON = "page closed"
 HEARTBEAT_S = 20.0
 
 

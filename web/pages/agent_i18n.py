@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from crm.errors import N_
 from web.i18n import gettext
-from web.live import LOST_PAGE_REASON
+from web.reasons import SYSTEM_REASONS
 
 MESSAGES = (
     N_("%(rows)s rows, %(errors)s with errors, %(dups)s duplicates by phone."),
@@ -55,7 +55,7 @@ PHONE_STATES = {
 }
 DIRECTIONS = {"inbound": N_("incoming"), "outbound": N_("outgoing")}
 # Pause reasons the system sets itself (not in the admin's list).
-REASONS = {LOST_PAGE_REASON: N_("console page closed"), "supervisor": N_("supervisor")}
+REASONS = SYSTEM_REASONS
 FIELDS = {
     "first_name": N_("First name"), "last_name": N_("Last name"), "company": N_("Company"),
     "email": N_("E-mail"), "address": N_("Address"), "postal_code": N_("Postal code"),

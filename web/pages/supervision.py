@@ -15,10 +15,12 @@ from crm import reference
 from crm.models import Group, Role, User
 from crm.stats.periods import local_today
 from web.api.stats import stats_config
-from web.api.supervision import snapshot_out
+from web.api.supervision import snapshot_out, wallboard_out
+from web.i18n import current_language
 from web.i18n import gettext as _
+from web.reasons import reason_labels
 from web.render import render
-from web.security.auth import require_role
+from web.security.auth import request_user, require_role
 
 routes = web.RouteTableDef()
 
@@ -56,6 +58,8 @@ WORDS = (
     "pause pending", "From", "To", "Show", "Loading…", "Kind", "All actions", "Time",
     "Action", "Details", "Extension", "forced by a supervisor", "in progress", "by",
     "Wallboard", "Calls waiting", "Service level", "Abandon rate", "Log agent out",
+    "Listen in…", "Listen in", "Ring my phone", "How", "on this call",
+    "No agent is available right now: transfer to a group instead.", "within %(t)s s",
 )
 OUTCOME_LABELS = {
     "answered": "Answered", "abandoned": "Abandoned", "timed_out": "Timed out",
@@ -104,20 +108,31 @@ async def people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [{**a, "role": str(a["role"])} for a in agents], groups
 
 
+GROUP_COLOURS = ("wait_warn_s", "wait_alert_s", "sl_warn_pct", "sl_alert_pct")
+
+
 @routes.get("/supervision")
 @require_role(Role.SUPERVISOR)
 async def supervision(request: web.Request) -> web.StreamResponse:
     snapshot = await snapshot_out(request)
-    agents, groups = await people()
-    reasons = [{"code": r.code, "label": r.label}
+    agents, _groups = await people()
+    language = current_language()
+    reasons = [{"code": r.code, "label": reference.label_in(r, language)}
                for r in await reference.list_entries("pause_reason", active_only=True)]
+    board = await wallboard_out(request)
+    groups = await Group.all().order_by("name").values("id", "name", *GROUP_COLOURS)
     cfg = stats_config(request)
+    me = request_user(request)
     return await render(request, "supervision/index.html", {
         "boot": {
             "snapshot": snapshot.model_dump(mode="json"),
             "agents": agents,
             "groups": groups,
+            # Today's figures per group (service level…), re-read when a call ends.
+            "board": board.model_dump(mode="json"),
             "pause_reasons": reasons or [{"code": "supervisor", "label": _("Supervisor")}],
+            "reasons": await reason_labels(language),
+            "me": {"id": me.id, "extension": me.extension},
             "texts": js_texts(),
             "timezone": str(cfg.tz),
             "today": local_today(cfg.tz).isoformat(),
