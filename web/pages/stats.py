@@ -24,6 +24,8 @@ RANGE_LABELS = {
     QuickRange.YESTERDAY: "Yesterday",
     QuickRange.THIS_WEEK: "This week",
     QuickRange.LAST_WEEK: "Last week",
+    QuickRange.LAST_7_DAYS: "Last 7 days",
+    QuickRange.LAST_30_DAYS: "Last 30 days",
     QuickRange.THIS_MONTH: "This month",
     QuickRange.LAST_MONTH: "Last month",
 }
@@ -48,7 +50,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         "timezone": str(cfg.tz),
         "selected": wanted if wanted in REPORTS else "calls",
         "boot": {"texts": {w: _(w) for w in ("n/a", "No data in this interval.",
-                                              "Loading…", "Error", "Total",
-                                              "duration (h:mm:ss)", "number")},
+                                              "Loading…", "Error", "Total", "number",
+                                              "hours", "minutes", "seconds")},
                  },
     })
