@@ -145,6 +145,7 @@ class CallEntryOut(Out):
     direction: str
     started_at: datetime
     caller_number: str
+    caller_display: str = Field(description="the number in the centre's format")
     agent_name: str
     group_name: str
     outcome: str | None
@@ -334,7 +335,9 @@ async def client_calls(request: web.Request) -> CallList:
                                                      language=current_language())
     return CallList(total=total, items=[
         CallEntryOut(ref=c.ref, direction=c.direction.value, started_at=c.started_at,
-                     caller_number=c.caller_number, agent_name=c.agent_name,
+                     caller_number=c.caller_number,
+                     caller_display=display(c.caller_number, region(request)),
+                     agent_name=c.agent_name,
                      group_name=c.group_name, outcome=c.outcome.value if c.outcome else None,
                      talk_s=c.talk_s, disposition_label=c.disposition_label)
         for c in rows])

@@ -15,6 +15,7 @@ from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
 from crm.models import Group, OverflowKind, Role, Strategy
 from crm.stats.rollups import SL_THRESHOLDS
 from web.appkeys import SETTINGS_KEY
+from web.formatting import phone_display
 from web.i18n import gettext
 from web.pages.common import (
     crm_failure,
@@ -49,8 +50,11 @@ async def list_groups(request: web.Request) -> web.StreamResponse:
     rows, total = await groups.list_groups(limit=page.limit, offset=page.offset)
     members = await groups.members_of([g.id for g in rows])
     names = {str(g.id): g.name for g in await groups.all_groups()}
+    region = request.app[SETTINGS_KEY].default_region
+    numbers = {g.id: phone_display(g.overflow_target, region) for g in rows
+               if g.overflow_kind == OverflowKind.NUMBER}
     return await render(request, "admin/groups.html", {
-        "groups": rows, "members": members, "group_names": names,
+        "groups": rows, "members": members, "group_names": names, "overflow_numbers": numbers,
         "page": pages_info(total, page),
     })
 
@@ -71,11 +75,13 @@ def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
     return values
 
 
-async def _group_values(group: Group) -> dict[str, Any]:
+async def _group_values(group: Group, region: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(group, name) for name in SETTING_FIELDS}
     values["number"] = group.number or ""
     values["strategy"] = group.strategy.value
     values["overflow_kind"] = group.overflow_kind.value
+    if group.overflow_kind == OverflowKind.NUMBER:
+        values["overflow_target"] = phone_display(group.overflow_target, region)
     if group.overflow_kind == OverflowKind.GROUP and group.overflow_target.isdigit():
         names = {str(g.id): g.name for g in await groups.all_groups()}
         values["overflow_target"] = names.get(group.overflow_target, group.overflow_target)
@@ -98,7 +104,8 @@ def _new_values() -> dict[str, Any]:
 async def _render_form(request: web.Request, *, group: Group | None, values: dict[str, Any],
                        errors: dict[str, str] | None = None, message: str = "",
                        status: int = 200) -> web.Response:
-    base = await _group_values(group) if group is not None else _new_values()
+    region = request.app[SETTINGS_KEY].default_region
+    base = await _group_values(group, region) if group is not None else _new_values()
     values = {**base, **values}
     all_users, _ = await user_service.list_users(limit=10_000)
     chosen = {str(m["user_id"]): m["penalty"] for m in values.get("members", [])}
@@ -143,7 +150,8 @@ async def create_group(request: web.Request) -> web.StreamResponse:
 @require_role(Role.ADMIN)
 async def edit_group_form(request: web.Request) -> web.StreamResponse:
     group = await groups.get_group(_group_id(request))
-    return await _render_form(request, group=group, values=await _group_values(group))
+    return await _render_form(request, group=group, values=await _group_values(
+        group, request.app[SETTINGS_KEY].default_region))
 
 
 @routes.post("/admin/groups/{group_id}")

@@ -15,6 +15,7 @@ from crm.reference import EntryPatch, Kind, NewEntry
 from crm.tokens import NewToken
 from web.api.audit import audit_page
 from web.api.schemas import AuditQuery
+from web.audit_view import audit_rows
 from web.i18n import gettext
 from web.pages.common import crm_failure, form_data, page_fields, pages_info, redirect, text
 from web.render import render
@@ -95,7 +96,8 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
         query = AuditQuery()
     result = await audit_page(query)
     return await render(request, "admin/audit.html", {
-        "entries": result.items, "actor": query.actor, "action": query.action,
+        "entries": await audit_rows(result.items), "actor": query.actor,
+        "action": query.action,
         "page": pages_info(result.total, query),
     })
 

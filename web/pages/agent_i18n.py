@@ -11,7 +11,7 @@ English msgids, except:
 from __future__ import annotations
 
 from crm.errors import N_
-from web.i18n import gettext
+from web.i18n import gettext, ngettext
 from web.reasons import SYSTEM_REASONS
 
 MESSAGES = (
@@ -117,7 +117,22 @@ SERVER_MESSAGES = (
 )
 
 
-def js_messages() -> dict[str, str]:
+def count_labels() -> dict[str, list[str]]:
+    """Labels shown over a count, in their singular and plural forms: "1 Répondu" in
+    French, not "1 Répondus" (the page picks the form with Intl.PluralRules)."""
+    forms = {
+        "Received": lambda n: ngettext("Received", "Received", n),
+        "Answered": lambda n: ngettext("Answered", "Answered", n),
+        "Rejected": lambda n: ngettext("Rejected", "Rejected", n),
+        "Missed": lambda n: ngettext("Missed", "Missed", n),
+        "Transferred": lambda n: ngettext("Transferred", "Transferred", n),
+        "Calls placed": lambda n: ngettext("Call placed", "Calls placed", n),
+        "Calls handled": lambda n: ngettext("Call handled", "Calls handled", n),
+    }
+    return {f"plural:{key}": [form(1), form(2)] for key, form in forms.items()}
+
+
+def js_messages() -> dict[str, str | list[str]]:
     """The messages in the request's language (the auth middleware has set it)."""
     out = {msgid: gettext(msgid) for msgid in MESSAGES}
     for prefix, table in (("state", STATES), ("phone", PHONE_STATES),
@@ -125,4 +140,5 @@ def js_messages() -> dict[str, str]:
                           ("error", ERROR_CODES)):
         out.update({f"{prefix}:{k}": gettext(v) for k, v in table.items()})
     out.update({f"err:{msgid}": gettext(msgid) for msgid in SERVER_MESSAGES})
+    out.update(count_labels())  # type: ignore[arg-type]
     return out

@@ -16,8 +16,10 @@ from crm.models import Group, Role, User
 from crm.stats.periods import local_today
 from web.api.stats import stats_config
 from web.api.supervision import snapshot_out, wallboard_out
+from web.audit_view import AUDIT_LABELS
 from web.i18n import current_language
 from web.i18n import gettext as _
+from web.pages.agent_i18n import count_labels
 from web.reasons import reason_labels
 from web.render import render
 from web.security.auth import request_user, require_role
@@ -25,7 +27,7 @@ from web.security.auth import request_user, require_role
 routes = web.RouteTableDef()
 
 
-def js_texts() -> dict[str, str]:
+def js_texts() -> dict[str, Any]:
     """The words the page's script writes itself, in the user's language."""
     # states, directions and outcomes are codes: give each its human label
     codes = {
@@ -42,7 +44,8 @@ def js_texts() -> dict[str, str]:
         **{f"help.{k}": v for k, v in SPY_HELP.items()},
         **{f"audit.{k}": v for k, v in AUDIT_LABELS.items()},
     }
-    return {**{w: _(w) for w in WORDS}, **codes, **{k: _(v) for k, v in keyed.items()}}
+    return {**{w: _(w) for w in WORDS}, **codes, **{k: _(v) for k, v in keyed.items()},
+            **count_labels()}
 
 
 WORDS = (
@@ -82,22 +85,6 @@ SPY_HELP = {
     "whisper": "Your phone rings; once you answer you hear the call and only the agent "
                "hears you.",
     "barge": "Your phone rings; once you answer you join the conversation: both hear you.",
-}
-AUDIT_LABELS = {
-    "supervision.reject": "Call sent back to the queue by a supervisor",
-    "supervision.hangup": "Call hung up by a supervisor",
-    "supervision.transfer": "Call transferred by a supervisor",
-    "supervision.pause": "Paused by a supervisor",
-    "supervision.logout": "Logged out by a supervisor",
-    "supervision.whisper": "Supervisor whispering",
-    "supervision.barge": "Supervisor barging in",
-    "supervision.listen": "Supervisor listening",
-    "supervision.spy_stop": "Supervisor stopped listening",
-    "user.create": "User created", "user.update": "User changed",
-    "user.deactivate": "User deactivated", "user.delete": "User deleted",
-    "client.create": "Client created", "client.update": "Client record changed",
-    "client.intervention": "Intervention written",
-    "client.attach_number": "Number attached to a client",
 }
 
 

@@ -1,17 +1,24 @@
 // S6 "My day": the agent's own figures for today, re-read shortly after a call or an offer
-// ends (the call journal writes the facts a few milliseconds after the event).
-import { $, api, fmt, throttle } from "../lib/core.js";
+// ends (the call journal writes the facts a few milliseconds after the event). Each label
+// agrees with its count ("1 Répondu", "2 Répondus").
+import { $, api, fmt, plural, throttle } from "../lib/core.js";
+import { T } from "./messages.js";
+
+const COUNTS = {
+  "st-received": ["received", "Received"], "st-answered": ["answered", "Answered"],
+  "st-rejected": ["rejected", "Rejected"], "st-missed": ["missed", "Missed"],
+  "st-transferred": ["transferred", "Transferred"], "st-placed": ["placed", "Calls placed"],
+};
 
 export function createMyDay() {
   async function load() {
     try {
       const s = await api("GET", "/api/v1/agent/stats");
-      $("st-received").textContent = fmt.number(s.received);
-      $("st-answered").textContent = fmt.number(s.answered);
-      $("st-rejected").textContent = fmt.number(s.rejected);
-      $("st-transferred").textContent = fmt.number(s.transferred);
-      $("st-placed").textContent = fmt.number(s.placed);
-      $("st-missed").textContent = fmt.number(s.missed);
+      for (const [id, [key, label]] of Object.entries(COUNTS)) {
+        const value = $(id);
+        value.textContent = fmt.number(s[key]);
+        value.previousElementSibling.textContent = plural(T[`plural:${label}`], s[key]) || label;
+      }
       $("st-talk").textContent = fmt.duration(s.talk_s);
       $("st-aht").textContent = fmt.duration(s.aht_s);
     } catch (err) { console.warn("stats", err); }

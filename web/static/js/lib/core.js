@@ -30,6 +30,14 @@ export function translator(texts) {
   };
 }
 
+const pluralRules = new Intl.PluralRules(lang);
+
+/** The label over a count in the right form: forms = [singular, plural] from the server. */
+export function plural(forms, n) {
+  if (!Array.isArray(forms)) return forms;
+  return pluralRules.select(n) === "one" ? forms[0] : forms[1];
+}
+
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content || "";
 }

@@ -1,6 +1,6 @@
 // S5 "Actions" column: one agent's call statistics and action history over a period
 // (today, a quick range or two dates in the call centre's time zone).
-import { api, el, fmt } from "../lib/core.js";
+import { api, el, fmt, plural } from "../lib/core.js";
 
 const KINDS = ["call", "intervention", "rejection", "missed", "transfer", "pause", "login", "logout", "audit"];
 
@@ -39,9 +39,11 @@ export function createReports({ T, openDialog, agentName, groupName, reasonOf, b
         const s = await api("GET", `/api/v1/stats/agents/${id}/calls?${new URLSearchParams(p)}`);
         if (!current()) return;
         period.shown(s.interval);
-        const rows = [["Received", fmt.number(s.received)], ["Answered", fmt.number(s.answered)],
-          ["Rejected", fmt.number(s.rejected)], ["Transferred", fmt.number(s.transferred)],
-          ["Missed", fmt.number(s.missed)], ["Calls handled", fmt.number(s.handled)],
+        // a count's label agrees with it ("1 Répondu"); the data-key stays the English one
+        const counted = (key, n) => [key, fmt.number(n), plural(boot.texts[`plural:${key}`], n) || T(key)];
+        const rows = [counted("Received", s.received), counted("Answered", s.answered),
+          counted("Rejected", s.rejected), counted("Transferred", s.transferred),
+          counted("Missed", s.missed), counted("Calls handled", s.handled),
           ["Talk time", fmt.duration(s.talk_s)], ["Pause time", fmt.duration(s.pause_s)],
           ["Logged in", fmt.duration(s.logged_s)], ["Average handle time", fmt.duration(s.aht_s)],
           ["Occupancy", fmt.percent(s.occupancy)]];
@@ -50,7 +52,7 @@ export function createReports({ T, openDialog, agentName, groupName, reasonOf, b
           el("p", { class: "muted sv-interval", text: `${s.interval.from} – ${s.interval.to} (${s.interval.timezone})` }),
           el("table", { class: "table table-compact sv-agent-stats" },
             el("tbody", {},
-              ...rows.map(([key, value]) => el("tr", { "data-key": key }, el("th", { text: T(key) }), el("td", { class: "num", text: value }))),
+              ...rows.map(([key, value, label]) => el("tr", { "data-key": key }, el("th", { text: label || T(key) }), el("td", { class: "num", text: value }))),
               ...reasons.map(([reason, secs]) => el("tr", { "data-reason": reason },
                 el("th", { text: `${T("Pause")} · ${reasonOf(reason)}` }), el("td", { class: "num", text: fmt.duration(secs) }))))));
       } catch (err) { if (current()) out.replaceChildren(el("p", { class: "alert alert-error", text: err.message })); }
