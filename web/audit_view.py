@@ -13,7 +13,7 @@ from crm.reference import label_in
 from web.i18n import current_language, gettext
 
 AUDIT_LABELS: dict[str, str] = {
-    "auth.login": N_("Logged in"), "auth.logout": N_("Logged out"),
+    "auth.login": N_("Signed in"), "auth.logout": N_("Signed out"),
     "auth.login_failed": N_("Failed login"), "auth.login_blocked": N_("Login blocked"),
     "user.create": N_("User created"), "user.update": N_("User changed"),
     "user.deactivate": N_("User deactivated"), "user.delete": N_("User deleted"),

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from crm import groups
 from crm import users as user_service
-from crm.errors import CrmError
+from crm.errors import N_, CrmError
 from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
 from crm.models import Group, OverflowKind, Role, Strategy
 from crm.stats.rollups import SL_THRESHOLDS
@@ -31,6 +31,19 @@ from web.security.auth import client_ip, request_user, require_role
 from web.security.sessions import flash
 
 routes = web.RouteTableDef()
+
+# The strategies by what they do, not by their code (the English page showed "ringall").
+STRATEGY_LABELS = {
+    "ringall": N_("Ring all"), "longest_idle": N_("Longest idle first"),
+    "fewest_calls": N_("Fewest calls first"), "round_robin": N_("Round robin (with memory)"),
+    "random": N_("Random"), "linear": N_("In the order of the list"),
+    "penalty": N_("By penalty (skill)"),
+}
+
+
+def strategy_labels() -> dict[str, str]:
+    return {code: gettext(label) for code, label in STRATEGY_LABELS.items()}
+
 
 BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active",
                "wrapup_requires_outcome")
@@ -55,6 +68,7 @@ async def list_groups(request: web.Request) -> web.StreamResponse:
                if g.overflow_kind == OverflowKind.NUMBER}
     return await render(request, "admin/groups.html", {
         "groups": rows, "members": members, "group_names": names, "overflow_numbers": numbers,
+        "strategy_labels": strategy_labels(),
         "page": pages_info(total, page),
     })
 
@@ -113,6 +127,7 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
     return await render(request, "admin/group_form.html", {
         "group": group, "values": values, "errors": errors or {}, "message": message,
         "all_users": all_users, "chosen": chosen, "strategies": list(Strategy),
+        "strategy_labels": strategy_labels(),
         "overflow_kinds": list(OverflowKind), "other_groups": all_groups,
         "sl_choices": [(str(t), str(t)) for t in SL_THRESHOLDS],
     }, status=status)

@@ -120,14 +120,16 @@ SERVER_MESSAGES = (
 def count_labels() -> dict[str, list[str]]:
     """Labels shown over a count, in their singular and plural forms: "1 Répondu" in
     French, not "1 Répondus" (the page picks the form with Intl.PluralRules)."""
+    # Their own msgids: a plural entry named like a plain label ("Missed") would answer
+    # gettext("Missed") with its singular form.
     forms = {
-        "Received": lambda n: ngettext("Received", "Received", n),
-        "Answered": lambda n: ngettext("Answered", "Answered", n),
-        "Rejected": lambda n: ngettext("Rejected", "Rejected", n),
-        "Missed": lambda n: ngettext("Missed", "Missed", n),
-        "Transferred": lambda n: ngettext("Transferred", "Transferred", n),
-        "Calls placed": lambda n: ngettext("Call placed", "Calls placed", n),
-        "Calls handled": lambda n: ngettext("Call handled", "Calls handled", n),
+        "Received": lambda n: ngettext("call received", "calls received", n),
+        "Answered": lambda n: ngettext("call answered", "calls answered", n),
+        "Rejected": lambda n: ngettext("call rejected", "calls rejected", n),
+        "Missed": lambda n: ngettext("call missed", "calls missed", n),
+        "Transferred": lambda n: ngettext("call transferred", "calls transferred", n),
+        "Calls placed": lambda n: ngettext("call placed", "calls placed", n),
+        "Calls handled": lambda n: ngettext("call handled", "calls handled", n),
     }
     return {f"plural:{key}": [form(1), form(2)] for key, form in forms.items()}
 

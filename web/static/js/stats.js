@@ -169,7 +169,9 @@ async function load() {
   document.body.dataset.reportLoaded = data.name;
   document.body.dataset.reportGranularity = data.granularity || "";
   document.body.dataset.reportInterval = `${data.interval.from}/${data.interval.to}`;
+  history.replaceState(null, "", `/stats?${qs}`);
 }
 
-$("st-granularity").value = "";
+$("st-granularity").value = boot.granularity || "";
+if (boot.range) chooseRange(boot.range);
 load();

@@ -64,7 +64,8 @@ export function createWrapup({ nowServer, onStatus, onSaved, notify, recordClien
     $("btn-wrapup").disabled = card.busy || missingOutcome();
     if (w) {
       const extend = $("btn-wrapup-extend");
-      extend.textContent = t("Extend (+%(time)s)", { time: fmt.duration(w.extend_s) });
+      const step = w.extend_s < 60 ? `${fmt.number(w.extend_s)} s` : fmt.duration(w.extend_s);
+      extend.textContent = t("Extend (+%(time)s)", { time: step });
       extend.disabled = card.busy || w.ends_at >= w.limit_at - 1;
     }
     tick();
