@@ -135,3 +135,36 @@ async def test_french_call_card_and_unknown_caller(served: tuple[Product, str]) 
             await shot(page, "82-unknown-foreign-caller-fr-1920")
         finally:
             await browser.close()
+
+
+async def test_number_shared_by_several_clients_needs_no_request(
+        served: tuple[Product, str]) -> None:
+    """The pop carries the candidates for the number: the page asks nothing to show them."""
+    from playwright.async_api import async_playwright, expect
+
+    prod, base = served
+    alice = await make_user("alice", Role.AGENT, name="Alice Martin")
+    await make_group([alice])
+    await prod.reload_groups()
+    prod.sim.phones.add("201", behaviour="manual")
+    for name in ("Durand & Fils", "Durand Immobilier"):
+        await clients.create_client({"company": name, "phones": [{"number": "0145678901"}]},
+                                    region="FR", actor=alice)
+
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await (await browser.new_context(viewport={"width": 1366, "height": 768})
+                      ).new_page()
+        try:
+            await log_in(page, base, "alice")
+            await acd_login(page, "201")
+            await page.wait_for_load_state("networkidle")
+            calls = count_api_calls(page)
+            prod.sim.place_inbound_call(GROUP_NUMBER, "+33145678901")
+            await expect(page.locator("#pop-choices li")).to_have_count(2)
+            await expect(page.locator("#call-title")).to_have_text("Known number (2 clients)")
+            await expect(page.locator("#call-number")).to_have_text("01 45 67 89 01")
+            assert not [c for c in calls if "lookup" in c], calls
+            assert len(calls) <= 1, calls
+        finally:
+            await browser.close()

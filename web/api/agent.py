@@ -401,7 +401,18 @@ def current_call_id(request: web.Request, user_id: int) -> str:
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     if not view.call_id:
         raise ApiError(409, "no_call", "you have no call in progress")
+    remember_call(request, user_id)
     return view.call_id
+
+
+def remember_call(request: web.Request, user_id: int) -> None:
+    """Before an action that may end the agent's call: the wrap-up that follows is this
+    call's (and its group's rules), known without waiting for the journal."""
+    acd = request.app[RUNTIME_KEY]
+    view = acd.agent(user_id) if acd is not None else None
+    call = acd.call(view.call_id) if view is not None and view.call_id else None
+    if call is not None:
+        wrapups(request.app).saw_call(user_id, call.call_id, call.group_id)
 
 
 async def check_reason(reason: str) -> None:
@@ -604,6 +615,7 @@ async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
              errors=(409, 503))
 async def reject(request: web.Request) -> StatusOut:
     user = request_user(request)
+    remember_call(request, user.id)
     await ask(acd_of(request).reject(user.id))
     return await status_of(request, user.id)
 
@@ -612,6 +624,7 @@ async def reject(request: web.Request) -> StatusOut:
              summary="Hang up the current call", errors=(409, 503))
 async def hangup(request: web.Request) -> StatusOut:
     user = request_user(request)
+    remember_call(request, user.id)
     await ask(acd_of(request).hangup(user.id))
     return await status_of(request, user.id)
 
@@ -756,7 +769,7 @@ async def extend_wrapup(request: web.Request) -> StatusOut:
         raise ApiError(409, "not_in_wrapup", "you are not in wrap-up")
     now = acd.engine_clock
     ends = min(max(current.ends_at, now) + current.extend_s, current.limit_at)
-    if ends - now < 1:
+    if ends - max(current.ends_at, now) < 1:  # at its limit: nothing left to add
         raise ApiError(409, "wrapup_limit", "the wrap-up cannot last longer")
     await ask(acd.wrapup_extend(user.id, ends - now))
     book.moved(user.id, current.started_at, ends)
