@@ -57,6 +57,12 @@ class NewGroup(InputModel):
     sticky_s: int = Field(default=0, ge=0, le=86400)
     record_calls: bool = False
     service_level_s: int = Field(default=20, ge=1, le=3600)
+    wrapup_extend_s: int = Field(default=30, ge=5, le=600)
+    wrapup_requires_outcome: bool = False
+    wait_warn_s: int = Field(default=30, ge=1, le=86400)
+    wait_alert_s: int = Field(default=60, ge=1, le=86400)
+    sl_warn_pct: int = Field(default=80, ge=0, le=100)
+    sl_alert_pct: int = Field(default=60, ge=0, le=100)
     active: bool = True
     members: list[Member] = Field(default_factory=list, max_length=5000)
 
@@ -89,6 +95,12 @@ class GroupPatch(InputModel):
     sticky_s: int | None = Field(default=None, ge=0, le=86400)
     record_calls: bool | None = None
     service_level_s: int | None = Field(default=None, ge=1, le=3600)
+    wrapup_extend_s: int | None = Field(default=None, ge=5, le=600)
+    wrapup_requires_outcome: bool | None = None
+    wait_warn_s: int | None = Field(default=None, ge=1, le=86400)
+    wait_alert_s: int | None = Field(default=None, ge=1, le=86400)
+    sl_warn_pct: int | None = Field(default=None, ge=0, le=100)
+    sl_alert_pct: int | None = Field(default=None, ge=0, le=100)
     active: bool | None = None
     members: list[Member] | None = Field(default=None, max_length=5000)
 
@@ -155,6 +167,7 @@ async def create_group(data: NewGroup, *, actor: User | None, region: str = "FR"
     values["overflow_target"] = await _overflow_target(
         values["overflow_kind"], values["overflow_target"], region, self_id=None
     )
+    _check_policy(values)
     await _check_users_exist([m.user_id for m in data.members])
     try:
         async with in_transaction("default"):
@@ -182,6 +195,7 @@ async def update_group(group_id: int, data: GroupPatch, *, actor: User, region: 
     if "overflow_kind" in changes or "overflow_target" in changes:
         changes["overflow_target"] = await _overflow_target(kind, target, region,
                                                             self_id=group.id)
+    _check_policy({name: changes.get(name, getattr(group, name)) for name in POLICY_FIELDS})
     if data.members is not None:
         await _check_users_exist([m.user_id for m in data.members])
 
@@ -257,6 +271,26 @@ async def _overflow_target(kind: OverflowKind, target: str, region: str,
         except InvalidPhoneNumber:
             raise _bad_target(N_("not a valid phone number")) from None
     return ""
+
+
+POLICY_FIELDS = ("wrapup_s", "wrapup_requires_outcome", "wait_warn_s", "wait_alert_s",
+                 "sl_warn_pct", "sl_alert_pct")
+
+
+def _check_policy(values: dict[str, Any]) -> None:
+    """Settings that only make sense together (a form may change any one of them)."""
+    if values["wrapup_requires_outcome"] and not values["wrapup_s"]:
+        # Without a wrap-up time the agent is offered the next call at once: nothing
+        # would wait for the outcome.
+        raise InvalidInput(N_("an outcome can be required only with a wrap-up time"),
+                           fields={"wrapup_requires_outcome": N_(
+                               "give the group a wrap-up time first")})
+    if values["wait_alert_s"] < values["wait_warn_s"]:
+        raise InvalidInput(N_("the red wait threshold is below the amber one"),
+                           fields={"wait_alert_s": N_("must be at least the amber threshold")})
+    if values["sl_alert_pct"] > values["sl_warn_pct"]:
+        raise InvalidInput(N_("the red service level threshold is above the amber one"),
+                           fields={"sl_alert_pct": N_("must be at most the amber threshold")})
 
 
 def _bad_target(message: str) -> InvalidInput:

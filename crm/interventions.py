@@ -22,6 +22,7 @@ from crm.clock import utcnow
 from crm.errors import N_, InvalidInput, NotAllowed, NotFound
 from crm.ids import MAX_ID
 from crm.models import Call, CallOutcome, Client, Direction, Disposition, Intervention, User
+from crm.reference import label_in
 
 MAX_TEXT = 20_000
 PREVIEW_CHARS = 120
@@ -157,7 +158,7 @@ def can_edit(view: InterventionView, user: User, now: datetime | None = None) ->
     return view.agent_id == user.id and (now or utcnow()) - view.created_at <= EDIT_WINDOW
 
 
-async def list_interventions(client_id: int, last: int | None = None
+async def list_interventions(client_id: int, last: int | None = None, language: str = "en"
                              ) -> tuple[list[InterventionView], int]:
     """The notes on the record, oldest first (the manual's chronological order): all of
     them, or the ``last`` most recent; and how many there are in all."""
@@ -169,11 +170,11 @@ async def list_interventions(client_id: int, last: int | None = None
         newest = await notes.order_by("-created_at", "-id").limit(last).values_list(
             "id", flat=True)
         notes = Intervention.filter(id__in=list(newest))
-    return await _views(notes), total
+    return await _views(notes, language), total
 
 
-async def client_history(client_id: int, *, limit: int = 50, offset: int = 0
-                         ) -> tuple[list[CallHistoryEntry], int]:
+async def client_history(client_id: int, *, limit: int = 50, offset: int = 0,
+                         language: str = "en") -> tuple[list[CallHistoryEntry], int]:
     """The client's calls, newest first, and their total count for pagination."""
     if not await Client.filter(id=client_id).exists():
         raise NotFound(N_("client {id} does not exist"), id=client_id)
@@ -193,14 +194,15 @@ async def client_history(client_id: int, *, limit: int = 50, offset: int = 0
             group_name=c.group.name if c.group else "",
             outcome=c.outcome, wait_s=c.wait_s, talk_s=c.talk_s, hold_s=c.hold_s,
             wrapup_s=c.wrapup_s,
-            disposition_label=c.disposition.label if c.disposition else "",
+            disposition_label=label_in(c.disposition, language) if c.disposition else "",
             recording=c.recording,
         )
         for c in calls
     ], total
 
 
-async def _views(query: QuerySet[Intervention]) -> list[InterventionView]:
+async def _views(query: QuerySet[Intervention], language: str = "en"
+                 ) -> list[InterventionView]:
     notes = await (query.order_by("created_at", "id")
                    .prefetch_related("agent", "call", "disposition"))
     return [
@@ -211,7 +213,7 @@ async def _views(query: QuerySet[Intervention]) -> list[InterventionView]:
             call=CallInfo(n.call.ref, n.call.direction, n.call.started_at, n.call.talk_s)
             if n.call else None,
             disposition_id=n.disposition.id if n.disposition else None,
-            disposition_label=n.disposition.label if n.disposition else "",
+            disposition_label=label_in(n.disposition, language) if n.disposition else "",
             preview=preview(n.text), text=n.text,
         )
         for n in notes

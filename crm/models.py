@@ -128,6 +128,16 @@ class Group(Model):
     sticky_s = fields.IntField(default=0)
     record_calls = fields.BooleanField(default=False)
     service_level_s = fields.IntField(default=20)
+    # Wrap-up policy (the console applies it; the ACD only runs the timer it is given):
+    # each "extend" adds this many seconds, and an outcome may be required to finish.
+    wrapup_extend_s = fields.IntField(default=30)
+    wrapup_requires_outcome = fields.BooleanField(default=False)
+    # Supervision colours: a wait turns amber, then red, past these; the day's service
+    # level turns amber, then red, below these percentages.
+    wait_warn_s = fields.IntField(default=30)
+    wait_alert_s = fields.IntField(default=60)
+    sl_warn_pct = fields.IntField(default=80)
+    sl_alert_pct = fields.IntField(default=60)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -158,7 +168,8 @@ class GroupMember(Model):
 class PauseReason(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
-    label = fields.CharField(max_length=64)
+    label = fields.CharField(max_length=64)  # English, and the fallback of other languages
+    label_fr = fields.CharField(max_length=64, default="")
     active = fields.BooleanField(default=True)
     position = fields.IntField(default=0)
 
@@ -172,7 +183,8 @@ class Disposition(Model):
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
-    label = fields.CharField(max_length=64)
+    label = fields.CharField(max_length=64)  # English, and the fallback of other languages
+    label_fr = fields.CharField(max_length=64, default="")
     active = fields.BooleanField(default=True)
     position = fields.IntField(default=0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -33,9 +35,22 @@ def normalize_or_none(raw: str, region: str = "FR") -> str | None:
         return None
 
 
-def display(e164: str) -> str:
+@lru_cache(maxsize=8192)
+def display(number: str, region: str) -> str:
+    """A number as the call centre writes it, everywhere it is shown: national format for
+    numbers of the centre's own region (``06 53 42 80 01`` in France), international for
+    the others (``+44 20 7946 0958``). What is not a phone number (an internal extension,
+    "anonymous") is shown as it came."""
+    text = (number or "").strip()
+    if not text:
+        return ""
+    candidate = "+" + text[2:] if text.startswith("00") else text
     try:
-        parsed = phonenumbers.parse(e164, None)
+        parsed = phonenumbers.parse(candidate, region.upper())
     except phonenumbers.NumberParseException:
-        return e164
+        return text
+    if not phonenumbers.is_possible_number(parsed):
+        return text
+    if phonenumbers.region_code_for_number(parsed) == region.upper():
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

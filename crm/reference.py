@@ -35,9 +35,13 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
+OptionalLabel = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+
+
 class NewEntry(InputModel):
     code: Code
-    label: Label
+    label: Label  # English; the fallback when a language has no label of its own
+    label_fr: OptionalLabel = ""
     active: bool = True
     position: int = Field(default=0, ge=0, le=10000)
 
@@ -45,8 +49,21 @@ class NewEntry(InputModel):
 class EntryPatch(InputModel):
     code: Code | None = None
     label: Label | None = None
+    label_fr: OptionalLabel | None = None
     active: bool | None = None
     position: int | None = Field(default=None, ge=0, le=10000)
+
+
+def label_in(entry: Any, language: str) -> str:
+    """The entry's label in ``language`` (English when it has none in that language)."""
+    if language == "fr" and entry.label_fr:
+        return str(entry.label_fr)
+    return str(entry.label)
+
+
+async def labels(kind: Kind, language: str) -> dict[str, str]:
+    """code -> label in ``language``, inactive entries included (history shows old codes)."""
+    return {e.code: label_in(e, language) for e in await MODELS[kind].all()}
 
 
 async def list_entries(kind: Kind, *, active_only: bool = False) -> list[Any]:

@@ -219,6 +219,7 @@ async def memberships_of(user_ids: list[int]) -> dict[int, list[GroupMember]]:
 
 async def create_user(data: NewUser, *, actor: User | None, ip: str = "") -> User:
     await _check_login_free(data.login)
+    await check_extension_free(data.extension)
     await _check_groups_exist([m.group_id for m in data.groups])
     password_hash = await hash_password(data.password)
 
@@ -263,6 +264,8 @@ async def update_user(user_id: int, data: UserPatch, *, actor: User, ip: str = "
     if "login" in changes and changes["login"] != user.login:
         await _check_login_free(changes["login"])
     await _check_password_against_login(user, data)
+    if changes.get("extension") and changes["extension"] != user.extension:
+        await check_extension_free(changes["extension"], user.id)
     if data.groups is not None:
         await _check_groups_exist([m.group_id for m in data.groups])
 
@@ -396,6 +399,25 @@ async def _check_password_against_login(user: User, data: UserPatch) -> None:
 async def _check_login_free(login: str) -> None:
     if await User.filter(login=login).exists():
         raise _login_taken(login)
+
+
+async def extension_owner(extension: str, exclude_user_id: int | None = None) -> User | None:
+    """The active user whose default phone extension this is (one phone, one person)."""
+    if not extension:
+        return None
+    query = User.filter(extension=extension, active=True)
+    if exclude_user_id is not None:
+        query = query.exclude(id=exclude_user_id)
+    return await query.first()
+
+
+async def check_extension_free(extension: str, exclude_user_id: int | None = None) -> None:
+    """Two people with one default extension would have both their calls ring one phone."""
+    owner = await extension_owner(extension, exclude_user_id)
+    if owner is not None:
+        raise Conflict(N_("extension {extension} already belongs to {name}"),
+                       extension=extension, name=owner.name or owner.login,
+                       fields={"extension": N_("already the extension of {name}")})
 
 
 def _login_taken(login: str) -> Conflict:

@@ -61,11 +61,14 @@ HISTORY_DAYS = 60
 SEED_MARKER = "demo.seeded"
 AGENT_PASSWORD = "demo-agent"
 
-PAUSE_REASONS = [("lunch", "Déjeuner"), ("break", "Pause café"), ("training", "Formation"),
-                 ("meeting", "Réunion"), ("admin", "Tâches administratives")]
-DISPOSITIONS = [("sale", "Vente conclue"), ("info", "Demande d'information"),
-                ("complaint", "Réclamation"), ("callback", "À rappeler"),
-                ("wrong", "Faux numéro")]
+# (code, English label, French label): the console shows the user's language.
+PAUSE_REASONS = [("lunch", "Lunch", "Déjeuner"), ("break", "Coffee break", "Pause café"),
+                 ("training", "Training", "Formation"), ("meeting", "Meeting", "Réunion"),
+                 ("admin", "Paperwork", "Tâches administratives")]
+DISPOSITIONS = [("sale", "Sale made", "Vente conclue"),
+                ("info", "Information request", "Demande d'information"),
+                ("complaint", "Complaint", "Réclamation"), ("callback", "Call back", "À rappeler"),
+                ("wrong", "Wrong number", "Faux numéro")]
 
 FIRST = ["Camille", "Louis", "Manon", "Nathan", "Léa", "Lucas", "Chloé", "Hugo", "Sarah",
          "Thomas", "Julie", "Antoine", "Laura", "Maxime", "Pauline", "Nicolas", "Marie",
@@ -182,12 +185,14 @@ async def _seed_groups(admin: User, ids: dict[str, int], region: str) -> dict[st
 
 
 async def _seed_reference(admin: User) -> None:
-    for position, (code, label) in enumerate(PAUSE_REASONS):
+    for position, (code, label, label_fr) in enumerate(PAUSE_REASONS):
         await reference.create_entry("pause_reason", reference.NewEntry(
-            code=code, label=label, position=position), actor=admin, ip="demo")
-    for position, (code, label) in enumerate(DISPOSITIONS):
+            code=code, label=label, label_fr=label_fr, position=position), actor=admin,
+            ip="demo")
+    for position, (code, label, label_fr) in enumerate(DISPOSITIONS):
         await reference.create_entry("disposition", reference.NewEntry(
-            code=code, label=label, position=position), actor=admin, ip="demo")
+            code=code, label=label, label_fr=label_fr, position=position), actor=admin,
+            ip="demo")
 
 
 async def _backdate(tz: ZoneInfo, days: int) -> None:
@@ -231,7 +236,7 @@ async def seed_history(
         ring_timeout_s={g.id: g.ring_timeout_s for g in groups_by_id.values()},
         max_wait_s={g.id: g.max_wait_s for g in groups_by_id.values()
                     if g.max_wait_s and g.overflow_kind == "goodbye"},
-        pause_codes=tuple(code for code, _ in PAUSE_REASONS),
+        pause_codes=tuple(code for code, *_ in PAUSE_REASONS),
         queue_wait_s=6.0, abandon_share=0.07,
         callers=callers, known_share=0.25, dispositions=codes, note_share=0.3,
     )

@@ -88,6 +88,10 @@ class AcdService:
     async def wrapup_done(self, agent_id: int) -> list[o.Output]:
         return await self._ask(i.AgentWrapupDone, agent_id=agent_id)
 
+    async def wrapup_extend(self, agent_id: int, seconds: float) -> list[o.Output]:
+        """The agent's wrap-up now ends ``seconds`` from now (refused outside a wrap-up)."""
+        return await self._ask(i.AgentWrapupExtend, agent_id=agent_id, seconds=seconds)
+
     async def refresh_groups(self, agent_id: int) -> None:
         """Administration changed this agent's groups: a logged-in agent gets them now."""
         if self.agent(agent_id) is not None:

@@ -132,6 +132,9 @@ def validation_fields(exc: ValidationError, translate: Callable[[str], str] = ge
             continue
         ctx = error.get("ctx") or {}
         template = _PYDANTIC_MESSAGES.get(error["type"])
+        if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
+            # "at least 1 characters" is what an empty required field is: say that.
+            template = _PYDANTIC_MESSAGES["missing"]
         if error["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
             message = translate(str(ctx["error"]))
         elif template is not None:

@@ -6,8 +6,12 @@ One WebSocket per open page. What a connection receives depends on who opened it
 - a supervisor or an administrator asking ``?topics=integrations`` (B6, typically with a
   bearer token): the call and agent events for integrators. Agents may not: those events
   carry every caller's number (see OPTIONAL_TOPICS).
+- ``?topics=own``: a supervisor's agent console keeps to their own events (no supervision
+  topic).
 The first message is a snapshot of the live state, so a page that (re)connects needs no
-other request. Events are pushed by the hub as they happen: no polling anywhere.
+other request. Events are pushed by the hub as they happen: no polling anywhere. The web
+layer completes them on the way out (``enriched``): numbers in the centre's format, and
+for the agent's own events their console's status and screen pop.
 
 S9: when the last page of an agent logged in to the ACD goes away (closed tab, crashed
 browser, lost network) and does not come back within ``LOST_PAGE_GRACE_S``, the agent is
@@ -30,6 +34,8 @@ from crm.hub import INTEGRATIONS, SUPERVISION, agent_topic
 from crm.models import Role, User
 from stasis_app.publisher import to_json
 from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
+from web.formatting import phone_display
+from web.reasons import LOST_PAGE_REASON
 from web.security.auth import AUTH_METHOD, USER, require_role
 
 log = logging.getLogger(__name__)
@@ -37,7 +43,6 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 LOST_PAGE_GRACE_S = 30.0
-LOST_PAGE_REASON = "page closed"
 HEARTBEAT_S = 20.0
 
 
@@ -89,9 +94,10 @@ async def live(request: web.Request) -> web.StreamResponse:
     subscription = hub.subscribe(topics)
     tracker = presence(request.app)
     tracker.opened(user.id)
-    sender = asyncio.create_task(_forward(ws, subscription))
+    snapshot = await _snapshot(request.app, user, topics)
+    sender = asyncio.create_task(_forward(ws, subscription, request.app, user))
     try:
-        await ws.send_json({"type": "snapshot", "data": _snapshot(request.app, user, topics)})
+        await ws.send_json({"type": "snapshot", "data": snapshot})
         async for message in ws:  # the page only pings; anything else is ignored
             if message.type is WSMsgType.ERROR:
                 break
@@ -105,11 +111,14 @@ async def live(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _forward(ws: web.WebSocketResponse, subscription: Any) -> None:
+async def _forward(ws: web.WebSocketResponse, subscription: Any, app: web.Application,
+                   user: User) -> None:
     async for event in subscription:
         if ws.closed:
             return
-        await ws.send_str(json.dumps(event.to_json(), separators=(",", ":")))
+        payload = await enriched(app, user, event.type, event.data)
+        await ws.send_str(json.dumps({"type": event.type, "data": payload},
+                                     separators=(",", ":")))
     # The hub dropped a subscriber too slow to keep up: the page reconnects and re-syncs.
     if not ws.closed:
         await ws.close(code=4000, message=b"too slow: reconnect")
@@ -125,13 +134,17 @@ def _topics_for(user: User, asked: str) -> list[str]:
     An unknown name is a 400 and a forbidden one a 403, never silently dropped: an
     integrator must learn at once that the stream is not the one asked for."""
     topics = [agent_topic(user.id)]
-    if user.role.at_least(Role.SUPERVISOR):
+    names = [part for part in (p.strip() for p in asked.split(",")) if part]
+    # "own": a supervisor's agent console needs their own events, not the whole floor's.
+    if user.role.at_least(Role.SUPERVISOR) and "own" not in names:
         topics.append(SUPERVISION)
-    for name in filter(None, (part.strip() for part in asked.split(","))):
+    for name in names:
+        if name == "own":
+            continue
         needed = OPTIONAL_TOPICS.get(name)
         if needed is None:
             raise web.HTTPBadRequest(
-                text=f"unknown topic {name[:40]!r}; known: {', '.join(OPTIONAL_TOPICS)}")
+                text=f"unknown topic {name[:40]!r}; known: own, {', '.join(OPTIONAL_TOPICS)}")
         if not user.role.at_least(needed):
             raise web.HTTPForbidden(text=f"the {name} topic needs the {needed.value} role")
         if name not in topics:
@@ -139,15 +152,62 @@ def _topics_for(user: User, asked: str) -> list[str]:
     return topics
 
 
-def _snapshot(app: web.Application, user: User, topics: list[str]) -> dict[str, Any]:
+# Events about the agent themselves that change what their console shows: each carries the
+# console's whole status (and a screen pop its whole record), so an offer costs the page no
+# request of its own (issue 14, item 10).
+OWN_EVENTS = frozenset({
+    "call.offered", "screen.pop", "agent.state_changed", "agent.change_deferred",
+    "call.answered", "call.ended", "offer.ended", "call.transferred", "supervisor.action",
+    "external.connected",
+})
+
+
+async def enriched(app: web.Application, user: User, type_: str, data: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """The event's data with what the pages would otherwise ask for: phone numbers in the
+    centre's format and, for the agent's own events, their console status and screen pop.
+    The hub's data is shared by every subscriber: it is copied, never changed."""
+    from web.api.agent import console_status, pop_payload
+
+    out = dict(data)
+    try:
+        _display_numbers(out, app[SETTINGS_KEY].default_region)
+        if type_ in OWN_EVENTS and user.id in (data.get("agent_id"), data.get("from_agent_id")):
+            out["status"] = (await console_status(app, user.id)).model_dump(mode="json")
+            if type_ == "screen.pop":
+                out["pop"] = (await pop_payload(app, data)).model_dump(mode="json")
+    except Exception:  # a missing extra must not cost the page the event itself
+        log.exception("could not complete a %s event for user %s", type_, user.id)
+    return out
+
+
+def _display_numbers(data: dict[str, Any], region: str) -> None:
+    if "caller_number" in data:
+        data["caller_display"] = phone_display(str(data["caller_number"] or ""), region)
+    if isinstance(data.get("entries"), list):  # queue.changed
+        data["entries"] = [{**entry, "caller_display": phone_display(
+            str(entry.get("caller_number") or ""), region)} for entry in data["entries"]]
+
+
+async def _snapshot(app: web.Application, user: User, topics: list[str]) -> dict[str, Any]:
+    from web.api.agent import console_status, pop_payload
+
     acd = app[RUNTIME_KEY]
     if acd is None:
         return {"acd": False}
+    region = app[SETTINGS_KEY].default_region
     if SUPERVISION in topics:
-        return {"acd": True, **acd.snapshot()}
+        snap = acd.snapshot()
+        for call in snap["calls"]:
+            _display_numbers(call, region)
+        return {"acd": True, **snap}
     view = acd.agent(user.id)
     call = acd.call(view.call_id) if view is not None and view.call_id else None
-    return {"acd": True, "agent": to_json(view), "call": to_json(call)}
+    status = await console_status(app, user.id)
+    pop = await pop_payload(app, to_json(call)) if call is not None else None
+    return {"acd": True, "agent": to_json(view), "call": to_json(call),
+            "status": status.model_dump(mode="json"),
+            "pop": pop.model_dump(mode="json") if pop else None}
 
 
 def _same_origin(request: web.Request) -> bool:

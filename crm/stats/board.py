@@ -62,7 +62,8 @@ def _figures(group_id: int, sums: dict[str, Any], t: int, short: int) -> QueueDa
 
 async def day_board(cfg: StatsConfig, day: date) -> DayBoard:
     """Every group's figures for the local ``day`` (each with its own T), and the whole
-    centre's with the global T (as the totals row of the "KPIs per group" report)."""
+    centre's, each call judged by its own group's T (as the totals row of the "KPIs per
+    group" report)."""
     t, short = cfg.service_level_s, cfg.short_abandon_s
     groups = await queries.groups_info()
     group_t = {gid: g_t or t for gid, (_, g_t) in groups.items()}
@@ -80,6 +81,10 @@ async def day_board(cfg: StatsConfig, day: date) -> DayBoard:
         for key, value in row.items():
             if key != "group_id":
                 total[key] = total.get(key, 0) + value
+    # The centre's service level judges each call by its own group's T, as the groups' rows
+    # do (the global T for calls without a group).
+    total[f"within_{t}"] = sum(r.get(f"within_{group_t.get(r['group_id'], t)}", 0)
+                               for r in rows)
     return DayBoard(
         day=day,
         groups={

@@ -1,8 +1,9 @@
 """CSV export of any report: a header row, one row per table row, then the totals row.
 
 Plain RFC 4180 CSV from the csv module (comma separated, quoted when needed). Dates and
-hours are already local labels in the rows. Seconds stay numbers of seconds (a spreadsheet
-can sum them) and percentages numbers from 0 to 100, "n/a" cells are empty.
+hours are already local labels in the rows. Durations are whole numbers of seconds (a
+spreadsheet can sum them) and percentages numbers from 0 to 100 with one decimal; the header
+says which (" (s)", " (%)"). "n/a" cells are empty.
 
 Text typed by users (agent, group and pause-reason names) that a spreadsheet would run as a
 formula (``=HYPERLINK(...)``, ``+…``, ``-…``, ``@…``) is written with a leading ``'``, the
@@ -30,7 +31,7 @@ def report_to_csv(
     user's language."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([translate(c.label) for c in report.columns])
+    writer.writerow([translate(c.label) + UNITS.get(c.kind, "") for c in report.columns])
     rows = list(report.rows)
     if with_totals and report.totals:
         rows.append(report.totals)
@@ -39,10 +40,15 @@ def report_to_csv(
     return buffer.getvalue()
 
 
+UNITS = {SECONDS: " (s)", PERCENT: " (%)"}
+
+
 def _cell(value: Any, kind: str, translate: Callable[[str], str]) -> str:
     if value is None:
         return ""
-    if kind in (SECONDS, PERCENT) and isinstance(value, float):
+    if kind == SECONDS and isinstance(value, int | float):
+        return str(round(value))
+    if kind == PERCENT and isinstance(value, int | float):
         return f"{value:.1f}"
     if isinstance(value, str):
         # the totals label is a msgid; other text cells (names) are only guarded

@@ -17,7 +17,15 @@ SECONDS = "seconds"
 METHODS: dict[str, str] = {
     "service_level": N_(
         "Calls answered within {t} s of entering the queue ÷ (calls answered + calls "
-        "abandoned after waiting {short} s or more). Calls abandoned sooner are ignored."
+        "abandoned after waiting {short} s or more). Calls abandoned sooner, and callers "
+        "who reached the maximum wait (timed out or overflowed), are not counted."
+    ),
+    # The "KPIs per group" report and the wallboard: each call against its group's T.
+    "service_level_own_t": N_(
+        "Calls answered within their own group's threshold T ({t} s for calls without a "
+        "group) ÷ (calls answered + calls abandoned after waiting {short} s or more). Calls "
+        "abandoned sooner, and callers who reached the maximum wait (timed out or "
+        "overflowed), are not counted."
     ),
     "asa": N_("Average speed of answer: total queue wait of answered calls ÷ answered calls."),
     "aht": N_(
@@ -26,7 +34,8 @@ METHODS: dict[str, str] = {
     ),
     "abandon_rate": N_(
         "Calls abandoned after waiting {short} s or more ÷ calls that entered a queue "
-        "(short abandons are not counted as abandoned but stay in the queued calls)."
+        "(short abandons are not counted as abandoned but stay in the queued calls, as do "
+        "callers who reached the maximum wait: timed out or overflowed)."
     ),
     "occupancy": N_(
         "Time on call and in wrap-up ÷ (that time + time available waiting for a call, "
@@ -52,6 +61,7 @@ class Kpi:
     numerator: float
     denominator: float
     thresholds: dict[str, int] = field(default_factory=dict)
+    method_key: str = ""  # another way of counting the same figure (METHODS key)
 
     @property
     def label(self) -> str:
@@ -59,7 +69,7 @@ class Kpi:
 
     @property
     def method_template(self) -> str:
-        return METHODS[self.key]
+        return METHODS[self.method_key or self.key]
 
     @property
     def method(self) -> str:

@@ -244,7 +244,7 @@ async def raw_offer_sums(
     where, params = _where(iv, "c.")
     start, end = iv.utc_bounds(tz)
     conn = sql.connection()
-    where += ["c.id = o.call_id", "o.result IS NOT NULL",
+    where += ["c.id = o.call_id", "o.result IS NOT NULL", "c.direction = 'inbound'",
               "o.offered_at >= ?", "o.offered_at < ?"]
     params += [sql.dt_param(conn, start), sql.dt_param(conn, end + MAX_CALL_SPAN)]
     if filters.group_ids:

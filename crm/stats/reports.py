@@ -18,7 +18,7 @@ Counting rules (also in each report's ``notes``):
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crm.errors import N_, InvalidInput
@@ -58,6 +58,15 @@ NOTE_STATES = N_(
     "group filter keeps the group's current members."
 )
 NOTE_MISSED = N_("Missed: offers not answered in time or refused as busy by the phone.")
+NOTE_PER_AGENT = N_(
+    "Received and answered: calls offered to the agent (from a queue, or transferred to "
+    "them); 'answered from the queue' is the figure of the KPI reports. Calls placed "
+    "(click-to-call) are counted apart, their talk time with the rest."
+)
+NOTE_OWN_T = N_(
+    "Each group's service level uses the group's own threshold T; the total counts each "
+    "call against its own group's T."
+)
 
 _BY_GRANULARITY: dict[Granularity, tuple[str, ...]] = {
     Granularity.MONTH: ("month",),
@@ -139,6 +148,10 @@ def _queue_counts(sums: dict[str, Any], short_s: int) -> dict[str, Any]:
         "answered": sums.get("answered_queued", 0),
         "abandoned": sums.get("abandoned", 0) - short,
         "short_abandoned": short,
+        # Shown so the reader sees them: neither answered nor abandoned, they count in no
+        # service level and only in the abandon rate's denominator (see the KPI methods).
+        "timed_out": sums.get("timed_out", 0),
+        "overflowed": sums.get("overflowed", 0),
     }
 
 
@@ -150,9 +163,13 @@ KPI_COLUMNS = [
 ]
 QUEUE_COLUMNS = [
     Column("queued", N_("Queued")),
-    Column("answered", N_("Answered")),
+    # "from the queue": an agent's offers answered (calls per agent) also count the
+    # transfers they took; both reports say which figure they show.
+    Column("answered", N_("Answered from the queue")),
     Column("abandoned", N_("Abandoned")),
     Column("short_abandoned", N_("Short abandons")),
+    Column("timed_out", N_("Timed out")),
+    Column("overflowed", N_("Overflowed")),
 ]
 
 
@@ -278,11 +295,16 @@ async def calls_per_agent(cfg: StatsConfig, iv: Interval, filters: Filters) -> R
     """Manual report 2: per agent, offers received, answered, rejected, missed, calls
     transferred, talk time and average handle time."""
     offers = {r["agent_id"]: r for r in await queries.offer_sums(iv, filters, ("agent_id",))}
-    calls = {
-        r["agent_id"]: r
-        for r in await queries.call_sums(iv, filters, ("agent_id",))
-        if r["agent_id"]
-    }
+    calls: dict[int, dict[str, Any]] = {}
+    placed: dict[int, int] = {}
+    for r in await queries.call_sums(iv, filters, ("agent_id", "direction")):
+        if not r["agent_id"]:
+            continue
+        _add(calls.setdefault(r["agent_id"], {}), r, ("agent_id",))
+        if r["direction"] == "outbound":
+            placed[r["agent_id"]] = placed.get(r["agent_id"], 0) + r.get("new_calls", 0)
+    for agent_id, count in placed.items():
+        calls[agent_id]["placed"] = count
     names = await queries.agent_names([*offers, *calls])
     table = []
     for agent_id in sorted(names, key=lambda a: (names[a].lower(), a)):
@@ -302,9 +324,12 @@ async def calls_per_agent(cfg: StatsConfig, iv: Interval, filters: Filters) -> R
         Column("agent", N_("Agent"), TEXT),
         Column("received", N_("Received")),
         Column("answered", N_("Answered")),
+        Column("from_queue", N_("Answered from the queue")),
+        Column("transfers_taken", N_("Transfers taken")),
         Column("rejected", N_("Rejected")),
         Column("missed", N_("Missed")),
         Column("transferred", N_("Transferred")),
+        Column("placed", N_("Calls placed")),
         Column("handled", N_("Calls handled")),
         Column("talk_s", N_("Talk time"), SECONDS),
         Column("aht", kpi.LABELS["aht"], SECONDS),
@@ -339,7 +364,7 @@ async def calls_per_agent(cfg: StatsConfig, iv: Interval, filters: Filters) -> R
             )
         ],
         thresholds=_thresholds(cfg),
-        notes=[NOTE_BUCKET, NOTE_LEGS, NOTE_MISSED],
+        notes=[NOTE_BUCKET, NOTE_LEGS, NOTE_MISSED, NOTE_PER_AGENT],
     )
 
 
@@ -352,11 +377,16 @@ def _agent_calls_row(
         calls.get("wrapup_s", 0.0),
         calls.get("handled", 0),
     )
+    answered = offers.get("answered", 0)
+    from_queue = calls.get("answered_queued", 0)
     return {
         "agent_id": agent_id,
         "agent": name,
         "received": offers.get("offers", 0),
-        "answered": offers.get("answered", 0),
+        "answered": answered,
+        "from_queue": from_queue,
+        "transfers_taken": max(0, answered - from_queue),
+        "placed": calls.get("placed", 0),
         "rejected": offers.get("rejected", 0),
         "missed": offers.get("no_answer", 0) + offers.get("busy", 0),
         "transferred": calls.get("transferred", 0),
@@ -532,10 +562,18 @@ async def kpi_report(
     total_calls: dict[str, Any] = {}
     for r in calls:
         _add(total_calls, r, (key,))
+    if per == "group":
+        # The total judges each call by its own group's T, as the rows do.
+        total_calls[f"within_{t}"] = sum(
+            r.get(f"within_{group_ts.get(r['group_id'], t)}", 0) for r in calls)
     total_states = _merge(seconds, seconds.keys())
     totals = _kpi_row(0, N_("Total"), total_calls, total_states, t, short)
     total_kpis = [*call_kpis(total_calls, t, short).values(), state_kpi(total_states)]
-    chart = await _kpi_series(cfg, iv, filters, granularity)
+    if per == "group":
+        total_kpis = [replace(k, method_key="service_level_own_t")
+                      if k.key == "service_level" else k for k in total_kpis]
+    chart = await _kpi_series(cfg, iv, filters, granularity,
+                              group_ts if per == "group" else None)
     columns = [
         Column(per, N_("Group") if per == "group" else N_("Agent"), TEXT),
         *QUEUE_COLUMNS,
@@ -558,12 +596,7 @@ async def kpi_report(
         totals=totals,
         kpis=total_kpis,
         thresholds=_thresholds(cfg),
-        notes=[NOTE_BUCKET, NOTE_INBOUND, NOTE_STATES]
-        + (
-            [N_("Each group's service level uses the group's own threshold T.")]
-            if per == "group"
-            else []
-        ),
+        notes=[NOTE_BUCKET, NOTE_INBOUND, NOTE_STATES] + ([NOTE_OWN_T] if per == "group" else []),
     )
 
 
@@ -595,18 +628,21 @@ def _kpi_row(
 
 
 async def _kpi_series(
-    cfg: StatsConfig, iv: Interval, filters: Filters, granularity: Granularity
+    cfg: StatsConfig, iv: Interval, filters: Filters, granularity: Granularity,
+    group_ts: dict[int, int] | None = None,
 ) -> Chart:
+    """KPIs per bucket; with ``group_ts`` each call's service level is judged against its
+    own group's T (the per-group report), else against the global T."""
     by = _BY_GRANULARITY[granularity]
     t, short = cfg.service_level_s, cfg.short_abandon_s
     labels = bucket_keys(iv, granularity, cfg.tz)
-    calls = _fold(
-        await queries.call_sums(
-            iv, filters, by, directions=INBOUND, sl_thresholds=[t], short_thresholds=[short]
-        ),
-        lambda r: _bucket_label(r, granularity),
-        by,
-    )
+    rows = await queries.call_sums(
+        iv, filters, (*by, "group_id") if group_ts else by, directions=INBOUND,
+        sl_thresholds={t, *(group_ts or {}).values()}, short_thresholds=[short])
+    if group_ts:
+        rows = [{**r, f"within_{t}": r.get(f"within_{group_ts.get(r['group_id'], t)}", 0)}
+                for r in rows]
+    calls = _fold(rows, lambda r: _bucket_label(r, granularity), (*by, "group_id"))
     states: dict[str, dict[str, float]] = {}
     for r in await queries.state_sums(iv, filters, (*by, "state")):
         bucket = states.setdefault(_bucket_label(r, granularity), {})

@@ -13,7 +13,8 @@ Design (see also the models' docstrings):
   :data:`SL_THRESHOLDS` and ``abandoned_lt_<S>`` for S in :data:`SHORT_ABANDON_THRESHOLDS`.
   Reports use the column of the T/S asked for, and fall back to the raw calls (correct but
   slower) for a threshold outside those lists.
-* ``stats_offer_hourly``: ended offers per agent, bucketed at their *call's* local date and
+* ``stats_offer_hourly``: ended offers of inbound calls per agent (an agent's click-to-call
+  rings their own phone first: no call received), bucketed at their *call's* local date and
   hour (every fact of a call lands in the call's bucket, so reports agree with each other),
   recomputed with the call's bucket.
 * ``stats_agent_hourly``: seconds per (local date, local hour, agent, state, reason); a state
@@ -184,6 +185,9 @@ def _insert_offers_sql(where: str) -> str:
         "INSERT INTO stats_offer_hourly (local_date, local_hour, group_id, agent_id, "
         f"{columns}) SELECT {_OFFER_KEYS}, {aggregates} FROM offers o CROSS JOIN calls c "
         "WHERE c.id = o.call_id AND o.result IS NOT NULL AND c.outcome IS NOT NULL "
+        # An agent's own click-to-call rings their phone first: that offer is no call
+        # they received (the agent reports count outbound calls apart).
+        "AND c.direction = 'inbound' "
         f"AND o.offered_at >= ? AND o.offered_at <= ? AND {where} GROUP BY {_OFFER_KEYS}"
     )
 

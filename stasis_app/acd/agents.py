@@ -6,6 +6,8 @@ Decisions (documented in the package docstring too):
 - Logout or pause while *on a call*: deferred (``AgentChangeDeferred``) until the call ends;
   a deferred logout skips wrap-up. No call is offered meanwhile (the agent is busy).
 - Pause during wrap-up ends the wrap-up. Unpause resets the missed-offer counter.
+- ``AgentWrapupExtend`` moves the end of a running wrap-up (the state and its start stay);
+  how much, and how often, is the caller's policy (the web layer's, per group).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .inputs import (
     AgentPause,
     AgentUnpause,
     AgentWrapupDone,
+    AgentWrapupExtend,
     ConfigureGroup,
     Input,
     RemoveGroup,
@@ -26,7 +29,16 @@ from .inputs import (
     SupervisorForcePause,
     UpdateAgentGroups,
 )
-from .model import Agent, AgentState, Group, LegPurpose, OfferResult, OverflowTrigger, Strategy
+from .model import (
+    Agent,
+    AgentState,
+    Group,
+    LegPurpose,
+    OfferResult,
+    OverflowTrigger,
+    Strategy,
+    TimerKind,
+)
 from .outputs import AgentChangeDeferred
 from .queueing import QueueOps
 from .strategies import agent_key
@@ -150,6 +162,20 @@ class AgentHandlers(QueueOps):
         self._cancel_timer(agent.wrapup_timer)
         agent.wrapup_timer = None
         self._agent_ready(agent)
+
+    def _on_wrapup_extend(self, inp: AgentWrapupExtend) -> None:
+        agent = self._logged_in(inp.agent_id, inp)
+        if agent is None:
+            return
+        if agent.state is not AgentState.WRAPUP:
+            self._refuse("not_in_wrapup", f"agent {agent.agent_id} is not in wrap-up", inp)
+            return
+        if not inp.seconds > 0:
+            self._refuse("bad_duration", "a wrap-up extension must be a positive time", inp)
+            return
+        # The wrap-up stays the same state (no AgentStateChanged): only its end moves.
+        self._cancel_timer(agent.wrapup_timer)
+        agent.wrapup_timer = self._start_timer(TimerKind.WRAPUP, agent.agent_id, inp.seconds)
 
     def _on_update_groups(self, inp: UpdateAgentGroups) -> None:
         agent = self._logged_in(inp.agent_id, inp)

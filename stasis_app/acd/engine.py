@@ -38,6 +38,7 @@ class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
             i.SupervisorForcePause: self._on_pause,
             i.AgentUnpause: self._on_unpause,
             i.AgentWrapupDone: self._on_wrapup_done,
+            i.AgentWrapupExtend: self._on_wrapup_extend,
             i.UpdateAgentGroups: self._on_update_groups,
             i.CallEntered: self._on_call_entered,
             i.CallerHungUp: self._on_caller_hung_up,

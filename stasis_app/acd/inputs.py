@@ -82,6 +82,15 @@ class AgentWrapupDone(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AgentWrapupExtend(Input):
+    """The agent needs more time to wrap up: its wrap-up now ends ``seconds`` after ``now``
+    (the caller works out the new end from the time left). Refused outside a wrap-up."""
+
+    agent_id: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateAgentGroups(Input):
     """Administration changed a logged-in agent's groups or penalties."""
 

@@ -197,3 +197,45 @@ def test_closing_a_group_lets_its_conversations_end(h: Harness) -> None:
     out = h.send(CallerHungUp, call_id="c1")
     assert one(out, CallEnded).outcome is CallOutcome.ANSWERED
     assert h.engine.group_ids() == []
+
+
+def test_wrapup_extend_moves_the_end_of_the_wrapup(h: Harness) -> None:
+    from stasis_app.acd.inputs import AgentWrapupExtend
+
+    h.group(1, wrapup_s=5)
+    h.login(1)
+    h.answer(h.enter("c1"))
+    h.send(CallerHungUp, call_id="c1")
+    h.advance(4)
+    out = h.send(AgentWrapupExtend, agent_id=1, seconds=30)
+    assert of(out, AgentStateChanged) == []  # still the same wrap-up
+    h.enter("c2")  # a caller waits meanwhile: the agent is not offered it
+    h.advance(29)
+    assert h.state(1) is AgentState.WRAPUP
+    assert h.engine.queue(1) == ["c2"]
+    out = h.advance(1)
+    assert h.state(1) is AgentState.RINGING
+    assert one(out, OriginateAgent).agent_id == 1
+
+
+def test_wrapup_extend_refusals_and_done_after_extend(h: Harness) -> None:
+    from stasis_app.acd.inputs import AgentWrapupDone, AgentWrapupExtend
+
+    h.group(1, wrapup_s=10)
+    assert one(h.send(AgentWrapupExtend, agent_id=1, seconds=5), Refused).code == (
+        "agent_not_logged_in")
+    h.login(1)
+    assert one(h.send(AgentWrapupExtend, agent_id=1, seconds=5), Refused).code == (
+        "not_in_wrapup")
+    h.answer(h.enter("c1"))
+    h.send(CallerHungUp, call_id="c1")
+    assert one(h.send(AgentWrapupExtend, agent_id=1, seconds=0), Refused).code == (
+        "bad_duration")
+    h.send(AgentWrapupExtend, agent_id=1, seconds=60)
+    h.send(AgentWrapupExtend, agent_id=1, seconds=90)  # the later request wins
+    h.advance(61)
+    assert h.state(1) is AgentState.WRAPUP
+    # Finishing cancels the extended timer: nothing fires later.
+    h.send(AgentWrapupDone, agent_id=1)
+    assert h.state(1) is AgentState.AVAILABLE
+    assert h.advance(100) == []

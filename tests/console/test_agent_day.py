@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm.models import AgentState, AgentStateName, Call, CallOutcome, Offer, OfferResult, Role
+from crm.models import (
+    AgentState,
+    AgentStateName,
+    Call,
+    CallOutcome,
+    Direction,
+    Offer,
+    OfferResult,
+    Role,
+)
 from tests.web.webtools import make_user
 from web.api.agent import agent_day
 
@@ -56,6 +65,10 @@ async def test_my_day_counts_today_only_per_agent(db: str) -> None:
     await offer("o5", other, me.id, early + timedelta(hours=2, minutes=1),
                 OfferResult.NO_ANSWER)
     await offer("o6", other, me.id, early + timedelta(hours=2, minutes=2), None)
+    # my own click-to-call: my phone rang first (an offer), yet it is no call I received
+    mine = await call("c5", early + timedelta(hours=3), me.id, CallOutcome.ANSWERED,
+                      direction=Direction.OUTBOUND)
+    await offer("o8", mine, me.id, early + timedelta(hours=3), OfferResult.ANSWERED)
     # yesterday's answered call counts for nothing today
     old = await call("c4", yesterday, me.id, CallOutcome.TRANSFERRED)
     await offer("o7", old, me.id, yesterday, OfferResult.ANSWERED)
@@ -71,9 +84,10 @@ async def test_my_day_counts_today_only_per_agent(db: str) -> None:
 
     day = await agent_day(me.id, PARIS, now=NOW)
     assert (day.received, day.answered, day.rejected, day.missed) == (4, 2, 1, 1)
-    assert day.transferred == 2
+    assert (day.transferred, day.placed) == (2, 1)
     assert day.talk_s == 20 * 60 + 3 * 60
-    assert day.aht_s == (23 * 60 + 60) / 2
+    # handled: the two answered and the one placed that connected
+    assert day.aht_s == (23 * 60 + 60) / 3
     assert day.pause_s == 15 * 60
 
     quiet = await agent_day(bob.id, PARIS, now=NOW)

@@ -154,7 +154,7 @@ async def test_console_without_acd(client: TestClient) -> None:
     assert stats["received"] == 0 and stats["aht_s"] is None
     assert (await client.get("/api/v1/demo/phone")).status == 404  # not a demo server
     html = await (await client.get("/agent")).text()
-    assert 'id="console"' in html and "agent.js" in html
+    assert 'id="console"' in html and "/static/js/console/main.js" in html
 
 
 async def test_agent_acts_only_on_own_calls(client: TestClient) -> None:

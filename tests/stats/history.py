@@ -12,7 +12,8 @@ Calls (UTC):
  c4  Sales    28th 09:50:00 A misses, abandoned after 40 s
  c5  Support  28th 10:10:00 B answers at +15, transfers to A at +75 (talk 60, wrap 5)
  c5b Support  28th 10:11:15 the transfer leg: A answers at +5 (no queue), talk 120, wrap 10
- c6  outbound 28th 13:00:00 A click-to-call, answered +10, talk 300, wrap 10
+ c6  outbound 28th 13:00:00 A click-to-call, answered +10, talk 300, wrap 10 (A's phone rang
+     first: an offer, but no call A received — the offer figures leave it out)
  c7  Sales    29th 00:30:00 (01:30 local) A answers at +20 (wait = T), talk 60, wrap 10
  c8  Sales    29th 01:30:00 (03:30 local) rings B, abandoned after 5 s (not short: < 5 is)
  c9  Support  29th 02:10:00 (04:10 local) B answers at +25, talk 60, wrap-up not ended
@@ -301,9 +302,9 @@ async def raw_offer_rollup() -> dict[tuple[Any, ...], dict[str, float]]:
     out: dict[tuple[Any, ...], dict[str, float]] = defaultdict(
         lambda: dict.fromkeys(OFFER_COLUMNS, 0)
     )
-    for o in await Offer.filter(result__isnull=False, call__outcome__isnull=False).prefetch_related(
-        "call"
-    ):
+    # An agent's click-to-call (c6) rings their phone first: no call they received.
+    for o in await Offer.filter(result__isnull=False, call__outcome__isnull=False,
+                                call__direction=Direction.INBOUND).prefetch_related("call"):
         key = (o.call.local_date, o.call.local_hour, o.call.group_id or 0, o.agent_id)
         out[key]["offers"] += 1
         out[key][o.result.value] += 1

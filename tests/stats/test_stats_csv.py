@@ -14,7 +14,7 @@ async def test_calls_per_day_as_csv(db: str) -> None:
     await build_history()
     report = await calls_per_day(CFG, BOTH, Filters())
     assert report_to_csv(report) == (
-        "Period,Calls,Inbound,Outbound,Answered,Abandoned,Transferred\r\n"
+        "Period,Calls,Inbound,Outbound,Answered from the queue,Abandoned,Transferred\r\n"
         "2026-03-28,6,5,1,3,1,1\r\n"
         "2026-03-29,3,3,0,2,1,0\r\n"
         "Total,9,8,1,5,2,1\r\n"
@@ -29,13 +29,16 @@ async def test_csv_translates_labels_and_formats_numbers(db: str) -> None:
     text = report_to_csv(report, lambda s: french.get(s, s))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:2] == ["Agent", "Reçus"]
-    assert rows[1] == ["Alice", "7", "5", "0", "2", "0", "5", "660.0", "143.0"]
+    # durations in whole seconds, the unit in the header
+    assert rows[1] == ["Alice", "6", "4", "3", "1", "0", "2", "0", "1", "5", "660", "143"]
+    assert rows[0][-2:] == ["Talk time (s)", "Average handle time (s)"]
     assert rows[-1][0] == "Total général" and len(rows) == 4
     assert ";" not in text
     kpis = report_to_csv(await kpi_report(CFG, BOTH, Filters(), per="group"), with_totals=False)
     lines = kpis.splitlines()
-    assert lines[0].startswith("Group,Queued,Answered,Abandoned,Short abandons,Service level")
-    assert lines[2].startswith("Support,2,2,0,0,100.0,20.0,85.0,0.0,1.6,300.0")
+    assert lines[0].startswith("Group,Queued,Answered from the queue,Abandoned,Short abandons,"
+                               "Timed out,Overflowed,Service level (%)")
+    assert lines[2].startswith("Support,2,2,0,0,0,0,100.0,20,85,0.0,1.6,300")
     assert len(lines) == 3
 
 

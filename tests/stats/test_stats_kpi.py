@@ -25,5 +25,9 @@ def test_the_other_formulas() -> None:
     assert kpi.average_handle_time(400, 30, 100, 5).value == 106
     assert kpi.abandon_rate(2, 8, 5).value == 25
     assert kpi.occupancy(135, 8565).value == pytest.approx(100 * 135 / 8700)
-    for key in kpi.METHODS:
-        assert kpi.LABELS[key]
+    for key in kpi.LABELS:
+        assert kpi.METHODS[key]
+    # the per-group totals count the same figure another way, and say so
+    own = kpi.Kpi("service_level", 50.0, kpi.PERCENT, 1, 2, {"t": 20, "short": 5},
+                  method_key="service_level_own_t")
+    assert own.label == kpi.LABELS["service_level"] and "own group's threshold" in own.method

@@ -111,10 +111,19 @@ async def test_calls_per_agent_and_filters(db: str) -> None:
     )
     report = await calls_per_agent(CFG, BOTH, ALL)
     assert [_pick(r, *keys) for r in report.rows] == [
-        ("Alice", 7, 5, 0, 2, 0, 5, 660, 143.0),
+        # Alice's click-to-call is handled (talk time) but no call received
+        ("Alice", 6, 4, 0, 2, 0, 5, 660, 143.0),
         ("Bob", 4, 2, 1, 0, 1, 2, 120, 62.5),
     ]
-    assert _pick(report.totals, *keys[1:]) == (11, 7, 1, 2, 1, 7, 780, 120.0)
+    assert _pick(report.totals, *keys[1:]) == (10, 6, 1, 2, 1, 7, 780, 120.0)
+    # The breakdown that ties it to "KPIs per agent" (which counts calls answered from
+    # the queue): Alice took c5b as a transfer and placed c6 herself.
+    breakdown = [_pick(r, "agent", "answered", "from_queue", "transfers_taken", "placed")
+                 for r in report.rows]
+    assert breakdown == [("Alice", 4, 3, 1, 1), ("Bob", 2, 2, 0, 0)]
+    per_agent = await kpi_report(CFG, BOTH, ALL, per="agent")
+    assert [_pick(r, "agent", "answered") for r in per_agent.rows] == [
+        (r[0], r[2]) for r in breakdown]
     assert report.chart.labels == ["Alice", "Bob"]
     support = await calls_per_agent(CFG, BOTH, Filters.of(w.support.id))
     assert [_pick(r, *keys) for r in support.rows] == [
@@ -141,10 +150,10 @@ async def test_monthly_reports_per_agent(db: str) -> None:
     assert [(d.label, d.data) for d in talk.chart.datasets] == [("Alice", [660]), ("Bob", [120])]
     counts = await calls_per_agent_per_month(CFG, BOTH, ALL)
     assert [_pick(r, "agent", "month", "received", "calls") for r in counts.rows] == [
-        ("Alice", "2026-03", 7, 5),
+        ("Alice", "2026-03", 6, 5),  # c6: placed by her, answered by the client
         ("Bob", "2026-03", 4, 2),
     ]
-    assert counts.totals == {"agent": "Total", "received": 11, "calls": 7}
+    assert counts.totals == {"agent": "Total", "received": 10, "calls": 7}
 
 
 async def test_kpis_per_group_use_each_group_threshold(db: str) -> None:
@@ -185,7 +194,9 @@ async def test_kpis_per_group_use_each_group_threshold(db: str) -> None:
         5,
         2,
         1,
-        pytest.approx(42.9),
+        # each call against its own group's T: Sales 2 of 5 within 20 s, Support 2 of 2
+        # within 30 s (c9 waited 25 s) → 4 of 7, as the rows add up
+        pytest.approx(57.1),
         20.0,
         pytest.approx(88.3),
         25.0,
@@ -197,7 +208,7 @@ async def test_kpis_per_group_use_each_group_threshold(db: str) -> None:
     assert (occupancy.numerator, occupancy.denominator) == (200, 12680)
     series = {d.key: d.data for d in report.chart.datasets}
     assert report.chart.labels == ["2026-03-28", "2026-03-29"]
-    assert series["service_level"] == [50.0, pytest.approx(33.3)]
+    assert series["service_level"] == [50.0, pytest.approx(66.7)]  # c9 within Support's T
     assert series["occupancy"] == [1.9, 0.0]
     only_support = await kpi_report(CFG, BOTH, Filters.of(w.support.id), per="group")
     assert [r["group"] for r in only_support.rows] == ["Support"]

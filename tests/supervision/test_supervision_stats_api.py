@@ -174,7 +174,8 @@ async def test_every_report_answers_json_and_csv(client: TestClient, seeded: dic
             assert response.content_type == "text/csv"
             assert f"{name}_{DAY1}_{DAY3}.csv" in response.headers["Content-Disposition"]
             table = list(csv.reader(io.StringIO(await response.text())))
-            assert table[0] == [c["label"] for c in data["columns"]]
+            units = {"seconds": " (s)", "percent": " (%)"}  # the CSV says its units
+            assert table[0] == [c["label"] + units.get(c["kind"], "") for c in data["columns"]]
             assert len(table) == 1 + len(data["rows"]) + (1 if data["totals"] else 0)
 
 
@@ -196,7 +197,7 @@ async def test_french_labels(client: TestClient, seeded: dict) -> None:
     kpis = await get_json(
         client, f"/api/v1/stats/report?report=kpi_per_group&from={DAY1}&to={DAY3}")
     method = next(k["method"] for k in kpis["kpis"] if k["key"] == "service_level")
-    assert method.startswith("Appels décrochés dans les 20 s")
+    assert method.startswith("Appels décrochés dans le seuil T de leur propre groupe (20 s")
     text = await (await client.get(
         f"/api/v1/stats/report.csv?report=calls_per_day&from={DAY1}&to={DAY3}")).text()
     assert text.splitlines()[0].startswith("Période,Appels")

@@ -54,7 +54,10 @@ def _untranslated(msgids: set[str]) -> tuple[list[str], list[str]]:
     for path in sorted((ROOT / "web/locale/fr/LC_MESSAGES").glob("*.po")):
         with path.open("rb") as handle:
             catalog = read_po(handle, locale="fr")
-        translated |= {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        for m in catalog:
+            if m.id and m.string and not m.fuzzy:
+                # a plural entry (ngettext) translates its singular and its plural msgid
+                translated |= set(m.id) if isinstance(m.id, tuple) else {m.id}
         fuzzy += [f"{path.name}: {m.id}" for m in catalog if m.id and m.fuzzy]
     return sorted(msgids - translated), fuzzy
 

@@ -198,7 +198,8 @@ async def test_user_history_previews_call_centre_activity_in_local_time(admin_cl
     html = await response.text()
     assert response.status == 200 and 'id="activity"' in html, html[-4000:]
     activity = html[html.index('id="activity"'):html.index("</table>", html.index('id="activity"'))]
-    assert 'data-kind="call"' in activity and "+33612345678" in activity and "2:00" in activity
+    # the number as French agents write it (the centre's region), the duration m:ss
+    assert 'data-kind="call"' in activity and "06 12 34 56 78" in activity and "2:00" in activity
     assert 'data-kind="pause"' in activity and "lunch" in activity
     from web.appkeys import SETTINGS_KEY
 
@@ -206,3 +207,38 @@ async def test_user_history_previews_call_centre_activity_in_local_time(admin_cl
     local = answered.astimezone(ZoneInfo(str(client.app[SETTINGS_KEY].tz)))
     assert local.strftime("%Y-%m-%d %H:%M:%S") in activity
     assert "UTC" not in html.split('id="activity"')[1]  # the audit below is local time too
+
+
+async def test_new_group_form_starts_empty(admin_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = admin_client
+    html = await (await client.get("/admin/groups/new")).text()
+    assert "PydanticUndefined" not in html
+    assert 'id="f-name" name="name" type="text" value=""' in html
+
+
+async def test_default_extension_belongs_to_one_user(admin_client) -> None:  # type: ignore[no-untyped-def]
+    client, _ = admin_client
+    alice = await make_user("alice", name="Alice Martin", extension="2001")
+    bob = await make_user("bob", name="Bob Durand", extension="2002")
+    token = await page_csrf(client, "/admin/users/new")
+    response = await client.post("/admin/users/new", data={
+        "csrf_token": token, "login": "carol", "name": "Carol", "password": "carol-secret",
+        "role": "agent", "extension": "2001", "active": "on"})
+    assert response.status == 409
+    assert "already the extension of Alice Martin" in await response.text()
+    assert not await User.filter(login="carol").exists()
+    response = await client.post(f"/admin/users/{bob.id}", data={
+        "csrf_token": token, "login": "bob", "name": "Bob Durand", "role": "agent",
+        "extension": "2001", "active": "on"})
+    assert response.status == 409
+    assert (await User.get(id=bob.id)).extension == "2002"
+    # Keeping one's own extension, or taking a free one, is fine.
+    response = await client.post(f"/admin/users/{alice.id}", data={
+        "csrf_token": token, "login": "alice", "name": "Alice M.", "role": "agent",
+        "extension": "2001", "active": "on"}, allow_redirects=False)
+    assert response.status == 303
+    response = await client.post(f"/admin/users/{bob.id}", data={
+        "csrf_token": token, "login": "bob", "name": "Bob Durand", "role": "agent",
+        "extension": "2003", "active": "on"}, allow_redirects=False)
+    assert response.status == 303
+    assert (await User.get(id=bob.id)).extension == "2003"

@@ -8,6 +8,7 @@ the call was offered to, or placed by, this agent.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -27,11 +28,24 @@ from tortoise.expressions import Q
 from crm import interventions
 from crm.call_notes import Draft, NoteStore, set_disposition
 from crm.call_segments import involves_agent
+from crm.clients import caller_candidates
 from crm.dialstrings import DialNumber, Extension, check_transfer_target, is_number
 from crm.ids import MAX_ID
-from crm.models import AgentState, AgentStateName, Call, Group, Offer, Role, User
-from crm.reference import list_entries
+from crm.models import (
+    AgentState,
+    AgentStateName,
+    Call,
+    Client,
+    ClientPhone,
+    Direction,
+    Group,
+    Offer,
+    Role,
+    User,
+)
+from crm.reference import label_in, list_entries
 from crm.stats import kpi, periods
+from crm.users import extension_owner
 from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
@@ -39,7 +53,10 @@ from web.api.registry import ApiRouteTable, parse_id
 from web.api.schemas import Out
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.errors import ApiError
+from web.formatting import phone_display
+from web.i18n import current_language
 from web.security.auth import client_ip, request_user
+from web.wrapup import WrapupBook
 
 routes = ApiRouteTable("Agent console")
 
@@ -117,13 +134,18 @@ class AgentOut(Out):
     pending_logout: bool
 
 
+class ClientRefOut(Out):
+    id: int
+    display_name: str
+
+
 class CallOut(Out):
     call_id: str
     direction: str
     state: str
     group_id: int | None
-    caller_number: str
-    caller_name: str
+    caller_number: str = Field(description="inbound: the caller; outbound: the number dialled")
+    caller_name: str = Field(description="the name the network gave (not the client's)")
     client_id: int | None
     note_ref: str | None
     # The agent talking with the caller: for a consulted colleague, the one consulting.
@@ -131,6 +153,23 @@ class CallOut(Out):
     started_at: float
     entered_at: float
     answered_at: float | None
+    # What the call card shows, so a page needs no other request (issue 14, items 5, 10).
+    number_display: str = Field(default="", description="the number in the centre's format")
+    client_name: str = Field(default="", description="the client on the call, or the only "
+                             "client with this number; empty when unknown")
+    matches: list[ClientRefOut] = Field(default_factory=list,
+                                        description="every client with this number")
+    group_name: str = ""
+
+
+class WrapupOut(Out):
+    call_id: str
+    group_id: int | None
+    started_at: float = Field(description="the ACD's clock, as ``now``")
+    ends_at: float
+    limit_at: float = Field(description="no extension goes past this")
+    extend_s: int = Field(description="what one extension adds")
+    requires_outcome: bool
 
 
 class DraftOut(Out):
@@ -148,7 +187,27 @@ class StatusOut(Out):
     now: float
     agent: AgentOut | None
     call: CallOut | None
+    wrapup: WrapupOut | None = None
     message: str = ""
+
+
+class InterventionPage(Out):
+    items: list[dict[str, Any]]
+    total: int
+
+
+class PopOut(Out):
+    """S7 screen pop, whole: who may be calling and, once one client is known, their
+    record and latest interventions (the console draws it without another request)."""
+
+    call_id: str
+    caller_number: str
+    number_display: str
+    matches: list[ClientRefOut]
+    client_id: int | None
+    record: dict[str, Any] | None
+    interventions: InterventionPage | None
+    note: DraftOut | None
 
 
 class ConsoleOut(StatusOut):
@@ -159,14 +218,16 @@ class ConsoleOut(StatusOut):
     pause_reasons: list[RefOut]
     dispositions: list[RefOut]
     note: DraftOut | None
+    pop: PopOut | None = None
 
 
 class StatsOut(Out):
-    received: int
+    received: int = Field(description="offers of inbound calls")
     answered: int
     rejected: int
     missed: int
     transferred: int
+    placed: int = Field(description="outbound (click-to-call) calls the agent placed")
     talk_s: float
     aht_s: float | None
     pause_s: float
@@ -190,7 +251,7 @@ class DirectoryOut(Out):
     groups: list[GroupRefOut]
 
 
-class WrapupOut(Out):
+class WrapupDoneOut(Out):
     intervention_id: int | None
     disposition: str
     status: StatusOut
@@ -226,23 +287,123 @@ async def ask(call: Any) -> Any:
         raise ApiError(409, exc.code, exc.message) from None
 
 
-def status_of(request: web.Request, user_id: int, message: str = "") -> StatusOut:
-    acd = request.app[RUNTIME_KEY]
+def wrapups(app: web.Application) -> WrapupBook:
+    services = app[SERVICES_KEY]
+    if "wrapups" not in services:
+        services["wrapups"] = WrapupBook()
+    book: WrapupBook = services["wrapups"]
+    return book
+
+
+async def status_of(request: web.Request, user_id: int, message: str = "") -> StatusOut:
+    return await console_status(request.app, user_id, message)
+
+
+async def console_status(app: web.Application, user_id: int, message: str = "") -> StatusOut:
+    """The agent's ACD state, call (with what its card shows) and wrap-up: the answer of
+    every console route, and what the agent's own live events carry (web.live)."""
+    acd = app[RUNTIME_KEY]
     if acd is None:
         return StatusOut(acd=False, now=0.0, agent=None, call=None, message=message)
     view = acd.agent(user_id)
     if view is not None and view.state.value == "logged_out":
         view = None  # the ACD keeps logged-out agents' views; to the console they are gone
     call = acd.call(view.call_id) if view is not None and view.call_id else None
+    book = wrapups(app)
+    if call is not None:
+        book.saw_call(user_id, call.call_id, call.group_id)
+    wrapup = await book.current(user_id, view)
     return StatusOut(
         acd=True, now=acd.engine_clock, message=message,
         agent=AgentOut.model_validate(_pick(to_json(view), AgentOut)) if view else None,
-        call=CallOut.model_validate(_pick(to_json(call), CallOut)) if call else None,
+        call=await call_out(app, call) if call else None,
+        wrapup=WrapupOut(**{name: getattr(wrapup, name) for name in WrapupOut.model_fields})
+        if wrapup else None,
     )
 
 
 def _pick(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    return {name: data[name] for name in model.model_fields}
+    return {name: data[name] for name in model.model_fields if name in data}
+
+
+def region_of(app: web.Application) -> str:
+    return str(app[SETTINGS_KEY].default_region)
+
+
+async def call_out(app: web.Application, call: Any) -> CallOut:
+    """The ACD's view of a call, with the names and the number as the call card shows
+    them: the client's name (never the network's "Caller 91"), the number in the centre's
+    format, the group's name."""
+    out = CallOut.model_validate(_pick(to_json(call), CallOut))
+    region = region_of(app)
+    out.number_display = phone_display(out.caller_number, region)
+    out.matches = await clients_with_number(out.caller_number, region)
+    if out.client_id is not None:
+        client = await Client.get_or_none(id=out.client_id).only(
+            "id", "first_name", "last_name", "company")
+        out.client_name = display_name(client) if client else ""
+    elif len(out.matches) == 1:
+        out.client_name = out.matches[0].display_name
+    if out.group_id is not None:
+        name = await Group.filter(id=out.group_id).values_list("name", flat=True)
+        out.group_name = name[0] if name else ""
+    return out
+
+
+def display_name(client: Any) -> str:
+    """The name a client is shown by: first and last name, the company in brackets."""
+    name = " ".join(p for p in (client.first_name, client.last_name) if p)
+    if client.company:
+        name = f"{name} ({client.company})" if name else client.company
+    return name
+
+
+MAX_MATCHES = 20
+
+
+async def clients_with_number(number: str, region: str) -> list[ClientRefOut]:
+    candidates = caller_candidates(number, region)
+    if not candidates:
+        return []
+    ids = await ClientPhone.filter(number__in=candidates).values_list("client_id", flat=True)
+    rows = await Client.filter(id__in=list(set(ids))).order_by("id").limit(MAX_MATCHES).only(
+        "id", "first_name", "last_name", "company")
+    return [ClientRefOut(id=c.id, display_name=display_name(c)) for c in rows]
+
+
+POP_INTERVENTIONS = 10
+
+
+async def pop_payload(app: web.Application, pop: dict[str, Any]) -> PopOut:
+    """Everything the screen pop shows, from the ACD's ScreenPop event (or the call a
+    reloaded console is on): the candidates for the number, and the record of the one
+    client the call is about — attached, carried by a transfer's note, or the only match."""
+    from web.api.clients import ClientOut, InterventionOut  # the clients API owns these
+
+    region = region_of(app)
+    number = str(pop.get("caller_number") or "")
+    matches = await clients_with_number(number, region)
+    note = None
+    if pop.get("note_ref"):
+        note = notes(app).get(str(pop["note_ref"]))
+    client_id = pop.get("client_id") or (note.client_id if note else None)
+    if client_id is None and len(matches) == 1:
+        client_id = matches[0].id
+    record = page = None
+    if client_id is not None:
+        client = await Client.get_or_none(id=client_id).prefetch_related("phones")
+        if client is not None:
+            record = ClientOut.build(client, region).model_dump(mode="json")
+            views, total = await interventions.list_interventions(
+                client.id, last=POP_INTERVENTIONS, language=current_language())
+            page = InterventionPage(items=[InterventionOut.build(v).model_dump(mode="json")
+                                           for v in views], total=total)
+        else:
+            client_id = None
+    return PopOut(call_id=str(pop.get("call_id") or ""), caller_number=number,
+                  number_display=phone_display(number, region), matches=matches,
+                  client_id=client_id, record=record, interventions=page,
+                  note=draft_out(note))
 
 
 def current_call_id(request: web.Request, user_id: int) -> str:
@@ -251,7 +412,18 @@ def current_call_id(request: web.Request, user_id: int) -> str:
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     if not view.call_id:
         raise ApiError(409, "no_call", "you have no call in progress")
+    remember_call(request, user_id)
     return view.call_id
+
+
+def remember_call(request: web.Request, user_id: int) -> None:
+    """Before an action that may end the agent's call: the wrap-up that follows is this
+    call's (and its group's rules), known without waiting for the journal."""
+    acd = request.app[RUNTIME_KEY]
+    view = acd.agent(user_id) if acd is not None else None
+    call = acd.call(view.call_id) if view is not None and view.call_id else None
+    if call is not None:
+        wrapups(request.app).saw_call(user_id, call.call_id, call.group_id)
 
 
 async def check_reason(reason: str) -> None:
@@ -297,19 +469,28 @@ async def agent_day(user_id: int, tz: ZoneInfo, now: datetime | None = None) -> 
     today = periods.local_today(tz, now)
     start = periods.local_midnight_utc(today, tz)
     end = min(periods.local_midnight_utc(today + timedelta(days=1), tz), now)
+    # Offers of inbound calls only: the agent's own click-to-call rings their phone first,
+    # but it is not a call they received.
     offers = await Offer.filter(agent_id=user_id, offered_at__gte=start, offered_at__lt=end,
-                                result__not_isnull=True).values_list("result", flat=True)
+                                result__not_isnull=True, call__direction=Direction.INBOUND
+                                ).values_list("result", flat=True)
     results = Counter(getattr(r, "value", r) for r in offers)
     seconds = await _state_seconds(user_id, start, end)
     talk = seconds.get(AgentStateName.ON_CALL.value, 0.0)
     wrapup = seconds.get(AgentStateName.WRAPUP.value, 0.0)
     transferred = await Call.filter(agent_id=user_id, ended_at__gte=start, ended_at__lt=end,
                                     outcome="transferred").count()
+    placed = await Call.filter(agent_id=user_id, started_at__gte=start, started_at__lt=end,
+                               direction=Direction.OUTBOUND).values_list("answered_at",
+                                                                         flat=True)
+    # Talk time includes the outbound calls that connected: so does the count it is
+    # divided by.
+    handled = results["answered"] + sum(1 for answered in placed if answered is not None)
     return StatsOut(
         received=sum(results.values()), answered=results["answered"],
         rejected=results["rejected"], missed=results["no_answer"] + results["busy"],
-        transferred=transferred, talk_s=talk,
-        aht_s=kpi.average_handle_time(talk, 0.0, wrapup, results["answered"]).value,
+        transferred=transferred, placed=len(placed), talk_s=talk,
+        aht_s=kpi.average_handle_time(talk, 0.0, wrapup, handled).value,
         pause_s=seconds.get(AgentStateName.PAUSED.value, 0.0),
     )
 
@@ -339,20 +520,32 @@ def _utc(moment: datetime) -> datetime:
 @routes.get("/api/v1/agent/console", role=Role.AGENT, response=ConsoleOut,
             summary="Everything the console needs at start: ACD state, call, lists, draft note")
 async def console(request: web.Request) -> ConsoleOut:
-    user = request_user(request)
-    status = status_of(request, user.id)
-    draft = None
+    return await console_boot(request.app, request_user(request))
+
+
+async def console_boot(app: web.Application, user: User) -> ConsoleOut:
+    """The console's first paint (embedded in the page, and this API route): the ACD
+    state, the call with its screen pop, the lists in the user's language."""
+    status = await console_status(app, user.id)
+    draft = pop = None
     if status.call is not None:
-        store = notes(request.app)
+        store = notes(app)
         draft = store.get(status.call.note_ref or "") or store.for_call(status.call.call_id)
+        pop = await pop_payload(app, {
+            "call_id": status.call.call_id, "caller_number": status.call.caller_number,
+            "client_id": status.call.client_id or (draft.client_id if draft else None),
+            "note_ref": draft.ref if draft else None})
+    language = current_language()
     reasons = await list_entries("pause_reason", active_only=True)
     dispositions = await list_entries("disposition", active_only=True)
     return ConsoleOut(
         **status.model_dump(), user_id=user.id, name=user.name,
-        default_extension=user.extension, demo=bool(request.app[SETTINGS_KEY].demo),
-        pause_reasons=[RefOut(id=r.id, code=r.code, label=r.label) for r in reasons],
-        dispositions=[RefOut(id=d.id, code=d.code, label=d.label) for d in dispositions],
-        note=draft_out(draft),
+        default_extension=user.extension, demo=bool(app[SETTINGS_KEY].demo),
+        pause_reasons=[RefOut(id=r.id, code=r.code, label=label_in(r, language))
+                       for r in reasons],
+        dispositions=[RefOut(id=d.id, code=d.code, label=label_in(d, language))
+                      for d in dispositions],
+        note=draft_out(draft), pop=pop,
     )
 
 
@@ -364,12 +557,40 @@ async def acd_login(request: web.Request, body: AcdLoginIn) -> StatusOut:
     acd = acd_of(request)
     if body.paused:
         await check_reason(body.reason)
-    await ask(acd.login(user.id, body.extension, paused=body.paused,
-                        reason=body.reason if body.paused else ""))
-    if user.extension != body.extension:  # remembered as the default for the next login
+    # The check and the login are one step: two agents typing the same extension at the
+    # same moment must not both get in.
+    async with _login_lock(request.app):
+        other = extension_in_use(acd, body.extension, user.id)
+        if other is not None:
+            holder = await User.get_or_none(id=other).only("id", "name", "login")
+            name = (holder.name or holder.login) if holder else f"#{other}"
+            raise ApiError(409, "extension_in_use", "some fields are invalid",
+                           {"extension": f"extension {body.extension} is in use by {name}"})
+        await ask(acd.login(user.id, body.extension, paused=body.paused,
+                            reason=body.reason if body.paused else ""))
+    # Remembered as the default for the next login, unless it is somebody else's default
+    # (hot-desking on a colleague's phone must not make it two people's phone).
+    if user.extension != body.extension and await extension_owner(body.extension, user.id) is None:
         user.extension = body.extension
         await User.filter(id=user.id).update(extension=body.extension)
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
+
+
+def _login_lock(app: web.Application) -> asyncio.Lock:
+    services = app[SERVICES_KEY]
+    if "acd_login_lock" not in services:
+        services["acd_login_lock"] = asyncio.Lock()
+    lock: asyncio.Lock = services["acd_login_lock"]
+    return lock
+
+
+def extension_in_use(acd: AcdService, extension: str, me: int) -> int | None:
+    """The agent logged into the ACD on this extension, other than ``me``."""
+    for agent in acd.snapshot()["agents"]:
+        if (agent["extension"] == extension and agent["agent_id"] != me
+                and agent["state"] != "logged_out"):
+            return int(agent["agent_id"])
+    return None
 
 
 @routes.post("/api/v1/agent/logout", role=Role.AGENT, response=StatusOut,
@@ -382,7 +603,7 @@ async def acd_logout(request: web.Request) -> StatusOut:
         await ask(leave_acd(request.app, user.id))
     except OnCall:
         raise ApiError(409, "on_call", ON_CALL_MESSAGE) from None
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/status", role=Role.AGENT, request=StatusIn, response=StatusOut,
@@ -396,7 +617,7 @@ async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
     else:
         outputs = await ask(acd.unpause(user.id))
     deferred = any(type(o).__name__ == "AgentChangeDeferred" for o in outputs)
-    return status_of(request, user.id,
+    return await status_of(request, user.id,
                      "the pause starts when the current call ends" if deferred else "")
 
 
@@ -405,16 +626,18 @@ async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
              errors=(409, 503))
 async def reject(request: web.Request) -> StatusOut:
     user = request_user(request)
+    remember_call(request, user.id)
     await ask(acd_of(request).reject(user.id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/hangup", role=Role.AGENT, response=StatusOut,
              summary="Hang up the current call", errors=(409, 503))
 async def hangup(request: web.Request) -> StatusOut:
     user = request_user(request)
+    remember_call(request, user.id)
     await ask(acd_of(request).hangup(user.id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/note", role=Role.AGENT, request=NoteIn, response=NoteSaved,
@@ -458,7 +681,7 @@ async def attach(request: web.Request, body: AttachIn) -> StatusOut:
     draft = notes(request.app).save(call_id, author_id=user.id, text=body.note,
                                     client_id=body.client_id)
     await ask(acd_of(request).attach_client(call_id, body.client_id, draft.ref))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/transfer", role=Role.AGENT, request=TransferIn,
@@ -494,7 +717,7 @@ async def transfer(request: web.Request, body: TransferIn) -> StatusOut:
         await ask(acd.consult(call_id, target, user.id))
     else:
         await ask(acd.transfer(call_id, target, by_agent_id=user.id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/transfer/complete", role=Role.AGENT, response=StatusOut,
@@ -503,7 +726,7 @@ async def transfer(request: web.Request, body: TransferIn) -> StatusOut:
 async def complete_transfer(request: web.Request) -> StatusOut:
     user = request_user(request)
     await ask(acd_of(request).complete_transfer(current_call_id(request, user.id), user.id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/transfer/cancel", role=Role.AGENT, response=StatusOut,
@@ -511,18 +734,23 @@ async def complete_transfer(request: web.Request) -> StatusOut:
 async def cancel_transfer(request: web.Request) -> StatusOut:
     user = request_user(request)
     await ask(acd_of(request).cancel_transfer(current_call_id(request, user.id), user.id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/call/wrapup", role=Role.AGENT, request=WrapupIn,
-             response=WrapupOut, summary="B4/S8: disposition and intervention note of a call, "
-             "then end the wrap-up", errors=(403, 404, 409, 422, 503))
-async def wrapup(request: web.Request, body: WrapupIn) -> WrapupOut:
+             response=WrapupDoneOut, summary="B4/S8: disposition and intervention note of a "
+             "call, then end the wrap-up (``done``); a group may require the disposition "
+             "to finish", errors=(403, 404, 409, 422, 503))
+async def wrapup(request: web.Request, body: WrapupIn) -> WrapupDoneOut:
     user = request_user(request)
     await check_own_call(body.call_id, user)
     if body.note.strip() and body.client_id is None:
         raise ApiError(422, "validation_error", "some fields are invalid",
                        {"client_id": "pick or create the client record the note goes on"})
+    if (body.done and body.disposition_id is None
+            and await wrapups(request.app).requires_outcome(user.id, body.call_id)):
+        raise ApiError(422, "outcome_required", "some fields are invalid",
+                       {"disposition_id": "choose the call's outcome"})
     label = ""
     if body.disposition_id is not None:
         label = (await set_disposition(body.call_id, body.disposition_id, user.id)).label
@@ -539,8 +767,28 @@ async def wrapup(request: web.Request, body: WrapupIn) -> WrapupOut:
         view_ = acd.agent(user.id)
         if view_ is not None and view_.state.value == "wrapup":
             await ask(acd.wrapup_done(user.id))
-    return WrapupOut(intervention_id=note_id, disposition=label,
-                     status=status_of(request, user.id))
+    return WrapupDoneOut(intervention_id=note_id, disposition=label,
+                         status=await status_of(request, user.id))
+
+
+@routes.post("/api/v1/agent/call/wrapup/extend", role=Role.AGENT, response=StatusOut,
+             summary="Item 1 of issue 14: more time to wrap up — the group's extension step "
+                     "is added to the time left, up to 10 minutes of wrap-up in all",
+             errors=(409, 503))
+async def extend_wrapup(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    acd = acd_of(request)
+    book = wrapups(request.app)
+    current = await book.current(user.id, acd.agent(user.id))
+    if current is None:
+        raise ApiError(409, "not_in_wrapup", "you are not in wrap-up")
+    now = acd.engine_clock
+    ends = min(max(current.ends_at, now) + current.extend_s, current.limit_at)
+    if ends - max(current.ends_at, now) < 1:  # at its limit: nothing left to add
+        raise ApiError(409, "wrapup_limit", "the wrap-up cannot last longer")
+    await ask(acd.wrapup_extend(user.id, ends - now))
+    book.moved(user.id, current.started_at, ends)
+    return await status_of(request, user.id)
 
 
 @routes.post("/api/v1/agent/dial", role=Role.AGENT, request=DialIn, response=StatusOut,
@@ -554,7 +802,7 @@ async def dial(request: web.Request, body: DialIn) -> StatusOut:
         # The ACD would say "busy": the agent needs to be told what to do instead.
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     await ask(acd.click_to_call(user.id, body.number, body.client_id))
-    return status_of(request, user.id)
+    return await status_of(request, user.id)
 
 
 @routes.get("/api/v1/agent/stats", role=Role.AGENT, response=StatsOut,

@@ -18,6 +18,7 @@ from web.api.registry import ApiRouteTable, path_id
 from web.api.schemas import Out
 from web.appkeys import SETTINGS_KEY
 from web.errors import ApiError
+from web.i18n import current_language
 from web.security.auth import client_ip, request_user
 
 routes = ApiRouteTable("Clients")
@@ -85,7 +86,7 @@ class ClientOut(Out):
     created_at: datetime | None
 
     @classmethod
-    def build(cls, client: Client) -> ClientOut:
+    def build(cls, client: Client, region: str) -> ClientOut:
         phones = clients.phones_of(client)
         name = " ".join(p for p in (client.first_name, client.last_name) if p)
         if client.company:
@@ -94,7 +95,7 @@ class ClientOut(Out):
             id=client.id, display_name=name,
             assigned_agent_id=client.assigned_agent_id,  # type: ignore[attr-defined]
             created_at=client.created_at,
-            phones=[PhoneOut(id=p.id, number=p.number, display=display(p.number),
+            phones=[PhoneOut(id=p.id, number=p.number, display=display(p.number, region),
                              as_typed=p.as_typed, label=p.label) for p in phones],
             **{name: getattr(client, name) for name in clients.CLIENT_FIELDS},
         )
@@ -146,6 +147,7 @@ class CallEntryOut(Out):
     direction: str
     started_at: datetime
     caller_number: str
+    caller_display: str = Field(description="the number in the centre's format")
     agent_name: str
     group_name: str
     outcome: str | None
@@ -162,6 +164,7 @@ class RowOut(Out):
     line: int
     values: dict[str, str]
     phones: list[str]
+    phones_display: list[str]
     errors: dict[str, str]
     duplicate_client_ids: list[int]
     duplicate_of_line: int | None
@@ -189,12 +192,13 @@ def region(request: web.Request) -> str:
     return request.app[SETTINGS_KEY].default_region
 
 
-def preview_out(p: client_import.ImportPreview) -> PreviewOut:
+def preview_out(p: client_import.ImportPreview, region: str) -> PreviewOut:
     return PreviewOut(
         ok=p.ok, delimiter=p.delimiter, columns=p.columns, ignored_columns=p.ignored_columns,
         file_errors=p.file_errors, error_rows=len(p.error_rows),
         duplicate_rows=len(p.duplicate_rows),
         rows=[RowOut(line=r.line, values=r.values, phones=[ph.number for ph in r.phones],
+                     phones_display=[display(ph.number, region) for ph in r.phones],
                      errors=r.errors, duplicate_client_ids=r.duplicate_client_ids,
                      duplicate_of_line=r.duplicate_of_line) for r in p.rows],
     )
@@ -205,7 +209,7 @@ def preview_out(p: client_import.ImportPreview) -> PreviewOut:
 async def search_clients(request: web.Request, query: SearchQuery) -> ClientList:
     rows, total = await clients.search(query.q, region=region(request), limit=query.limit,
                                        offset=query.offset)
-    return ClientList(items=[ClientOut.build(c) for c in rows], total=total,
+    return ClientList(items=[ClientOut.build(c, region(request)) for c in rows], total=total,
                       limit=query.limit, offset=query.offset)
 
 
@@ -213,7 +217,7 @@ async def search_clients(request: web.Request, query: SearchQuery) -> ClientList
             summary="S7: every client with this phone number (any format)")
 async def lookup(request: web.Request, query: LookupQuery) -> ClientList:
     found = await clients.find_by_number(query.number, region(request))
-    return ClientList(items=[ClientOut.build(c) for c in found], total=len(found),
+    return ClientList(items=[ClientOut.build(c, region(request)) for c in found], total=len(found),
                       limit=len(found), offset=0)
 
 
@@ -223,7 +227,7 @@ async def lookup(request: web.Request, query: LookupQuery) -> ClientList:
 async def create_client(request: web.Request, body: NewClient) -> ClientOut:
     client = await clients.create_client(body, region=region(request),
                                          actor=request_user(request), ip=client_ip(request))
-    return ClientOut.build(client)
+    return ClientOut.build(client, region(request))
 
 
 @routes.get("/api/v1/clients/export.csv", role=Role.SUPERVISOR, content_type="text/csv",
@@ -241,7 +245,8 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
              response=PreviewOut, summary="B5: check a CSV file; nothing is written",
              errors=(413, 422), max_body=IMPORT_MAX_BODY)
 async def import_preview(request: web.Request, body: CsvIn) -> PreviewOut:
-    return preview_out(await client_import.preview_import(body.csv, region(request)))
+    return preview_out(await client_import.preview_import(body.csv, region(request)),
+                       region(request))
 
 
 @routes.post("/api/v1/clients/import", role=Role.SUPERVISOR, request=CsvIn, response=ImportOut,
@@ -268,7 +273,7 @@ async def import_apply(request: web.Request, body: CsvIn) -> ImportOut:
 @routes.get("/api/v1/clients/{client_id}", role=Role.AGENT, response=ClientOut,
             summary="S8: one client record", errors=(404,))
 async def get_client(request: web.Request) -> ClientOut:
-    return ClientOut.build(await clients.get_client(path_id(request, "client_id")))
+    return ClientOut.build(await clients.get_client(path_id(request, "client_id")), region(request))
 
 
 @routes.patch("/api/v1/clients/{client_id}", role=Role.AGENT, request=ClientUpdate,
@@ -278,7 +283,7 @@ async def update_client(request: web.Request, body: ClientUpdate) -> ClientOut:
     client = await clients.update_client(path_id(request, "client_id"), body,
                                          region=region(request), actor=request_user(request),
                                          ip=client_ip(request))
-    return ClientOut.build(client)
+    return ClientOut.build(client, region(request))
 
 
 @routes.post("/api/v1/clients/{client_id}/phones", role=Role.AGENT, request=PhoneAddIn,
@@ -290,7 +295,7 @@ async def add_phone(request: web.Request, body: PhoneAddIn) -> ClientOut:
     adder = clients.attach_number if body.from_call else clients.add_phone
     await adder(client_id, body.number, region=region(request), label=body.label,
                 actor=request_user(request), ip=client_ip(request))
-    return ClientOut.build(await clients.get_client(client_id))
+    return ClientOut.build(await clients.get_client(client_id), region(request))
 
 
 @routes.delete("/api/v1/clients/{client_id}/phones/{phone_id}", role=Role.AGENT,
@@ -299,7 +304,7 @@ async def remove_phone(request: web.Request) -> ClientOut:
     client_id = path_id(request, "client_id")
     await clients.remove_phone(client_id, path_id(request, "phone_id"),
                                actor=request_user(request), ip=client_ip(request))
-    return ClientOut.build(await clients.get_client(client_id))
+    return ClientOut.build(await clients.get_client(client_id), region(request))
 
 
 @routes.get("/api/v1/clients/{client_id}/interventions", role=Role.AGENT,
@@ -309,6 +314,7 @@ async def remove_phone(request: web.Request) -> ClientOut:
 async def list_interventions(request: web.Request, query: InterventionQuery
                              ) -> InterventionList:
     views, total = await interventions.list_interventions(path_id(request, "client_id"),
+                                                          language=current_language(),
                                                           last=query.last)
     return InterventionList(items=[InterventionOut.build(v) for v in views], total=total)
 
@@ -327,10 +333,13 @@ async def add_intervention(request: web.Request, body: NewIntervention) -> Inter
 @routes.get("/api/v1/clients/{client_id}/calls", role=Role.AGENT, response=CallList,
             summary="The client's calls, newest first", errors=(404,))
 async def client_calls(request: web.Request) -> CallList:
-    rows, total = await interventions.client_history(path_id(request, "client_id"), limit=50)
+    rows, total = await interventions.client_history(path_id(request, "client_id"), limit=50,
+                                                     language=current_language())
     return CallList(total=total, items=[
         CallEntryOut(ref=c.ref, direction=c.direction.value, started_at=c.started_at,
-                     caller_number=c.caller_number, agent_name=c.agent_name,
+                     caller_number=c.caller_number,
+                     caller_display=display(c.caller_number, region(request)),
+                     agent_name=c.agent_name,
                      group_name=c.group_name, outcome=c.outcome.value if c.outcome else None,
                      talk_s=c.talk_s, disposition_label=c.disposition_label)
         for c in rows])

@@ -135,6 +135,12 @@ class GroupOut(Out):
     sticky_s: int
     record_calls: bool
     service_level_s: int
+    wrapup_extend_s: int
+    wrapup_requires_outcome: bool
+    wait_warn_s: int
+    wait_alert_s: int
+    sl_warn_pct: int
+    sl_alert_pct: int
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -211,14 +217,15 @@ class AuditList(Out):
 class EntryOut(Out):
     id: int
     code: str
-    label: str
+    label: str = Field(description="English, and the label of languages without their own")
+    label_fr: str
     active: bool
     position: int
 
     @classmethod
     def build(cls, entry: Any) -> EntryOut:
-        return cls(id=entry.id, code=entry.code, label=entry.label, active=entry.active,
-                   position=entry.position)
+        return cls(id=entry.id, code=entry.code, label=entry.label, label_fr=entry.label_fr,
+                   active=entry.active, position=entry.position)
 
 
 class EntryList(Out):

@@ -34,7 +34,9 @@ from crm.stats.types import Filters, Report, StatsConfig
 from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.appkeys import SETTINGS_KEY
 from web.errors import ApiError, translate_crm
+from web.formatting import phone_display
 from web.i18n import gettext
+from web.reasons import reason_labels
 
 routes = ApiRouteTable("Statistics")
 
@@ -294,6 +296,13 @@ async def compute_report(request: web.Request, query: ReportQuery) -> tuple[Stat
         report = await run_report(query.report, cfg, iv, filters, query.granularity)
     except InvalidInput as exc:
         raise bad_request(exc) from None
+    if report.name == "pauses":
+        # The states keep the reason's code; the page and the CSV show its label, in the
+        # user's language, as every other screen does.
+        labels = await reason_labels()
+        for row in report.rows:
+            row["reason"] = labels.get(row["reason"], row["reason"])
+        report.chart.labels = [labels.get(code, code) for code in report.chart.labels]
     return cfg, report
 
 
@@ -372,8 +381,16 @@ async def agent_actions(request: web.Request, query: ActionsQuery) -> ActionPage
             cfg, user.id, iv, kinds or None, limit=query.limit, offset=query.offset)
     except InvalidInput as exc:
         raise bad_request(exc) from None
+    region = request.app[SETTINGS_KEY].default_region
+    items = []
+    for action in page.items:
+        data = action.as_dict()
+        if data["details"].get("caller_number"):
+            data["details"]["caller_display"] = phone_display(
+                str(data["details"]["caller_number"]), region)
+        items.append(ActionOut.model_validate(data))
     return ActionPageOut(
         agent_id=user.id, agent=user.name, interval=interval_out(cfg, iv),
-        items=[ActionOut.model_validate(a.as_dict()) for a in page.items],
+        items=items,
         total=page.total, limit=page.limit, offset=page.offset,
     )

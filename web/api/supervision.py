@@ -26,12 +26,14 @@ from crm.models import Group, Role, User
 from crm.stats.board import day_board
 from crm.stats.kpi import METHODS
 from crm.stats.periods import local_today
+from crm.users import extension_owner
 from stasis_app.acd import AgentChangeDeferred
 from stasis_app.service import AcdRefused, TransferTarget
 from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.api.stats import stats_config
-from web.appkeys import HUB_KEY, RUNTIME_KEY
+from web.appkeys import HUB_KEY, RUNTIME_KEY, SETTINGS_KEY
 from web.errors import ApiError
+from web.formatting import phone_display
 from web.i18n import gettext as _
 from web.security.auth import client_ip, request_user
 
@@ -57,7 +59,8 @@ REFUSALS: dict[str, str] = {
         "This call is not connected to an agent yet: there is nothing to listen to."
     ),
     "no_extension": N_("Give the extension of your phone."),
-    "supervisor_phone_failed": N_("Your phone could not be rung."),
+    "supervisor_phone_failed": N_("Your phone {extension} could not be rung: is a phone "
+                                  "connected on this extension? ({reason})"),
     "agent_not_logged_in": N_("This agent is not logged in to the call distribution."),
     "acd_unavailable": ACD_DOWN,
 }
@@ -183,14 +186,21 @@ async def snapshot_out(request: web.Request) -> SnapshotOut:
     if acd is None:
         return SnapshotOut(acd=False, server_time=time.time(), names=known)
     snap = acd.snapshot()
+    region = request.app[SETTINGS_KEY].default_region
+    calls = [{**c, "caller_display": phone_display(c["caller_number"], region)}
+             for c in snap["calls"]]
     return SnapshotOut(acd=True, at=snap["at"], server_time=time.time(),
-                       agents=snap["agents"], calls=snap["calls"], queues=snap["queues"],
+                       agents=snap["agents"], calls=calls, queues=snap["queues"],
                        names=known)
 
 
-def _refused(exc: AcdRefused) -> ApiError:
+def _refused(exc: AcdRefused, **params: str) -> ApiError:
     message = REFUSALS.get(exc.code)
-    return ApiError(409, exc.code, _(message) if message else exc.message)
+    if message is None:
+        return ApiError(409, exc.code, exc.message)
+    # The ACD's own words stay as the detail of what went wrong ("{reason}").
+    reason = exc.message.split(": ", 1)[-1]
+    return ApiError(409, exc.code, _(message).format(reason=reason, **params))
 
 
 async def _done(request: web.Request, action: str, *, agent_id: int | None,
@@ -319,9 +329,10 @@ async def wallboard_out(request: web.Request) -> WallboardOut:
         queued_today=total.queued, answered_today=total.answered,
         abandoned_today=total.abandoned, service_level=total.service_level,
         abandon_rate=total.abandon_rate, thresholds=board.thresholds,
-        methods={key: _(METHODS[key]).format(t=cfg.service_level_s,
-                                             short=cfg.short_abandon_s)
-                 for key in ("service_level", "abandon_rate")},
+        methods={key: _(METHODS[method]).format(t=cfg.service_level_s,
+                                                short=cfg.short_abandon_s)
+                 for key, method in (("service_level", "service_level_own_t"),
+                                     ("abandon_rate", "abandon_rate"))},
     )
 
 
@@ -432,7 +443,13 @@ async def spy(request: web.Request, body: SpyIn) -> ActionOut:
     try:
         started = await acd.spy(body.call_id, supervisor.id, body.extension, body.mode)
     except AcdRefused as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, extension=body.extension) from None
+    # The supervisor's phone, remembered in their profile: asked once, not at every call
+    # (unless it is somebody else's default extension).
+    if supervisor.extension != body.extension and await extension_owner(
+            body.extension, supervisor.id) is None:
+        supervisor.extension = body.extension
+        await User.filter(id=supervisor.id).update(extension=body.extension)
     # the ACD answers {"spy_id", "call_id", "mode", "agent_id"}; a bare id is accepted too
     spy_id = started.get("spy_id") if isinstance(started, dict) else started
     details = {"call_id": body.call_id, "mode": body.mode, "extension": body.extension,

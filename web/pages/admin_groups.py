@@ -10,12 +10,13 @@ from pydantic import ValidationError
 
 from crm import groups
 from crm import users as user_service
-from crm.errors import CrmError
+from crm.errors import N_, CrmError
 from crm.groups import SETTING_FIELDS, GroupPatch, NewGroup
 from crm.models import Group, OverflowKind, Role, Strategy
 from crm.stats.rollups import SL_THRESHOLDS
 from web.api.registry import parse_id
 from web.appkeys import SETTINGS_KEY
+from web.formatting import phone_display
 from web.i18n import gettext
 from web.pages.common import (
     crm_failure,
@@ -32,7 +33,21 @@ from web.security.sessions import flash
 
 routes = web.RouteTableDef()
 
-BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active")
+# The strategies by what they do, not by their code (the English page showed "ringall").
+STRATEGY_LABELS = {
+    "ringall": N_("Ring all"), "longest_idle": N_("Longest idle first"),
+    "fewest_calls": N_("Fewest calls first"), "round_robin": N_("Round robin (with memory)"),
+    "random": N_("Random"), "linear": N_("In the order of the list"),
+    "penalty": N_("By penalty (skill)"),
+}
+
+
+def strategy_labels() -> dict[str, str]:
+    return {code: gettext(label) for code, label in STRATEGY_LABELS.items()}
+
+
+BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active",
+               "wrapup_requires_outcome")
 
 
 def _group_id(request: web.Request) -> int:
@@ -49,15 +64,22 @@ async def list_groups(request: web.Request) -> web.StreamResponse:
     rows, total = await groups.list_groups(limit=page.limit, offset=page.offset)
     members = await groups.members_of([g.id for g in rows])
     names = {str(g.id): g.name for g in await groups.all_groups()}
+    region = request.app[SETTINGS_KEY].default_region
+    numbers = {g.id: phone_display(g.overflow_target, region) for g in rows
+               if g.overflow_kind == OverflowKind.NUMBER}
     return await render(request, "admin/groups.html", {
-        "groups": rows, "members": members, "group_names": names,
+        "groups": rows, "members": members, "group_names": names, "overflow_numbers": numbers,
+        "strategy_labels": strategy_labels(),
         "page": pages_info(total, page),
     })
 
 
 def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
+    # A setting the form does not carry at all (a page from before the setting existed)
+    # keeps its default or current value; one sent empty is an error to show.
     values: dict[str, Any] = {
-        name: text(form, name) for name in SETTING_FIELDS if name not in BOOL_FIELDS
+        name: text(form, name) for name in SETTING_FIELDS
+        if name not in BOOL_FIELDS and name in form
     }
     for name in BOOL_FIELDS:
         values[name] = form.get(name) == "on"
@@ -68,11 +90,13 @@ def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
     return values
 
 
-async def _group_values(group: Group) -> dict[str, Any]:
+async def _group_values(group: Group, region: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(group, name) for name in SETTING_FIELDS}
     values["number"] = group.number or ""
     values["strategy"] = group.strategy.value
     values["overflow_kind"] = group.overflow_kind.value
+    if group.overflow_kind == OverflowKind.NUMBER:
+        values["overflow_target"] = phone_display(group.overflow_target, region)
     if group.overflow_kind == OverflowKind.GROUP and group.overflow_target.isdigit():
         names = {str(g.id): g.name for g in await groups.all_groups()}
         values["overflow_target"] = names.get(group.overflow_target, group.overflow_target)
@@ -81,15 +105,30 @@ async def _group_values(group: Group) -> dict[str, Any]:
     return values
 
 
+def _new_values() -> dict[str, Any]:
+    # A required field (the name) has no default: the form starts it empty rather than
+    # showing pydantic's "undefined" marker as a value.
+    values = {name: "" if field.is_required() else field.get_default(call_default_factory=True)
+              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
+    values["strategy"] = values["strategy"].value
+    values["overflow_kind"] = values["overflow_kind"].value
+    values["members"] = []
+    return values
+
+
 async def _render_form(request: web.Request, *, group: Group | None, values: dict[str, Any],
                        errors: dict[str, str] | None = None, message: str = "",
                        status: int = 200) -> web.Response:
+    region = request.app[SETTINGS_KEY].default_region
+    base = await _group_values(group, region) if group is not None else _new_values()
+    values = {**base, **values}
     all_users, _ = await user_service.list_users(limit=10_000)
     chosen = {str(m["user_id"]): m["penalty"] for m in values.get("members", [])}
     all_groups = [g for g in await groups.all_groups() if group is None or g.id != group.id]
     return await render(request, "admin/group_form.html", {
         "group": group, "values": values, "errors": errors or {}, "message": message,
         "all_users": all_users, "chosen": chosen, "strategies": list(Strategy),
+        "strategy_labels": strategy_labels(),
         "overflow_kinds": list(OverflowKind), "other_groups": all_groups,
         "sl_choices": [(str(t), str(t)) for t in SL_THRESHOLDS],
     }, status=status)
@@ -98,12 +137,7 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
 @routes.get("/admin/groups/new")
 @require_role(Role.ADMIN)
 async def new_group_form(request: web.Request) -> web.StreamResponse:
-    values = {name: field.get_default(call_default_factory=True)
-              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
-    values["strategy"] = values["strategy"].value
-    values["overflow_kind"] = values["overflow_kind"].value
-    values["members"] = []
-    return await _render_form(request, group=None, values=values)
+    return await _render_form(request, group=None, values=_new_values())
 
 
 @routes.post("/admin/groups/new")
@@ -132,7 +166,8 @@ async def create_group(request: web.Request) -> web.StreamResponse:
 @require_role(Role.ADMIN)
 async def edit_group_form(request: web.Request) -> web.StreamResponse:
     group = await groups.get_group(_group_id(request))
-    return await _render_form(request, group=group, values=await _group_values(group))
+    return await _render_form(request, group=group, values=await _group_values(
+        group, request.app[SETTINGS_KEY].default_region))
 
 
 @routes.post("/admin/groups/{group_id}")

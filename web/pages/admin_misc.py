@@ -16,6 +16,7 @@ from crm.tokens import NewToken
 from web.api.audit import audit_page
 from web.api.registry import parse_id
 from web.api.schemas import AuditQuery
+from web.audit_view import audit_rows
 from web.i18n import gettext
 from web.pages.common import crm_failure, form_data, page_fields, pages_info, redirect, text
 from web.render import render
@@ -96,7 +97,8 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
         query = AuditQuery()
     result = await audit_page(query)
     return await render(request, "admin/audit.html", {
-        "entries": result.items, "actor": query.actor, "action": query.action,
+        "entries": await audit_rows(result.items), "actor": query.actor,
+        "action": query.action,
         "page": pages_info(result.total, query),
     })
 
@@ -109,6 +111,8 @@ async def _reference_page(request: web.Request, *, errors: dict[str, dict[str, s
     lists = {slug: await reference.list_entries(kind) for slug, kind in KINDS.items()}
     return await render(request, "admin/reference.html", {
         "lists": lists, "errors": errors or {}, "values": values or {}, "message": message,
+        "field_names": {"code": gettext("Code"), "label": gettext("English label"),
+                        "label_fr": gettext("French label"), "position": gettext("Order")},
     }, status=status)
 
 
@@ -126,8 +130,11 @@ def _kind(request: web.Request) -> tuple[str, Kind]:
 
 
 def _entry_values(form: Any) -> dict[str, Any]:
-    return {"code": text(form, "code"), "label": text(form, "label"),
-            "position": text(form, "position") or "0", "active": form.get("active") == "on"}
+    values = {"code": text(form, "code"), "label": text(form, "label"),
+              "position": text(form, "position") or "0", "active": form.get("active") == "on"}
+    if "label_fr" in form:  # absent from a form of before the French label existed
+        values["label_fr"] = text(form, "label_fr")
+    return values
 
 
 @routes.post("/admin/reference/{kind}")

@@ -18,6 +18,8 @@ from crm.stats.types import StatsConfig
 from crm.users import NewUser, UserPatch
 from web.api.registry import parse_id
 from web.appkeys import SETTINGS_KEY
+from web.audit_view import audit_rows
+from web.formatting import duration, phone_display
 from web.i18n import gettext
 from web.pages.common import (
     crm_failure,
@@ -28,6 +30,7 @@ from web.pages.common import (
     redirect,
     text,
 )
+from web.reasons import reason_labels
 from web.render import render
 from web.security.auth import client_ip, request_user, require_role
 from web.security.sessions import flash
@@ -179,7 +182,7 @@ async def user_history(request: web.Request) -> web.StreamResponse:
     page = pagination(request)
     rows, total = await users.user_history(user.id, limit=page.limit, offset=page.offset)
     return await render(request, "admin/user_history.html", {
-        "user": user, "entries": rows, "page": pages_info(total, page),
+        "user": user, "entries": await audit_rows(rows), "page": pages_info(total, page),
         "activity": await _recent_activity(request, user.id),
     })
 
@@ -194,22 +197,23 @@ async def _recent_activity(request: web.Request, user_id: int) -> list[dict[str,
     cfg = StatsConfig.from_settings(request.app[SETTINGS_KEY])
     iv = quick_range(QuickRange.LAST_30_DAYS, local_today(cfg.tz))
     found = await agent_action_history(cfg, user_id, iv, ACTIVITY_KINDS, limit=ACTIVITY_PREVIEW)
-    return [{"at": a.at, "kind": a.kind.value, "summary": _summary(a.details)}
+    region = request.app[SETTINGS_KEY].default_region
+    reasons = await reason_labels()
+    return [{"at": a.at, "kind": a.kind.value, "summary": _summary(a.details, region, reasons)}
             for a in found.items]
 
 
-def _summary(details: dict[str, Any]) -> str:
-    """The few facts of an action a person reads first."""
-    parts = [str(details[key]) for key in ("caller_number", "client", "excerpt", "reason",
-                                           "extension") if details.get(key)]
+def _summary(details: dict[str, Any], region: str, reasons: dict[str, str]) -> str:
+    """The few facts of an action a person reads first, written as everywhere else."""
+    parts = []
+    if details.get("caller_number"):
+        parts.append(phone_display(str(details["caller_number"]), region))
+    parts += [str(details[key]) for key in ("client", "excerpt") if details.get(key)]
+    if details.get("reason"):
+        parts.append(reasons.get(details["reason"], details["reason"]))
+    if details.get("extension"):
+        parts.append(gettext("Extension %(ext)s") % {"ext": details["extension"]})
     for key in ("talk_s", "duration_s"):
         if details.get(key) is not None:
-            parts.append(_duration(float(details[key])))
+            parts.append(duration(float(details[key])))
     return " · ".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes >= 60:
-        return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"

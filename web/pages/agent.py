@@ -6,11 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.models import Role
+from web.api.agent import console_boot
 from web.appkeys import RUNTIME_KEY, SETTINGS_KEY
 from web.pages.agent_i18n import js_messages
 from web.pages.auth import logout_submit
+from web.reasons import reason_labels
 from web.render import render
-from web.security.auth import require_role
+from web.security.auth import request_user, require_role
 
 routes = web.RouteTableDef()
 
@@ -19,8 +21,15 @@ routes = web.RouteTableDef()
 @require_role(Role.AGENT)
 async def console(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS_KEY]
+    # The first paint needs no request: the console's status, lists and any call's pop
+    # are in the page; /ws/live keeps them up to date.
+    boot = await console_boot(request.app, request_user(request))
+    messages = js_messages()
+    # Every pause reason a state may name, inactive and system ones included.
+    messages.update({f"reason:{code}": label for code, label in (await reason_labels()).items()})
     return await render(request, "agent/console.html", {
-        "js_messages": js_messages(),
+        "js_messages": messages,
+        "boot": boot.model_dump(mode="json"),
         "tz": settings.timezone,
         "demo": bool(settings.demo),
         "acd_running": request.app[RUNTIME_KEY] is not None,

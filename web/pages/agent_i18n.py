@@ -1,5 +1,6 @@
-"""The texts agent.js shows, translated on the server (B7): the page embeds them as JSON so
-the script needs no catalog of its own. Keys are the English msgids, except:
+"""The texts the console's scripts (web/static/js/console/) show, translated on the server
+(B7): the page embeds them as JSON so the scripts need no catalog of their own. Keys are the
+English msgids, except:
 - ``state:``, ``phone:``, ``direction:``, ``field:`` + the engine's or the API's value;
 - ``error:`` + an API error code (the ACD's refusals are technical English: the agent reads
   a sentence of their own language instead);
@@ -10,8 +11,8 @@ the script needs no catalog of its own. Keys are the English msgids, except:
 from __future__ import annotations
 
 from crm.errors import N_
-from web.i18n import gettext
-from web.live import LOST_PAGE_REASON
+from web.i18n import gettext, ngettext
+from web.reasons import SYSTEM_REASONS
 
 MESSAGES = (
     N_("%(rows)s rows, %(errors)s with errors, %(dups)s duplicates by phone."),
@@ -21,9 +22,14 @@ MESSAGES = (
     N_("Imported: %(created)s created, %(merged)s merged, %(skipped)s skipped."),
     N_("Known number"), N_("Line"), N_("New client"), N_("No client found."),
     N_("No intervention yet."), N_("Outcome"), N_("Phone numbers"), N_("Problems"),
-    N_("Remove this number"), N_("Remove this number?"), N_("Ringing: "),
+    N_("Remove this number"), N_("Remove this number?"),
     N_("This is the caller: attach the number"), N_("Unknown caller"),
-    N_("number already on client(s) %(ids)s"), N_("outgoing call"),
+    N_("number already on client(s) %(ids)s"),
+    # the call card and the wrap-up (issue 14)
+    N_("Known number (%(count)s clients)"), N_("Incoming call"), N_("Outgoing call"),
+    N_("Ringing"), N_("Your phone is ringing: pick it up to call"),
+    N_("Extend (+%(time)s)"),
+    N_("The wrap-up reached its time limit: what you wrote was saved."),
     N_("pause after this call"), N_("logout after this call"),
     N_("same number as line %(line)s"), N_("waited %(time)s"), N_("— choose —"),
     N_("transferred by %(name)s"), N_("%(name)s is consulting you before a transfer"),
@@ -49,7 +55,7 @@ PHONE_STATES = {
 }
 DIRECTIONS = {"inbound": N_("incoming"), "outbound": N_("outgoing")}
 # Pause reasons the system sets itself (not in the admin's list).
-REASONS = {LOST_PAGE_REASON: N_("console page closed"), "supervisor": N_("supervisor")}
+REASONS = SYSTEM_REASONS
 FIELDS = {
     "first_name": N_("First name"), "last_name": N_("Last name"), "company": N_("Company"),
     "email": N_("E-mail"), "address": N_("Address"), "postal_code": N_("Postal code"),
@@ -77,6 +83,9 @@ ERROR_CODES = {
     "on_call": N_("You are on a call: finish it (and its wrap-up) before logging out."),
     "no_phone": N_("No simulated phone on this extension."),
     "phone_refused": N_("The phone cannot do that now."),
+    "outcome_required": N_("This group requires a call outcome: choose one to finish."),
+    "wrapup_limit": N_("The wrap-up has reached its 10 minutes: it cannot be extended."),
+    "network": N_("The server cannot be reached: check the network and try again."),
 }
 # English messages of the JSON API (crm errors, request validation, this console's API).
 SERVER_MESSAGES = (
@@ -103,10 +112,29 @@ SERVER_MESSAGES = (
     N_("this call is not one of yours"), N_("no such note (the call may be over)"),
     N_("attended transfer to a group: use a blind one"),
     N_("click-to-call calls cannot be transferred"),
+    N_("choose the call's outcome"), N_("extension {extension} is in use by {name}"),
+    N_("you are not in wrap-up"), N_("the wrap-up cannot last longer"),
 )
 
 
-def js_messages() -> dict[str, str]:
+def count_labels() -> dict[str, list[str]]:
+    """Labels shown over a count, in their singular and plural forms: "1 Répondu" in
+    French, not "1 Répondus" (the page picks the form with Intl.PluralRules)."""
+    # Their own msgids: a plural entry named like a plain label ("Missed") would answer
+    # gettext("Missed") with its singular form.
+    forms = {
+        "Received": lambda n: ngettext("call received", "calls received", n),
+        "Answered": lambda n: ngettext("call answered", "calls answered", n),
+        "Rejected": lambda n: ngettext("call rejected", "calls rejected", n),
+        "Missed": lambda n: ngettext("call missed", "calls missed", n),
+        "Transferred": lambda n: ngettext("call transferred", "calls transferred", n),
+        "Calls placed": lambda n: ngettext("call placed", "calls placed", n),
+        "Calls handled": lambda n: ngettext("call handled", "calls handled", n),
+    }
+    return {f"plural:{key}": [form(1), form(2)] for key, form in forms.items()}
+
+
+def js_messages() -> dict[str, str | list[str]]:
     """The messages in the request's language (the auth middleware has set it)."""
     out = {msgid: gettext(msgid) for msgid in MESSAGES}
     for prefix, table in (("state", STATES), ("phone", PHONE_STATES),
@@ -114,4 +142,5 @@ def js_messages() -> dict[str, str]:
                           ("error", ERROR_CODES)):
         out.update({f"{prefix}:{k}": gettext(v) for k, v in table.items()})
     out.update({f"err:{msgid}": gettext(msgid) for msgid in SERVER_MESSAGES})
+    out.update(count_labels())  # type: ignore[arg-type]
     return out

@@ -41,10 +41,10 @@ class ClientRow:
     city: str
 
 
-def client_row(client: Client) -> ClientRow:
+def client_row(client: Client, region: str) -> ClientRow:
     return ClientRow(id=client.id, last_name=client.last_name, first_name=client.first_name,
                      company=client.company, email=client.email, city=client.city,
-                     phones=[display(p.number) for p in clients.phones_of(client)])
+                     phones=[display(p.number, region) for p in clients.phones_of(client)])
 
 
 def page_context(request: web.Request) -> dict[str, Any]:
@@ -59,7 +59,8 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "").strip()[:MAX_QUERY_CHARS]
     rows, total = await clients.search(query, region=request.app[SETTINGS_KEY].default_region,
                                        limit=page.limit, offset=page.offset)
-    context = {"q": query, "rows": [client_row(c) for c in rows],
+    region = request.app[SETTINGS_KEY].default_region
+    context = {"q": query, "rows": [client_row(c, region) for c in rows],
                "page": pages_info(total, page)}
     # htmx live search swaps only the table.
     template = "clients/_table.html" if request.headers.get("HX-Request") else \

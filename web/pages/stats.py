@@ -6,6 +6,8 @@ and the API cannot disagree; the server only gives the choices (reports, groups,
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiohttp import web
 
 from crm.models import Role
@@ -24,6 +26,8 @@ RANGE_LABELS = {
     QuickRange.YESTERDAY: "Yesterday",
     QuickRange.THIS_WEEK: "This week",
     QuickRange.LAST_WEEK: "Last week",
+    QuickRange.LAST_7_DAYS: "Last 7 days",
+    QuickRange.LAST_30_DAYS: "Last 30 days",
     QuickRange.THIS_MONTH: "This month",
     QuickRange.LAST_MONTH: "Last month",
 }
@@ -37,6 +41,11 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     cfg = stats_config(request)
     agents, groups = await people()
     wanted = request.query.get("report", "calls")
+    # A report's address says what it shows (the page keeps it up to date): a link or a
+    # reload opens the same range.
+    quick = request.query.get("range", "")
+    today = local_today(cfg.tz).isoformat()
+    start, end = (_day(request.query.get("from"), today), _day(request.query.get("to"), today))
     return await render(request, "stats/index.html", {
         "reports": [(s.name, _(s.title), [str(g) for g in s.granularities])
                     for s in REPORTS.values()],
@@ -44,11 +53,19 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         "granularity_labels": {k: _(v) for k, v in GRANULARITY_LABELS.items()},
         "groups": groups,
         "agents": [a for a in agents if a["role"] == "agent"],
-        "today": local_today(cfg.tz).isoformat(),
+        "today": today, "start": start, "end": end,
         "timezone": str(cfg.tz),
         "selected": wanted if wanted in REPORTS else "calls",
         "boot": {"texts": {w: _(w) for w in ("n/a", "No data in this interval.",
-                                              "Loading…", "Error", "Total",
-                                              "duration (h:mm:ss)", "number")},
-                 },
+                                              "Loading…", "Error", "Total", "number",
+                                              "hours", "minutes", "seconds")},
+                 "range": quick if quick in set(QuickRange) else "",
+                 "granularity": request.query.get("granularity", "")},
     })
+
+
+def _day(value: str | None, default: str) -> str:
+    try:
+        return date.fromisoformat(value or "").isoformat()
+    except ValueError:
+        return default

@@ -15,15 +15,19 @@ from crm import reference
 from crm.models import Group, Role, User
 from crm.stats.periods import local_today
 from web.api.stats import stats_config
-from web.api.supervision import snapshot_out
+from web.api.supervision import snapshot_out, wallboard_out
+from web.audit_view import AUDIT_LABELS
+from web.i18n import current_language
 from web.i18n import gettext as _
+from web.pages.agent_i18n import count_labels
+from web.reasons import reason_labels
 from web.render import render
-from web.security.auth import require_role
+from web.security.auth import request_user, require_role
 
 routes = web.RouteTableDef()
 
 
-def js_texts() -> dict[str, str]:
+def js_texts() -> dict[str, Any]:
     """The words the page's script writes itself, in the user's language."""
     # states, directions and outcomes are codes: give each its human label
     codes = {
@@ -40,7 +44,8 @@ def js_texts() -> dict[str, str]:
         **{f"help.{k}": v for k, v in SPY_HELP.items()},
         **{f"audit.{k}": v for k, v in AUDIT_LABELS.items()},
     }
-    return {**{w: _(w) for w in WORDS}, **codes, **{k: _(v) for k, v in keyed.items()}}
+    return {**{w: _(w) for w in WORDS}, **codes, **{k: _(v) for k, v in keyed.items()},
+            **count_labels()}
 
 
 WORDS = (
@@ -56,6 +61,8 @@ WORDS = (
     "pause pending", "From", "To", "Show", "Loading…", "Kind", "All actions", "Time",
     "Action", "Details", "Extension", "forced by a supervisor", "in progress", "by",
     "Wallboard", "Calls waiting", "Service level", "Abandon rate", "Log agent out",
+    "Listen in…", "Listen in", "Ring my phone", "How", "on this call",
+    "No agent is available right now: transfer to a group instead.", "within %(t)s s",
 )
 OUTCOME_LABELS = {
     "answered": "Answered", "abandoned": "Abandoned", "timed_out": "Timed out",
@@ -79,22 +86,6 @@ SPY_HELP = {
                "hears you.",
     "barge": "Your phone rings; once you answer you join the conversation: both hear you.",
 }
-AUDIT_LABELS = {
-    "supervision.reject": "Call sent back to the queue by a supervisor",
-    "supervision.hangup": "Call hung up by a supervisor",
-    "supervision.transfer": "Call transferred by a supervisor",
-    "supervision.pause": "Paused by a supervisor",
-    "supervision.logout": "Logged out by a supervisor",
-    "supervision.whisper": "Supervisor whispering",
-    "supervision.barge": "Supervisor barging in",
-    "supervision.listen": "Supervisor listening",
-    "supervision.spy_stop": "Supervisor stopped listening",
-    "user.create": "User created", "user.update": "User changed",
-    "user.deactivate": "User deactivated", "user.delete": "User deleted",
-    "client.create": "Client created", "client.update": "Client record changed",
-    "client.intervention": "Intervention written",
-    "client.attach_number": "Number attached to a client",
-}
 
 
 async def people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -104,20 +95,31 @@ async def people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [{**a, "role": str(a["role"])} for a in agents], groups
 
 
+GROUP_COLOURS = ("wait_warn_s", "wait_alert_s", "sl_warn_pct", "sl_alert_pct")
+
+
 @routes.get("/supervision")
 @require_role(Role.SUPERVISOR)
 async def supervision(request: web.Request) -> web.StreamResponse:
     snapshot = await snapshot_out(request)
-    agents, groups = await people()
-    reasons = [{"code": r.code, "label": r.label}
+    agents, _groups = await people()
+    language = current_language()
+    reasons = [{"code": r.code, "label": reference.label_in(r, language)}
                for r in await reference.list_entries("pause_reason", active_only=True)]
+    board = await wallboard_out(request)
+    groups = await Group.all().order_by("name").values("id", "name", *GROUP_COLOURS)
     cfg = stats_config(request)
+    me = request_user(request)
     return await render(request, "supervision/index.html", {
         "boot": {
             "snapshot": snapshot.model_dump(mode="json"),
             "agents": agents,
             "groups": groups,
+            # Today's figures per group (service level…), re-read when a call ends.
+            "board": board.model_dump(mode="json"),
             "pause_reasons": reasons or [{"code": "supervisor", "label": _("Supervisor")}],
+            "reasons": await reason_labels(language),
+            "me": {"id": me.id, "extension": me.extension},
             "texts": js_texts(),
             "timezone": str(cfg.tz),
             "today": local_today(cfg.tz).isoformat(),
