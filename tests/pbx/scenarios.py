@@ -74,9 +74,25 @@ def _wrap(name: str, body: str, used: str = "") -> str:
 """
 
 
+def _refresh(label: str, back: str) -> str:
+    """Answer an in-dialog re-INVITE (then its ACK) or UPDATE (connected-line update, hold)
+    with our SDP, then go back to ``back``."""
+    return f"""
+  <label id="{label}"/>""" + _response("200 OK", sdp=True, tag=False) + f"""
+  <recv request="ACK"/>
+  <nop next="{back}"/>
+  <label id="{label}_update"/>""" + _response("200 OK", sdp=True, tag=False) + f"""
+  <nop next="{back}"/>"""
+
+
 def _bye_from_far_end() -> str:
     return """
-  <recv request="BYE"/>""" + _response("200 OK", tag=False)
+  <label id="listen"/>
+  <recv request="INVITE" optional="true" next="reinvite"/>
+  <recv request="UPDATE" optional="true" next="reinvite_update"/>
+  <recv request="BYE"/>""" + _response("200 OK", tag=False) + """
+  <nop next="bye_done"/>""" + _refresh("reinvite", "listen") + """
+  <label id="bye_done"/>"""
 
 
 # An in-dialog request from the phone (the UAS): From/To swapped from the INVITE's.
@@ -239,6 +255,9 @@ Content-Length: 0
 ]]>
   </send>
   <nop><action><exec play_pcap_audio="{pcap}"/><log message="[field0] answered"/></action></nop>
+  <label id="talk"/>
+  <recv request="INVITE" optional="true" next="reinvite"/>
+  <recv request="UPDATE" optional="true" next="reinvite_update"/>
   <recv request="BYE" timeout="{hold_ms}" ontimeout="hangup"/>
   <send>
     <![CDATA[
@@ -252,7 +271,8 @@ Content-Length: 0
 
 ]]>
   </send>
-  <nop next="done"><action><log message="[field0] far_bye"/></action></nop>
+  <nop next="done"><action><log message="[field0] far_bye"/></action></nop>""" + _refresh(
+        "reinvite", "talk") + """
   <label id="hangup"/>
   <send retrans="500">
     <![CDATA[
