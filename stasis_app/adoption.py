@@ -105,9 +105,12 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         row = records.calls.get(call_id)
         first = _creation(channel) if channel is not None else now
         if channel is not None and call_id in args and len(args[call_id].values) >= 2:
-            arg = args[call_id].values[1]
-            if arg.isdigit() and 0 < now - int(arg) < 86400:
-                first = min(first, float(arg))
+            try:
+                arg = float(args[call_id].values[1])
+            except ValueError:
+                arg = 0.0
+            if 0 < now - arg < 86400:
+                first = min(first, arg)
         started = _epoch(row.started_at) if row else first
         entered = _epoch(row.entered_queue_at) if row and row.entered_queue_at else started
         answered = _epoch(row.answered_at) if row else None

@@ -203,9 +203,13 @@ class CommandExecutor:
         self._own_music.discard(call_id)
         self._waiting_in.pop(call_id, None)
 
-    def holding_bridge(self, group_id: int, moh_class: str) -> asyncio.Task[str]:
-        """The group's holding bridge, created (with its music) once; callers await it."""
+    def holding_bridge(self, group_id: int, moh_class: str, *, again: bool = False
+                       ) -> asyncio.Task[str]:
+        """The group's holding bridge, created (with its music) once; callers await it.
+        ``again``: Asterisk lost it (it restarted): make it anew."""
         task = self._holding.get(group_id)
+        if again and task is not None and task.done():
+            task = None
         if task is None or (task.done() and task.exception() is not None):
             task = self._holding[group_id] = asyncio.ensure_future(
                 self._make_holding(group_id, moh_class))

@@ -63,7 +63,7 @@ SWEEP_INTERVAL_S = 30.0
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
 ID_PREFIX = "pw"
-END_STAMPS = "prowebcrm-end"  # AstDB family the sample dialplan's hang-up handler fills
+END_STAMPS = "PROWEBCRM_ENDS"  # global the sample dialplan's hang-up handler fills
 
 
 @dataclass
@@ -86,6 +86,8 @@ class AcdRuntime:
     _revision: int = -1
     _reconciling: asyncio.Lock = field(default_factory=asyncio.Lock)
     _last_seen: float = 0.0  # the last moment Asterisk's picture was known complete
+    _link_down_at: float = 0.0  # when the ARI link last dropped
+    _moh: dict[int, str] = field(default_factory=dict)  # group -> its music class
     active: bool = False
 
     # -- life ------------------------------------------------------------------------------
@@ -115,7 +117,7 @@ class AcdRuntime:
         self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
         self.client = AriClient(
             s.ari_url, s.ari_user, s.ari_password, s.ari_app, key_of=self._event_key,
-            backoff_initial=0.1, backoff_max=5.0,
+            backoff_initial=0.1, backoff_max=2.0,
         )
         self.executor = CommandExecutor(
             self.client,
@@ -184,6 +186,7 @@ class AcdRuntime:
             await self.controller.ask(i.ConfigureGroup(now=now(), config=config))
             loaded.add(group.id)
             self._wrapups[group.id] = float(group.wrapup_s)
+            self._moh[group.id] = config.moh_class
             # Its queue in Asterisk: made now, so the first caller does not wait for it.
             self.executor.holding_bridge(group.id, config.moh_class)
         for gone in self._group_ids - loaded:
@@ -266,8 +269,9 @@ class AcdRuntime:
     async def _close_vanished(self, rows: list[OpenCall], now: float) -> int:
         """Records of calls Asterisk no longer has: closed at their real end."""
         assert self.journal is not None
+        ends = await self._end_stamps() if rows else {}
         for row in rows:
-            at = await self._end_stamp(row.call_id) or now
+            at = ends.get(row.call_id) or now
             if row.answered_at is not None:
                 outcome = CallOutcome.ANSWERED
             elif row.entered_queue_at is not None:
@@ -277,19 +281,22 @@ class AcdRuntime:
             self.journal.close_row(row.ref, outcome, from_timestamp(at))
         return len(rows)
 
-    async def _end_stamp(self, channel_id: str) -> float | None:
-        """When a channel really ended, as the dialplan's hang-up handler noted it (None when
-        unknown: no handler in this dialplan, or Asterisk itself restarted)."""
+    async def _end_stamps(self) -> dict[str, float]:
+        """When channels really ended, as the dialplan's hang-up handler noted it (a channel
+        missing: no handler in this dialplan, or Asterisk itself restarted)."""
         assert self.client is not None
         try:
-            value = await self.client.asterisk.get_variable(
-                f"DB_DELETE({END_STAMPS}/{channel_id})")
+            value = await self.client.asterisk.get_variable(END_STAMPS)
         except AriError:
-            return None
-        try:
-            return float(value) if value else None
-        except ValueError:
-            return None
+            return {}
+        ends: dict[str, float] = {}
+        for entry in value.split():
+            channel_id, _, when = entry.partition("=")
+            try:
+                ends.setdefault(channel_id, float(when))  # newest first: keep the first
+            except ValueError:
+                continue
+        return ends
 
     # -- ARI link --------------------------------------------------------------------------
 
@@ -306,6 +313,7 @@ class AcdRuntime:
             # Not awaited here: the hook runs in the socket's reader, which must keep reading.
             self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
         elif state is LinkState.DISCONNECTED:
+            self._link_down_at = time.time()
             log.error("ARI link lost (%s): reconnecting", reason or "no reason given")
 
     async def _on_replaced(self) -> None:
@@ -368,10 +376,16 @@ class AcdRuntime:
             seen_at = self.controller.clock()
             present = {c.id for c in channels}
             vanished = 0
-            for channel_id in sorted(self.registry.live_channel_ids() - present):
-                at = await self._end_stamp(channel_id) or self._last_seen or seen_at
+            gone = sorted(self.registry.live_channel_ids() - present)
+            ends = await self._end_stamps() if gone else {}
+            # Without the dialplan's stamp, the end lies after the last complete picture and
+            # after the link dropped (an Asterisk restart ends every call as it goes down).
+            unknown_end = max(self._last_seen, self._link_down_at) or seen_at
+            for channel_id in gone:
+                at = ends.get(channel_id) or unknown_end
                 self.controller.channel_gone(channel_id, at)
                 vanished += 1
+            await self._remake_queues({b.id for b in bridges})
             forgotten = await self._requeue_forgotten(channels)
             await self.controller.idle()
             strays = await self._end_strays(channels, bridges)
@@ -379,6 +393,16 @@ class AcdRuntime:
             level = logging.INFO if vanished or forgotten or strays else logging.DEBUG
             log.log(level, "reconciled: %d hang-up(s) missed, %d caller(s) taken back, %d "
                     "stray(s) ended", vanished, forgotten, strays)
+
+    async def _remake_queues(self, present: set[str]) -> None:
+        """Asterisk restarted: the groups' holding bridges are gone; make them again."""
+        assert self.executor is not None
+        for group_id in sorted(self._group_ids):
+            if CommandExecutor.holding_bridge_id(group_id) not in present:
+                log.warning("the holding bridge of group %s is gone (Asterisk restarted?): "
+                            "making it again", group_id)
+                self.executor.holding_bridge(group_id, self._moh.get(group_id, "default"),
+                                             again=True)
 
     async def _requeue_forgotten(self, channels: list[Channel]) -> int:
         """A caller in the app that the engine does not know (its StasisStart lost) waits

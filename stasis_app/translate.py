@@ -180,9 +180,12 @@ class EventTranslator:
 def _first_try(args: list[str], now: float) -> float | None:
     """The sample dialplan passes the epoch of the caller's first try (it retries while the
     app is away): the wait counts from then. Anything implausible is ignored."""
-    if len(args) < 3 or not args[2].strip().isdigit():
+    if len(args) < 3:
         return None
-    first = float(args[2])
+    try:
+        first = float(args[2])
+    except ValueError:
+        return None
     return first if 0 <= now - first < 3600 else None
 
 

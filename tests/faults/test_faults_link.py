@@ -1,0 +1,94 @@
+"""C9 / B12 on the real Asterisk: the ARI WebSocket cut (a proxy between the app and Asterisk
+drops it and refuses new connections for 1 s, then 20 s). Conversations go on; a call that
+ends meanwhile is recorded with its real end (the dialplan's hang-up stamp); a caller arriving
+meanwhile waits in the dialplan and is served from its first try; nothing is left over."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from crm.models import Call, CallOutcome
+from tests.faults.floor import Floor
+from tests.faults.proxy import CuttableProxy
+from tests.pbx import Pbx
+
+pytestmark = pytest.mark.real_asterisk
+
+
+@pytest.fixture
+async def floor(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Floor]:
+    pbx.reset()
+    floor = Floor(pbx, tmp_path, f"sqlite://{tmp_path / 'floor.sqlite3'}")
+    await floor.seed(agents=2)
+    try:
+        yield floor
+    finally:
+        await floor.close()
+
+
+@pytest.mark.parametrize("outage_s", [1.0, 20.0])
+async def test_websocket_outage(floor: Floor, outage_s: float) -> None:
+    proxy = CuttableProxy("127.0.0.1", floor.pbx.asterisk.ports.http)
+    await proxy.start()
+    try:
+        app = floor.serve("app", ari_url=proxy.url)
+        await app.wait_state("active")
+        await floor.log_agents_in(app)
+        floor.place([("0620000001", "Ends meanwhile"), ("0620000002", "Talks through")])
+
+        async def both_talking() -> bool:
+            snap = await floor.snapshot(app)
+            return sum(c["state"] == "connected" for c in snap["calls"]) == 2
+
+        await floor.until(both_talking, what="two conversations")
+        cut_at = time.time()
+        proxy.cut(block_s=outage_s)
+        await asyncio.sleep(min(0.3, outage_s / 3))
+        ended_at = floor.hang_up_caller("0620000001")
+        await asyncio.sleep(min(0.2, outage_s / 3) if outage_s < 5 else 8.0)
+        first_try = time.time()
+        floor.place([("0620000003", "Arrives meanwhile")])
+        assert proxy.refused > 0 or outage_s < 5  # the app really could not reach Asterisk
+
+        async def served() -> bool:
+            snap = await floor.snapshot(app)
+            numbers = {c["caller_number"]: c["state"] for c in snap["calls"]}
+            return numbers.get("0620000003") == "connected" and "0620000001" not in numbers
+
+        await floor.until(served, timeout=outage_s + 15, what="back and serving")
+        back = await floor.snapshot(app)
+        talking = [c["call_id"] for c in back["calls"] if c["state"] == "connected"]
+        legs = [a["leg_id"] for a in back["agents"] if a["leg_id"]]
+        flows = await floor.audio(talking + legs)
+        assert all(f.received > 30 and f.sent > 30 for f in flows.values()), flows
+        for number in ("0620000002", "0620000003"):
+            floor.hang_up_caller(number)
+        await floor.until(lambda: not [c for c in floor.channels()
+                                       if not c["name"].startswith("PJSIP/loop-")],
+                          what="nothing left in Asterisk")
+
+        async def closed() -> bool:
+            return await Call.filter(ended_at=None).count() == 0
+
+        await floor.until(closed, what="records closed")
+        rows = {c.caller_number: c for c in await Call.all()}
+        assert sorted(rows) == ["0620000001", "0620000002", "0620000003"]
+        gone = rows["0620000001"]
+        assert gone.outcome is CallOutcome.ANSWERED
+        # its real end, not when the link came back
+        assert abs(gone.ended_at.timestamp() - ended_at) < 1.0, (
+            gone.ended_at, ended_at, floor.pbx.asterisk.cli("database show prowebcrm-end"),
+            app.tail(40))
+        late = rows["0620000003"]
+        assert late.outcome is CallOutcome.ANSWERED
+        assert abs(late.started_at.timestamp() - first_try) < 0.5  # its wait counts from then
+        assert late.answered_at.timestamp() > cut_at + outage_s
+        assert late.wait_s == pytest.approx(
+            (late.answered_at - late.entered_queue_at).total_seconds(), abs=0.01)
+    finally:
+        await proxy.stop()
