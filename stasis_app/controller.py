@@ -155,11 +155,8 @@ class Controller:
                 self.submit(item)
 
     async def _new_caller(self, caller: NewCaller) -> None:
-        try:
-            client_id, preferred = await self._directory.lookup(caller.caller_number)
-        except Exception:  # the CRM being down must not keep a caller out of the queue
-            log.exception("caller lookup failed for %s", caller.caller_number)
-            client_id, preferred = None, None
+        # Queued at once; who the caller is comes beside (a slow or absent database never
+        # delays an offer): CallerIdentified follows.
         self.submit(
             i.CallEntered(
                 now=self.clock(),
@@ -167,11 +164,20 @@ class Controller:
                 group=caller.group,
                 caller_number=caller.caller_number,
                 caller_name=caller.caller_name,
-                client_id=client_id,
-                preferred_agent_id=preferred,
                 arrived_at=caller.arrived_at,
+                identified=False,
             )
         )
+        self._in_background(self._identify(caller))
+
+    async def _identify(self, caller: NewCaller) -> None:
+        try:
+            client_id, preferred = await self._directory.lookup(caller.caller_number)
+        except Exception as exc:  # the CRM being down must not keep a caller out of the queue
+            log.warning("caller lookup failed for %s: %s", caller.caller_number, exc)
+            client_id, preferred = None, None
+        self.submit(i.CallerIdentified(now=self.clock(), call_id=caller.call_id,
+                                       client_id=client_id, preferred_agent_id=preferred))
 
     async def _run(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from .inputs import (
     AttachClient,
     CallEntered,
     CallerHungUp,
+    CallerIdentified,
     ClickToCall,
     ConnectFailed,
     HoldFailed,
@@ -90,6 +91,7 @@ class CallHandlers(QueueOps):
             preferred_agent_id=inp.preferred_agent_id,
             started_at=arrived,
             entered_at=arrived,
+            identified=inp.identified,
         )
         self._calls[call.call_id] = call
         self._emit(
@@ -105,6 +107,32 @@ class CallHandlers(QueueOps):
             )
         )
         self._admit(call, group, since=arrived)
+
+    def _on_caller_identified(self, inp: CallerIdentified) -> None:
+        call = self._calls.get(inp.call_id)
+        if call is None or call.identified:
+            return
+        call.identified = True
+        if call.client_id is None and inp.client_id is not None:
+            call.client_id = inp.client_id
+            self._emit(ClientAttached(at=self._now, call_id=call.call_id,
+                                      client_id=inp.client_id))
+        call.preferred_agent_id = call.preferred_agent_id or inp.preferred_agent_id
+        if call.awaiting_id:
+            self._identified_in_queue(call)
+        for leg_id in call.legs:  # pops held back while the lookup ran
+            leg = self._legs[leg_id]
+            if leg.agent_id is not None and leg.ringing:
+                self._pop(call, leg)
+
+    def _identified_in_queue(self, call: Call) -> None:
+        call.awaiting_id = False
+        self._cancel_timer(call.identify_timer)
+        call.identify_timer = None
+        group = self._groups.get(call.group_id) if call.group_id is not None else None
+        if group is not None and call.in_queue:
+            self._stick(call, group)
+            self._dirty.add(group.config.id)
 
     def _on_caller_hung_up(self, inp: CallerHungUp) -> None:
         call = self._calls.get(inp.call_id)
@@ -151,6 +179,10 @@ class CallHandlers(QueueOps):
             return
         leg.ringing = True
         call = self._calls[leg.call_id]
+        if call.identified:  # else the pop follows the lookup (CallerIdentified)
+            self._pop(call, leg)
+
+    def _pop(self, call: Call, leg: Leg) -> None:
         assert leg.agent_id is not None
         self._emit(
             ScreenPop(
@@ -314,7 +346,8 @@ class CallHandlers(QueueOps):
             call.exit_kind = None
             self._drop_leg(leg, hangup=True)
             self._requeue_head(call, None)
-        elif leg.leg_id == call.agent_leg:
+        elif leg.leg_id == call.agent_leg and call.state is CallState.CONNECTED:
+            # (a late report for a call that moved on since is stale: ignored)
             # Not the agent's doing: free them at once (no wrap-up, no miss), and give the
             # caller back its place at the head of the queue.
             agent = self._agents[leg.agent_id]
@@ -365,6 +398,10 @@ class CallHandlers(QueueOps):
         elif kind is TimerKind.STICKY:
             call.sticky_timer = None
             self._release_sticky(call)
+        elif kind is TimerKind.IDENTIFY:
+            call.identify_timer = None
+            if call.awaiting_id:  # the lookup is late: offer it to anyone rather than wait
+                self._identified_in_queue(call)
         elif kind is TimerKind.RETRY:
             call.retry_timer = None
             call.declined.clear()

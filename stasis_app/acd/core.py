@@ -55,6 +55,7 @@ class EngineSettings:
     id_prefix: str = ""  # e.g. a boot id: minted channel/bridge ids stay unique across restarts
     outbound_timeout_s: float = 60.0  # outbound legs (overflow/transfer/consult/click-to-call)
     agent_ring_timeout_s: float = 20.0  # agent legs with no group (click-to-call)
+    identify_wait_s: float = 0.5  # a sticky group's wait for the caller's lookup
     goodbye_media: str = "sound:vm-goodbye"  # goodbye overflow without a configured target
 
 

@@ -42,6 +42,7 @@ class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
             i.UpdateAgentGroups: self._on_update_groups,
             i.CallEntered: self._on_call_entered,
             i.CallerHungUp: self._on_caller_hung_up,
+            i.CallerIdentified: self._on_caller_identified,
             i.AttachClient: self._on_attach_client,
             i.OfferRinging: self._on_offer_ringing,
             i.OfferAnswered: self._on_offer_answered,

@@ -131,6 +131,17 @@ class CallEntered(Input):
     preferred_agent_id: int | None = None
     note_ref: str | None = None
     arrived_at: float | None = None  # an earlier first try (the dialplan retried): counts
+    identified: bool = True  # False: the caller's lookup follows (CallerIdentified)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerIdentified(Input):
+    """The CRM lookup of a caller's number, done beside the call (a slow or absent database
+    never delays an offer): the client, and the agent to offer it first (B10)."""
+
+    call_id: str
+    client_id: int | None = None
+    preferred_agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

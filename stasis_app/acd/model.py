@@ -120,6 +120,7 @@ class TimerKind(StrEnum):
     STICKY = "sticky"
     RETRY = "retry"
     OUTBOUND_TIMEOUT = "outbound_timeout"
+    IDENTIFY = "identify"  # how long a sticky group waits for the caller's lookup
 
 
 AUTO_PAUSE_REASON = "auto-pause: no answer"
@@ -283,6 +284,11 @@ class Call:
     visited: set[int] = field(default_factory=set)  # overflow loop guard
     transferred_from: int | None = None  # agent who blind-transferred it (screen pop)
     abandon_group: int | None = None
+    # The CRM lookup of the caller's number runs beside the call (never before its first
+    # offer): until it answers, screen pops wait, and a sticky group holds the call back.
+    identified: bool = True
+    awaiting_id: bool = False
+    identify_timer: str | None = None
 
 
 @dataclass(slots=True, eq=False)

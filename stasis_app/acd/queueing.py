@@ -218,6 +218,17 @@ class QueueOps(EngineCore):
             call.max_wait_timer = self._start_timer(
                 TimerKind.MAX_WAIT, call.call_id,
                 max(0.0, cfg.max_wait_s - (self._now - call.entered_at)))
+        if cfg.sticky_s > 0 and not call.identified:
+            # Whom it sticks to is not known yet: wait for the lookup, a little.
+            call.awaiting_id = True
+            call.identify_timer = self._start_timer(
+                TimerKind.IDENTIFY, call.call_id, self._settings.identify_wait_s)
+            return
+        self._stick(call, group)
+
+    def _stick(self, call: Call, group: Group) -> None:
+        """B10: a known caller goes first to its preferred agent, for the group's sticky_s."""
+        cfg = group.config
         pref = self._agents.get(call.preferred_agent_id) if call.preferred_agent_id else None
         if (
             cfg.sticky_s > 0
@@ -260,6 +271,9 @@ class QueueOps(EngineCore):
     def _unqueue(self, call: Call) -> None:
         """Leave the queue (answered, abandoned, transferred, overflowed, ended)."""
         self._release_sticky(call)
+        call.awaiting_id = False
+        self._cancel_timer(call.identify_timer)
+        call.identify_timer = None
         self._cancel_timer(call.max_wait_timer)
         self._cancel_timer(call.retry_timer)
         call.max_wait_timer = call.retry_timer = None
@@ -454,7 +468,7 @@ class QueueOps(EngineCore):
             if not len(group.index):
                 break
             call = self._calls[call_id]
-            if call.state is not CallState.QUEUED:
+            if call.state is not CallState.QUEUED or call.awaiting_id:
                 continue
             if call.sticky_until is not None:
                 pref_agent = self._agents.get(call.preferred_agent_id or -1)

@@ -103,7 +103,7 @@ def check_invariants(engine: Engine) -> None:
     for _timer_id, (kind, ref) in e._timers.items():
         if kind.value in ("ring_timeout", "outbound_timeout"):
             assert ref in e._legs, f"timer for dead leg {ref}"
-        elif kind.value in ("max_wait", "sticky", "retry"):
+        elif kind.value in ("max_wait", "sticky", "retry", "identify"):
             assert ref in e._calls, f"timer for dead call {ref}"
 
 

@@ -53,7 +53,7 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
-from stasis_app.acd.inputs import ConnectFailed, HoldFailed, RemoveGroup
+from stasis_app.acd.inputs import CallerIdentified, ConnectFailed, HoldFailed, RemoveGroup
 
 from .conftest import Harness
 
@@ -109,6 +109,7 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
         calls = [c.call_id for c in h.engine.calls()]
         return rng.choice(calls) if calls else None
 
+    pending_ids: list[str] = []
     for _ in range(steps):
         r = rng.random()
         if transfers and r >= 0.79 and rng.random() < 0.6:
@@ -126,8 +127,15 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
                     group=rng.choice(GROUPS),
                     client_id=rng.choice((None, 1, 2)),
                     preferred_agent_id=rng.choice((None, *AGENTS)),
+                    identified=rng.random() < 0.5,
                 ),
             )
+            if rng.random() < 0.7:  # the lookup answers later (or never, sometimes)
+                pending_ids.append(f"k{call_n}")
+        elif r < 0.14 and pending_ids:
+            send = (CallerIdentified, dict(call_id=pending_ids.pop(0),
+                                           client_id=rng.choice((None, 3)),
+                                           preferred_agent_id=rng.choice((None, *AGENTS))))
         elif r < 0.34:
             leg = some_leg(outbound=False)
             if leg is not None:

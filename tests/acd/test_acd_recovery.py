@@ -11,16 +11,20 @@ from stasis_app.acd import (
     CallAnswered,
     CallEnded,
     CallerHungUp,
+    CallerIdentified,
     CallOutcome,
+    ClientAttached,
     CallQueued,
     CallStarted,
     ConnectCall,
     HangupLeg,
     OfferAnswered,
+    OfferRinging,
     OriginateAgent,
     QueueChanged,
     Refused,
     RestoreAgent,
+    ScreenPop,
 )
 
 from .conftest import Harness, of, one
@@ -119,3 +123,29 @@ def test_caller_who_retried_while_the_app_was_away_waits_from_its_first_try(h: H
     assert one(out, CallQueued).at == h.now - 12
     out = h.advance(18.1)  # 30 s after the first try, not after entering the app
     assert one(out, CallEnded).outcome is CallOutcome.TIMED_OUT
+
+
+def test_lookup_beside_the_call_never_delays_the_offer(h: Harness) -> None:
+    """The CRM lookup of the caller runs beside the call: the agent rings at once, the pop
+    waits for the lookup and carries the client it found."""
+    h.group(1)
+    h.login(1)
+    out = h.enter("c1", identified=False)
+    offer = one(out, OriginateAgent).offer_id  # rung before the database answered
+    assert not of(h.send(OfferRinging, offer_id=offer), ScreenPop)
+    out = h.send(CallerIdentified, call_id="c1", client_id=42)
+    assert one(out, ClientAttached).client_id == 42
+    assert one(out, ScreenPop).client_id == 42
+
+
+def test_sticky_group_waits_a_little_for_the_lookup(h: Harness) -> None:
+    h.group(1, sticky_s=30)
+    h.login(1)
+    h.login(2)
+    out = h.enter("c1", identified=False)
+    assert not of(out, OriginateAgent)  # whom it sticks to is not known yet
+    out = h.send(CallerIdentified, call_id="c1", client_id=7, preferred_agent_id=2)
+    assert one(out, OriginateAgent).agent_id == 2
+    h.enter("c2", identified=False)
+    out = h.advance(0.5)  # the lookup never came: offered to anyone rather than wait longer
+    assert one(out, OriginateAgent).agent_id == 1
