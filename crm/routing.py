@@ -1,12 +1,14 @@
-"""What the ACD reads from the CRM: groups with their queue settings, agents' memberships,
-and the clean-up of records a previous run of the process left open."""
+"""What the ACD reads from the CRM: groups with their queue settings and agents'
+memberships.
+
+Records a previous run of the process left open are not closed here: calls and agents go
+on across a restart, and the call journal continues their rows (crm.journal)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from crm.models import AgentState, Call, CallOutcome, Group, GroupMember
+from crm.models import Group, GroupMember
 
 
 @dataclass(frozen=True)
@@ -66,20 +68,3 @@ async def agent_memberships(agent_id: int) -> dict[int, int]:
         "group_id", "penalty"
     )
     return {row["group_id"]: row["penalty"] for row in rows}
-
-
-async def close_unfinished(at: datetime) -> tuple[int, int]:
-    """After a restart nothing of the previous run is live any more: close its open calls and
-    agent states at ``at`` so reports never count a call or a pause as lasting forever.
-    Returns (calls closed, agent states closed)."""
-    open_calls = await Call.filter(ended_at=None)
-    for call in open_calls:
-        call.ended_at = at
-        if call.answered_at is not None:
-            call.outcome = CallOutcome.ANSWERED
-            call.talk_s = max(0.0, (at - call.answered_at).total_seconds())
-        else:
-            call.outcome = CallOutcome.FAILED
-        await call.save(update_fields=["ended_at", "outcome", "talk_s"])
-    states = await AgentState.filter(ended_at=None).update(ended_at=at)
-    return len(open_calls), states

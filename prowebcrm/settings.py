@@ -45,6 +45,9 @@ class Settings:
     service_level_s: int = 20
     short_abandon_s: int = 5
     login_attempts_per_minute: int = 5
+    # The call journal's spool (data_dir/journal) while the database is away: past this,
+    # facts are kept in memory only (and said loudly).
+    journal_spool_max_mb: int = 256
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +68,8 @@ class Settings:
         return replace(self, **changes)
 
 
-_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute"}
+_INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
+               "journal_spool_max_mb"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 

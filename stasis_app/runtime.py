@@ -1,6 +1,6 @@
 """The Stasis application inside the web process: start, reconcile, sweep, stop.
 
-Start-up order: close what a previous run left open in the database, load the groups into
+Start-up order: start the call journal (it closes nothing: rows continue), load the groups into
 the engine, connect to ARI (refusing to steal the app name from another live process:
 R-single), then serve. After a WebSocket drop Asterisk replays nothing (R-reconnect), so on
 every reconnect the runtime compares what it believes with ``GET /channels`` and
@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from crm.clock import utcnow
 from crm.hub import Hub
-from crm.journal import CallJournal
-from crm.routing import GroupRouting, active_groups, close_unfinished
+from crm.journal import CallJournal, database_key
+from crm.routing import GroupRouting, active_groups
 from prowebcrm.settings import Settings
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
@@ -61,16 +60,11 @@ class AcdRuntime:
 
     async def start(self, *, takeover: bool = False) -> None:
         s = self.settings
-        closed_calls, closed_states = await close_unfinished(utcnow())
-        if closed_calls or closed_states:
-            log.info(
-                "closed %d call(s) and %d agent state(s) left open by the previous run",
-                closed_calls,
-                closed_states,
-            )
         boot = secrets.token_hex(3)
         engine = Engine(settings=EngineSettings(id_prefix=f"{ID_PREFIX}{boot}-"))
-        self.journal = CallJournal(s.tz)
+        self.journal = CallJournal(s.tz, s.data_dir / "journal",
+                                   spool_max_mb=s.journal_spool_max_mb,
+                                   database_key=database_key(s.database_url))
         self.journal.start()
         publisher = Publisher(self.journal, self.hub)
         self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
@@ -113,7 +107,7 @@ class AcdRuntime:
         if self.client is not None:
             await self.client.close()
         if self.journal is not None:
-            await self.journal.stop(close_open=True)
+            await self.journal.stop(close_open=False)
 
     # -- groups --------------------------------------------------------------------------
 

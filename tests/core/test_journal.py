@@ -207,3 +207,70 @@ async def test_a_wrapup_after_the_transferred_caller_left_finds_its_row(db: str)
     assert rows[0].wrapup_s == 30.0 and rows[1].wrapup_s is None
     assert journal.failures == 0
     assert not journal._calls  # nothing kept once all is written
+
+
+async def test_close_call_ends_a_call_that_ended_while_no_process_watched(db: str) -> None:
+    agent, group = await _agent_and_group()
+    first = CallJournal(ZoneInfo("UTC"))
+    first.start()
+    first.call_started("k1", at=T0, group_id=group.id)
+    first.call_queued("k1", T0)
+    first.offer_started("k1-o1", "k1", agent.id, T0 + timedelta(seconds=3))
+    first.offer_ringing("k1-o1", T0 + timedelta(seconds=3))
+    await first.stop()  # the process goes away while the agent's phone rings
+
+    second = CallJournal(ZoneInfo("UTC"))
+    second.start()
+    second.close_call("k1", CallOutcome.ABANDONED, T0 + timedelta(seconds=9))
+    await second.stop()
+
+    call = await Call.get(ref="k1")
+    assert (call.outcome, call.ended_at, call.wait_s) == (
+        CallOutcome.ABANDONED, T0 + timedelta(seconds=9), 9.0)
+    offer = await Offer.get(ref="k1-o1")
+    assert (offer.result, offer.ended_at) == (OfferResult.CANCELLED, T0 + timedelta(seconds=9))
+    assert second.failures == 0
+
+
+async def test_states_continued_after_a_restart_reach_the_rollups(db: str) -> None:
+    from crm.models import StatsAgentDaily, StatsAgentHourly
+
+    agent, _ = await _agent_and_group()
+    first = CallJournal(ZoneInfo("UTC"))
+    first.start()
+    first.agent_state(agent.id, AgentStateName.PAUSED, T0, reason="lunch")
+    await first.stop()
+    # nothing is closed at stop: the pause goes on through the restart
+    assert not await StatsAgentHourly.filter(agent_id=agent.id).exists()
+
+    second = CallJournal(ZoneInfo("UTC"))
+    second.start()
+    second.agent_state(agent.id, AgentStateName.AVAILABLE, T0 + timedelta(minutes=50))
+    await second.stop()
+
+    hourly = await StatsAgentHourly.filter(agent_id=agent.id, state="paused").order_by(
+        "local_hour")
+    assert [(h.local_hour, h.reason, h.seconds, h.entries) for h in hourly] == [
+        (0, "lunch", 1800.0, 1), (1, "lunch", 1200.0, 0)]
+    daily = await StatsAgentDaily.get(agent_id=agent.id, state="paused")
+    assert (daily.seconds, daily.entries) == (3000.0, 1)
+
+
+async def test_extra_open_states_left_by_a_crash_are_chained_through_the_rollups(
+        db: str) -> None:
+    from crm.models import StatsAgentHourly
+
+    agent, _ = await _agent_and_group()
+    for minutes, state in ((0, AgentStateName.AVAILABLE), (10, AgentStateName.PAUSED)):
+        await AgentState.create(agent=agent, state=state, started_at=T0 + timedelta(
+            minutes=minutes), local_date=T0.date(), local_hour=0)
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.agent_state(agent.id, AgentStateName.LOGGED_OUT, T0 + timedelta(minutes=25))
+    await journal.stop()
+
+    states = await AgentState.filter(agent_id=agent.id).order_by("started_at")
+    assert [s.ended_at for s in states] == [T0 + timedelta(minutes=10),
+                                           T0 + timedelta(minutes=25)]
+    seconds = {h.state: h.seconds for h in await StatsAgentHourly.filter(agent_id=agent.id)}
+    assert seconds == {"available": 600.0, "paused": 900.0}
