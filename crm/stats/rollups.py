@@ -435,14 +435,18 @@ async def rebuild_rollups(
     conn = sql.connection()
     carry = await _states_open_at(sql.dt_param(conn, Interval(start, start).utc_bounds(tz)[0]))
     splitter = HourSplitter(tz)
+    chunks = (end - start).days // REBUILD_CHUNK_DAYS + 1
+    done = 0
     chunk_start = start
     while chunk_start <= end:
         chunk_end = min(end, chunk_start + timedelta(days=REBUILD_CHUNK_DAYS - 1))
         utc_from, utc_to = Interval(chunk_start, chunk_end).utc_bounds(tz)
         await _rebuild_calls(chunk_start, chunk_end, utc_from, utc_to)
         carry = await _rebuild_agents(chunk_start, chunk_end, utc_from, utc_to, carry, splitter)
+        done += 1
         if progress is not None:
-            progress(f"rollups rebuilt up to {chunk_end.isoformat()}")
+            progress(f"rollups rebuilt for {chunk_start.isoformat()} .. "
+                     f"{chunk_end.isoformat()} ({done}/{chunks})")
         chunk_start = chunk_end + timedelta(days=1)
     counts = []
     for table in ("stats_call_hourly", "stats_offer_hourly", "stats_agent_hourly"):
@@ -454,15 +458,25 @@ async def rebuild_rollups(
     return RebuildResult(start, end, *counts, seconds=_time.monotonic() - began)
 
 
-async def rebuild_all(
-    tz: ZoneInfo, progress: Callable[[str], None] | None = None
-) -> RebuildResult | None:
-    """Rebuild over the whole history (first to last local date of calls and states)."""
+async def _history_dates() -> list[date]:
     rows = await sql.fetch_rows(
         "SELECT MIN(local_date), MAX(local_date) FROM calls UNION ALL "
         "SELECT MIN(local_date), MAX(local_date) FROM agent_states"
     )
-    days = [sql.as_date(v) for row in rows for v in row if v is not None]
+    return [sql.as_date(v) for row in rows for v in row if v is not None]
+
+
+async def first_local_date() -> date | None:
+    """The first local date with a call or an agent state."""
+    days = await _history_dates()
+    return min(days) if days else None
+
+
+async def rebuild_all(
+    tz: ZoneInfo, progress: Callable[[str], None] | None = None
+) -> RebuildResult | None:
+    """Rebuild over the whole history (first to last local date of calls and states)."""
+    days = await _history_dates()
     if not days:
         return None
     # a state can end (and be counted) the day after its start
