@@ -21,7 +21,7 @@ Cheap on the event loop it shares with call handling:
   transaction (crm.stats.rollups).
 
 Database outages lose nothing: when a batch cannot be written because the database is away
-(crm.journal_store.is_unavailable; a fact the database refuses is logged and skipped), the
+(crm.db.is_unavailable; a fact the database refuses is logged and skipped), the
 facts stay queued in memory and are appended to this process's spool file (JSON lines,
 fsync'd, bounded by ``spool_max_mb``), the batch is retried with capped backoff, and once it
 goes through the queue drains in order and the spool is removed. A spool left by a process
@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 from crm import journal_store as store
 from crm.call_segments import segment_ref
+from crm.db import is_unavailable
 from crm.journal_facts import (
     AgentStateChanged,
     CallAnswered,
@@ -439,7 +440,7 @@ class CallJournal:
             try:
                 skipped = await self._skip_written(batch)
             except Exception as exc:
-                if store.is_unavailable(exc):
+                if is_unavailable(exc):
                     self._note_outage(exc)
                     return 0
                 log.error("call journal: cannot read its progress (%s): replaying as is", exc)
@@ -457,7 +458,7 @@ class CallJournal:
                 continue
             except Exception as exc:
                 self._invalidate(batch)
-                if store.is_unavailable(exc):
+                if is_unavailable(exc):
                     self._recheck = True
                     self._note_outage(exc)
                     return 0
@@ -573,7 +574,7 @@ class CallJournal:
             try:
                 await rollups.recompute_call_hour(date.fromisoformat(day), hour)
             except Exception as exc:
-                if store.is_unavailable(exc):
+                if is_unavailable(exc):
                     self._dirty_hours |= hours  # again when the database is back
                     return
                 log.exception("stats: recomputing the call rollup of %s %02d:00 failed",

@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.exceptions import DBConnectionError
 
+from crm.db import is_unavailable
 from crm.stats import rollups
 from crm.stats import sql as stats_sql
 
@@ -122,59 +122,6 @@ class RowsExist(Exception):
     def __init__(self, refs: Sequence[str]) -> None:
         super().__init__(f"call row(s) already present: {', '.join(refs)}")
         self.refs = list(refs)
-
-
-# -- errors ------------------------------------------------------------------------------
-
-# MySQL/MariaDB client and server codes that mean the server is away, restarting, read-only
-# for a failover, or busy: the same batch will go through later.
-_MYSQL_AWAY = {
-    1040, 1047, 1053, 1205, 1213, 1290, 1836, 1927, 2002, 2003, 2006, 2012, 2013, 2026,
-    2055, 4031,
-}
-_SQLITE_AWAY = ("database is locked", "database table is locked", "unable to open",
-                "disk i/o error", "database or disk is full")
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` (or what it wraps) says the database cannot be reached or used for
-    now, as opposed to a statement it refuses (a bad fact: constraint, data)."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        err = stack.pop()
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        if _away(err):
-            return True
-        stack.extend(e for e in (err.__cause__, err.__context__) if e is not None)
-        stack.extend(a for a in err.args if isinstance(a, BaseException))
-    return False
-
-
-def _away(err: BaseException) -> bool:
-    if isinstance(err, (DBConnectionError, ConnectionError, TimeoutError, EOFError)):
-        return True
-    if isinstance(err, OSError) and not isinstance(err, sqlite3.Error):
-        return True
-    module = type(err).__module__
-    if module.startswith(("pymysql", "aiomysql")):
-        name = type(err).__name__
-        if name == "InterfaceError":  # the connection is closed or broken
-            return True
-        code = err.args[0] if err.args and isinstance(err.args[0], int) else None
-        if code in _MYSQL_AWAY:
-            return True
-        return name == "InternalError" and "packet sequence" in str(err).lower()
-    if isinstance(err, sqlite3.OperationalError):
-        text = str(err).lower()
-        return any(marker in text for marker in _SQLITE_AWAY)
-    if isinstance(err, sqlite3.ProgrammingError):
-        return "closed database" in str(err)
-    # aiosqlite's answer once its connection is closed under us
-    return isinstance(err, ValueError) and str(err) in ("Connection closed",
-                                                        "no active connection")
 
 
 # -- writing a plan ----------------------------------------------------------------------
