@@ -80,7 +80,8 @@ ROLLUP_REFRESH_S = 5.0
 RETRY_MIN_S = 0.2
 RETRY_MAX_S = 5.0
 DEFAULT_SPOOL_MAX_MB = 256.0
-# Facts kept in memory once the spool is full; past this, new facts are dropped (and said).
+# Facts waiting in memory (all of them, spooled or not) while the database is away; past
+# this, new facts are dropped, and the log says so.
 MAX_MEMORY_FACTS = 2_000_000
 PROGRESS_KEPT = timedelta(days=30)
 
@@ -510,8 +511,9 @@ class CallJournal:
     def _note_outage(self, exc: BaseException) -> None:
         if self._outage_since is None:
             self._outage_since = time.monotonic()
-            log.error("call journal: database unavailable (%s): keeping %d fact(s) in memory "
-                      "and in the spool, retrying", exc, len(self._queue))
+            log.error("call journal: database unavailable (%s: %s): keeping %d fact(s) in "
+                      "memory and in the spool, retrying", type(exc).__name__, exc,
+                      len(self._queue))
         else:
             log.debug("call journal: database still unavailable: %s", exc)
 

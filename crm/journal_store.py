@@ -460,10 +460,11 @@ async def _write_mysql_on(raw: Any, plan: Plan) -> None:
 
 
 async def _write_mysql(client: Any, plan: Plan) -> None:
-    async with client.acquire_connection() as raw:
+    # The limit covers getting a connection too: a server that stopped answering accepts
+    # the TCP connection and never greets.
+    async with asyncio.timeout(WRITE_TIMEOUT_S), client.acquire_connection() as raw:
         try:
-            async with asyncio.timeout(WRITE_TIMEOUT_S):
-                await _write_mysql_on(raw, plan)
+            await _write_mysql_on(raw, plan)
         except BaseException as exc:
             # After a timeout the connection is mid-statement, after a connection error it
             # is dead: never hand either back to the pool; otherwise roll back.

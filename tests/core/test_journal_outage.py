@@ -160,3 +160,36 @@ async def test_pages_answer_503_while_the_database_is_down(
             break
         await asyncio.sleep(0.1)
     assert (await client.get("/api/v1/groups")).status == 200
+
+
+async def test_a_hung_database_is_given_up_on_and_nothing_is_lost(
+        private_mariadb: PrivateMariaDB, database: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from crm import journal_store
+
+    monkeypatch.setattr(journal_store, "WRITE_TIMEOUT_S", 1.0)
+    agents, group = await _world()
+    journal = CallJournal(UTC_TZ, tmp_path / "spool", database_key=database_key(database))
+    journal.start()
+    log_in(journal, agents)
+    calls = script(30, agents, group)
+    await _report(journal, calls[:10], 0.5)
+    await asyncio.wait_for(journal.flush(), 30)
+
+    private_mariadb.pause()  # SIGSTOP: connections stay open, nothing answers
+    try:
+        slowest = await _report(journal, calls[10:20], 2.5)
+        for _ in range(100):
+            if not journal.database_available and journal.spooled > 0:
+                break
+            await asyncio.sleep(0.05)
+        assert not journal.database_available and journal.spooled > 0
+        assert slowest < 0.005
+    finally:
+        private_mariadb.resume()
+    await _report(journal, calls[20:], 0.5)
+    await asyncio.wait_for(journal.flush(), 60)
+    await journal.stop()
+    assert journal.failures == 0
+    await assert_rows(calls, agents)
+    assert await rollup_mismatches(UTC_TZ) == []
