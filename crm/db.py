@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,61 @@ class DatabaseError(Exception):
 
 
 READER = "reader"
+
+
+# -- "the database is away" ---------------------------------------------------------------
+
+# MySQL/MariaDB client and server codes that mean the server is away, restarting, read-only
+# for a failover, or busy: the same batch will go through later.
+_MYSQL_AWAY = {
+    1040, 1047, 1053, 1205, 1213, 1290, 1836, 1927, 2002, 2003, 2006, 2012, 2013, 2026,
+    2055, 4031,
+}
+_SQLITE_AWAY = ("database is locked", "database table is locked", "unable to open",
+                "disk i/o error", "database or disk is full")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) says the database cannot be reached or used for
+    now (unreachable, connection lost, server gone away or restarting, timeouts), as opposed
+    to a statement it refuses (a constraint, bad data): the first is worth retrying later,
+    and a page can say so (503) rather than fail (500)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        err = stack.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if _away(err):
+            return True
+        stack.extend(e for e in (err.__cause__, err.__context__) if e is not None)
+        stack.extend(a for a in err.args if isinstance(a, BaseException))
+    return False
+
+
+def _away(err: BaseException) -> bool:
+    if isinstance(err, (DBConnectionError, ConnectionError, TimeoutError, EOFError)):
+        return True
+    if isinstance(err, OSError) and not isinstance(err, sqlite3.Error):
+        return True
+    module = type(err).__module__
+    if module.startswith(("pymysql", "aiomysql")):
+        name = type(err).__name__
+        if name == "InterfaceError":  # the connection is closed or broken
+            return True
+        code = err.args[0] if err.args and isinstance(err.args[0], int) else None
+        if code in _MYSQL_AWAY:
+            return True
+        return name == "InternalError" and "packet sequence" in str(err).lower()
+    if isinstance(err, sqlite3.OperationalError):
+        text = str(err).lower()
+        return any(marker in text for marker in _SQLITE_AWAY)
+    if isinstance(err, sqlite3.ProgrammingError):
+        return "closed database" in str(err)
+    # aiosqlite's answer once its connection is closed under us
+    return isinstance(err, ValueError) and str(err) in ("Connection closed",
+                                                        "no active connection")
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

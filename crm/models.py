@@ -321,6 +321,9 @@ class AgentState(Model):
     ended_at = fields.DatetimeField(null=True)
     local_date = fields.DateField()
     local_hour = fields.SmallIntField()
+    # The call journal's id of the fact that opened the state, so a replay of its spool
+    # after a crash finds the row instead of adding a second one (null: written before).
+    ref = fields.CharField(max_length=48, null=True, unique=True)
 
     class Meta:
         table = "agent_states"
@@ -399,6 +402,19 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_tokens"
+
+
+class JournalProgress(Model):
+    """The last fact of each call-journal process (epoch) written to the database, in the
+    same transaction as the fact: a replay of a spool after a crash or an ambiguous commit
+    skips what is already in (crm.journal)."""
+
+    epoch = fields.CharField(max_length=32, primary_key=True)
+    seq = fields.BigIntField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "journal_progress"
 
 
 class Setting(Model):

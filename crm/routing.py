@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm.call_segments import segment_base
-from crm.models import AgentState, Call, CallOutcome, Group, GroupMember
+from crm.models import AgentState, Call, Group, GroupMember
 
 
 @dataclass(frozen=True)
@@ -133,20 +133,3 @@ async def agent_memberships(agent_id: int) -> dict[int, int]:
         "group_id", "penalty"
     )
     return {row["group_id"]: row["penalty"] for row in rows}
-
-
-async def close_unfinished(at: datetime) -> tuple[int, int]:
-    """After a restart nothing of the previous run is live any more: close its open calls and
-    agent states at ``at`` so reports never count a call or a pause as lasting forever.
-    Returns (calls closed, agent states closed)."""
-    open_calls = await Call.filter(ended_at=None)
-    for call in open_calls:
-        call.ended_at = at
-        if call.answered_at is not None:
-            call.outcome = CallOutcome.ANSWERED
-            call.talk_s = max(0.0, (at - call.answered_at).total_seconds())
-        else:
-            call.outcome = CallOutcome.FAILED
-        await call.save(update_fields=["ended_at", "outcome", "talk_s"])
-    states = await AgentState.filter(ended_at=None).update(ended_at=at)
-    return len(open_calls), states

@@ -1,4 +1,4 @@
-"""The ``prowebcrm`` command: serve, migrate, create-user, demo.
+"""The ``prowebcrm`` command: serve, migrate, create-user, demo, stats rebuild.
 
 Every expected failure (bad setting, unreachable database, unknown login...) ends with one
 line on stderr and exit status 2, never a traceback.
@@ -12,6 +12,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from prowebcrm.settings import Settings, SettingsError, load_settings
 
@@ -55,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help_text: str, handler) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+    def add(name: str, help_text: str, handler, under=sub) -> argparse.ArgumentParser:
+        cmd = under.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--config", help="TOML settings file (default: $PROWEBCRM_CONFIG)")
         cmd.add_argument("--data-dir", help="data directory (default: ./data)")
         cmd.add_argument("--database-url", help="sqlite://PATH or mysql://user:pass@host:port/db")
@@ -88,7 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--calls-per-minute", type=float, default=None,
                       help="generated inbound calls per minute over all groups (0 = none)")
     demo.add_argument("--no-traffic", action="store_true", help="start with the generator paused")
+
+    stats = sub.add_parser("stats", help="Statistics maintenance.",
+                           description="Statistics maintenance.")
+    stats_sub = stats.add_subparsers(dest="stats_command", metavar="COMMAND")
+    rebuild = add("rebuild", "Rebuild every statistics rollup from the raw calls, offers and "
+                  "agent states (all of history, or the local dates given).",
+                  _cmd_stats_rebuild, under=stats_sub)
+    rebuild.add_argument("--from", dest="date_from", type=_date_arg, metavar="YYYY-MM-DD",
+                         help="first local date (default: the first one with records)")
+    rebuild.add_argument("--to", dest="date_to", type=_date_arg, metavar="YYYY-MM-DD",
+                         help="last local date (default: today)")
     return parser
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _add_listen_args(cmd: argparse.ArgumentParser) -> None:
@@ -136,6 +155,22 @@ def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
         create_user(settings, args.login, args.name or args.login, args.role, password)
     )
     print(f"created {args.role} {args.login!r} (id {user_id})")
+    return 0
+
+
+def _cmd_stats_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from prowebcrm.commands import rebuild_stats
+
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise CommandError(f"--from {args.date_from} is after --to {args.date_to}")
+    result = asyncio.run(rebuild_stats(settings, args.date_from, args.date_to,
+                                       progress=lambda line: print(line, flush=True)))
+    if result is None:
+        print("no calls or agent states: nothing to rebuild")
+        return 0
+    print(f"rebuilt {result.start} .. {result.end} in {result.seconds:.1f} s: "
+          f"{result.call_rows} call, {result.offer_rows} offer and {result.agent_rows} "
+          "agent-state rollup rows")
     return 0
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
 from pydantic import ValidationError
 
 from crm import db as crm_db
 from crm.errors import CrmError
 from prowebcrm.settings import Settings
+
+if TYPE_CHECKING:
+    from crm.stats.rollups import RebuildResult
 
 
 class CommandFailed(Exception):
@@ -44,3 +51,31 @@ async def create_user(settings: Settings, login: str, name: str, role: str, pass
     finally:
         await crm_db.close_db()
     return user.id
+
+
+async def rebuild_stats(
+    settings: Settings,
+    start: date | None,
+    end: date | None,
+    progress: Callable[[str], None],
+) -> RebuildResult | None:
+    """Recompute every rollup from the raw records: the whole history when no date is
+    given; None when there is nothing to rebuild."""
+    from crm.stats import rollups
+
+    await ensure_schema(settings)
+    await crm_db.init_db(settings.database_url)
+    try:
+        if start is None and end is None:
+            return await rollups.rebuild_all(settings.tz, progress)
+        if start is None:
+            start = await rollups.first_local_date()
+            if start is None:
+                return None
+        if end is None:
+            end = datetime.now(settings.tz).date()
+        return await rollups.rebuild_rollups(start, end, settings.tz, progress)
+    except CrmError as exc:
+        raise CommandFailed(exc.message) from None
+    finally:
+        await crm_db.close_db()

@@ -51,6 +51,9 @@ class Settings:
     login_attempts_per_minute: int = 5
     # Failed logins at one account from all addresses together, per 15 minutes.
     login_attempts_per_account: int = 10
+    # The call journal's spool (data_dir/journal) while the database is away: past this,
+    # facts are kept in memory only (and said loudly).
+    journal_spool_max_mb: int = 256
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -72,7 +75,7 @@ class Settings:
 
 
 _INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
-               "login_attempts_per_account"}
+               "login_attempts_per_account", "journal_spool_max_mb"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 

@@ -16,7 +16,7 @@ from crm.hub import INTEGRATIONS, SUPERVISION, Hub, agent_topic
 from crm.journal import CallJournal
 from crm.models import AgentStateName, CallOutcome, Direction, OfferResult
 from stasis_app.acd import outputs as o
-from stasis_app.acd.model import AgentState, LegPurpose, TargetKind
+from stasis_app.acd.model import AgentState, LegPurpose, OverflowTrigger
 
 
 class Publisher:
@@ -80,10 +80,10 @@ class Publisher:
         self._push(e, SUPERVISION, agent_topic(e.agent_id))
 
     def _call_transferred(self, e: o.CallTransferred) -> None:
-        # To an outside number the call leaves the centre: its row ends with the outcome
-        # "transferred" when it ends. To an agent or group a new segment row follows it.
-        if e.target.kind is not TargetKind.NUMBER:
-            self._journal.call_transferred(e.call_id, from_timestamp(e.at))
+        # Whatever the target (agent, group or outside number, blind or attended), the row
+        # of whoever had the call ends here, so its talk stops and its wrap-up and
+        # disposition attach to it; a new segment row follows the call from here.
+        self._journal.call_transferred(e.call_id, from_timestamp(e.at))
         self._push(e, SUPERVISION, *self._agent_topics(e))
 
     def _client_attached(self, e: o.ClientAttached) -> None:
@@ -95,7 +95,8 @@ class Publisher:
         self._push(e, SUPERVISION, INTEGRATIONS, agent_topic(e.agent_id))
 
     def _call_ended(self, e: o.CallEnded) -> None:
-        self._journal.call_ended(e.call_id, CallOutcome(e.outcome.value), from_timestamp(e.at))
+        self._journal.call_ended(e.call_id, CallOutcome(e.outcome.value), from_timestamp(e.at),
+                                 unanswered_outcome=unanswered_outcome(e.end_reason))
         topics = [SUPERVISION, INTEGRATIONS]
         if e.agent_id is not None:
             topics.append(agent_topic(e.agent_id))
@@ -140,6 +141,28 @@ class Publisher:
             if isinstance(value, int):
                 topics.append(agent_topic(value))
         return topics
+
+
+_UNANSWERED_BY_REASON = {
+    "caller_hangup": CallOutcome.ABANDONED,
+    OverflowTrigger.MAX_WAIT.value: CallOutcome.TIMED_OUT,
+    OverflowTrigger.MAX_CALLERS.value: CallOutcome.REJECTED,
+    OverflowTrigger.JOIN_EMPTY.value: CallOutcome.REJECTED,
+    OverflowTrigger.LEAVE_WHEN_EMPTY.value: CallOutcome.REJECTED,
+    "group_removed": CallOutcome.REJECTED,
+}
+
+
+def unanswered_outcome(end_reason: str) -> CallOutcome:
+    """The outcome of a call's last segment that nobody answered, from why the call ended.
+
+    The engine's outcome is per call: "answered" once any agent answered, so a caller
+    transferred to a group who then hangs up in the queue (or times out there) would count
+    as answered in that group. The engine's own rule for a call never answered is the same
+    reason-to-outcome mapping (stasis_app.acd.queueing, _end_call's fallback)."""
+    if end_reason.startswith("supervisor_hangup"):
+        return CallOutcome.REJECTED
+    return _UNANSWERED_BY_REASON.get(end_reason, CallOutcome.FAILED)
 
 
 def event_type(event: o.Event) -> str:

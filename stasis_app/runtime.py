@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from crm import revisions
-from crm.clock import from_timestamp
 from crm.hub import Hub
-from crm.journal import CallJournal
+from crm.journal import CallJournal, database_key
 from crm.models import CallOutcome
 from crm.routing import (
     GroupRouting,
@@ -111,7 +110,9 @@ class AcdRuntime:
         s = self.settings
         prefix = f"{ID_PREFIX}{secrets.token_hex(3)}-"
         engine = Engine(settings=EngineSettings(id_prefix=prefix))
-        self.journal = CallJournal(s.tz)
+        self.journal = CallJournal(s.tz, s.data_dir / "journal",
+                                   spool_max_mb=s.journal_spool_max_mb,
+                                   database_key=database_key(s.database_url))
         self.journal.start()
         publisher = Publisher(self.journal, self.hub)
         self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
@@ -278,7 +279,7 @@ class AcdRuntime:
                 outcome = CallOutcome.ABANDONED
             else:
                 outcome = CallOutcome.FAILED
-            self.journal.close_row(row.ref, outcome, from_timestamp(at))
+            self.journal.close_call(row.call_id, outcome, at)
         return len(rows)
 
     async def _end_stamps(self) -> dict[str, float]:

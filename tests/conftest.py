@@ -21,7 +21,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from crm import db as crm_db
 from prowebcrm.settings import Settings, load_settings
 
-pytest_plugins = ["tests.pbx.fixtures"]
+pytest_plugins = ["tests.pbx.fixtures", "tests.dbserver"]
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 MARIADB_HOST = os.environ.get("PROWEBCRM_TEST_MARIADB_HOST", "127.0.0.1")

@@ -33,6 +33,7 @@ from web.security.csrf import csrf_middleware
 from web.security.login import LoginAudit
 from web.security.ratelimit import LoginThrottle
 from web.security.sessions import session_middleware_for
+from web.unavailable import database_unavailable_middleware
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -51,6 +52,7 @@ def create_app(
     app = web.Application(middlewares=[
         security_headers_middleware,
         error_middleware,
+        database_unavailable_middleware,
         body_limit_middleware,
         session_middleware_for(settings),
         auth_middleware,

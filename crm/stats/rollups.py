@@ -40,6 +40,7 @@ import time as _time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -248,31 +249,71 @@ async def _recompute_call_hour(local_date: date, local_hour: int) -> None:
         )
 
 
+async def recompute_call_hour(local_date: date, local_hour: int) -> None:
+    """:func:`call_written` for a caller that handles the failure itself (the journal keeps
+    the hour to retry when the database is away)."""
+    await _recompute_call_hour(local_date, local_hour)
+
+
+AgentTotals = dict[tuple[date, int, int, str, str], list[float]]
+
+
 async def agent_states_closed(
     agent_id: int,
     states: Iterable[tuple[str, str, datetime]],
     ended_at: datetime,
     tz: ZoneInfo,
 ) -> None:
-    """The journal closed these (state, reason, started_at) of one agent at ``ended_at``."""
+    """These (state, reason, started_at) of one agent were closed at ``ended_at``.
+
+    Every state closed anywhere must reach the rollups, here or through
+    :func:`closed_state_totals` and :func:`agent_upserts` in the closer's own transaction
+    (the call journal): a state closed behind their back is lost to pause and occupancy
+    reports until a rebuild."""
     try:
-        totals: dict[tuple[date, int, int, str, str], list[float]] = {}
-        splitter = HourSplitter(tz)
-        for state, reason, started_at in states:
-            _add_state(
-                totals,
-                splitter,
-                agent_id,
-                str(state),
-                reason,
-                started_at.timestamp(),
-                ended_at.timestamp(),
-                None,
-                None,
-            )
+        end = ended_at.timestamp()
+        totals = closed_state_totals(
+            ((agent_id, str(state), reason, started_at.timestamp(), end)
+             for state, reason, started_at in states),
+            HourSplitter(tz),
+        )
         await _upsert_agent_rows(totals)
     except Exception:  # see call_written
         log.exception("stats: adding closed states of agent %s failed", agent_id)
+
+
+def closed_state_totals(
+    states: Iterable[tuple[int, str, str, float, float]],
+    splitter: HourSplitter,
+    totals: AgentTotals | None = None,
+) -> AgentTotals:
+    """Seconds and entries per (local date, hour, agent, state, reason) of closed states
+    given as (agent id, state, reason, started, ended) in UTC epoch seconds."""
+    totals = {} if totals is None else totals
+    for agent_id, state, reason, started, ended in states:
+        _add_state(totals, splitter, agent_id, state, reason, started, ended, None, None)
+    return totals
+
+
+def agent_upserts(totals: AgentTotals, mysql: bool) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The statements (``?`` placeholders) and rows that add ``totals`` to the agent rollup
+    and its derived copies, for the caller to run in its transaction."""
+    if not totals:
+        return []
+    statements = []
+    for table, keys in {"stats_agent_hourly": AGENT_KEYS, **AGENT_DERIVED}.items():
+        if mysql:
+            tail = (
+                " ON DUPLICATE KEY UPDATE seconds = seconds + VALUES(seconds), "
+                "entries = entries + VALUES(entries)"
+            )
+        else:
+            tail = (
+                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                "seconds = seconds + excluded.seconds, entries = entries + excluded.entries"
+            )
+        statements.append((_insert_sql(table, keys) + tail, _agent_rows(totals, keys)))
+    return statements
 
 
 # -- splitting time by local hour ----------------------------------------------------------
@@ -342,40 +383,30 @@ def _insert_sql(table: str, keys: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({marks})"
 
 
-async def _upsert_agent_rows(totals: dict[tuple[date, int, int, str, str], list[float]]) -> None:
+async def _upsert_agent_rows(totals: AgentTotals) -> None:
     """Add the seconds/entries to the base table and to its derived copies."""
-    if not totals:
-        return
     conn = sql.connection()
-    for table, keys in {"stats_agent_hourly": AGENT_KEYS, **AGENT_DERIVED}.items():
-        if sql.is_mysql(conn):
-            tail = (
-                " ON DUPLICATE KEY UPDATE seconds = seconds + VALUES(seconds), "
-                "entries = entries + VALUES(entries)"
-            )
-        else:
-            tail = (
-                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-                "seconds = seconds + excluded.seconds, entries = entries + excluded.entries"
-            )
-        await sql.execute_many(_insert_sql(table, keys) + tail, _agent_rows(totals, keys), conn)
+    for statement, rows in agent_upserts(totals, sql.is_mysql(conn)):
+        await sql.execute_many(statement, rows, conn)
 
 
 def _agent_rows(
     totals: dict[tuple[date, int, int, str, str], list[float]],
     keys: Sequence[str] = AGENT_KEYS,
 ) -> list[tuple[Any, ...]]:
-    """Rows for a table keyed by ``keys`` (a subset of AGENT_KEYS), summed over the rest."""
-    picks = [AGENT_KEYS.index(k) for k in keys]
+    """Rows for a table keyed by ``keys`` (a subset of AGENT_KEYS, local date first),
+    summed over the rest. (The call journal builds these for every batch: kept cheap.)"""
+    pick = itemgetter(*(AGENT_KEYS.index(k) for k in keys))
     merged: dict[tuple[Any, ...], list[float]] = {}
     for key, value in totals.items():
-        row = merged.setdefault(tuple(key[i] for i in picks), [0.0, 0])
-        row[0] += value[0]
-        row[1] += value[1]
-    return [
-        (*(sql.date_param(k) if isinstance(k, date) else k for k in key), v[0], int(v[1]))
-        for key, v in merged.items()
-    ]
+        picked = pick(key)
+        row = merged.get(picked)
+        if row is None:
+            merged[picked] = [value[0], value[1]]
+        else:
+            row[0] += value[0]
+            row[1] += value[1]
+    return [(sql.date_param(key[0]), *key[1:], v[0], int(v[1])) for key, v in merged.items()]
 
 
 # -- rebuild -------------------------------------------------------------------------------
@@ -408,14 +439,18 @@ async def rebuild_rollups(
     conn = sql.connection()
     carry = await _states_open_at(sql.dt_param(conn, Interval(start, start).utc_bounds(tz)[0]))
     splitter = HourSplitter(tz)
+    chunks = (end - start).days // REBUILD_CHUNK_DAYS + 1
+    done = 0
     chunk_start = start
     while chunk_start <= end:
         chunk_end = min(end, chunk_start + timedelta(days=REBUILD_CHUNK_DAYS - 1))
         utc_from, utc_to = Interval(chunk_start, chunk_end).utc_bounds(tz)
         await _rebuild_calls(chunk_start, chunk_end, utc_from, utc_to)
         carry = await _rebuild_agents(chunk_start, chunk_end, utc_from, utc_to, carry, splitter)
+        done += 1
         if progress is not None:
-            progress(f"rollups rebuilt up to {chunk_end.isoformat()}")
+            progress(f"rollups rebuilt for {chunk_start.isoformat()} .. "
+                     f"{chunk_end.isoformat()} ({done}/{chunks})")
         chunk_start = chunk_end + timedelta(days=1)
     counts = []
     for table in ("stats_call_hourly", "stats_offer_hourly", "stats_agent_hourly"):
@@ -427,15 +462,25 @@ async def rebuild_rollups(
     return RebuildResult(start, end, *counts, seconds=_time.monotonic() - began)
 
 
-async def rebuild_all(
-    tz: ZoneInfo, progress: Callable[[str], None] | None = None
-) -> RebuildResult | None:
-    """Rebuild over the whole history (first to last local date of calls and states)."""
+async def _history_dates() -> list[date]:
     rows = await sql.fetch_rows(
         "SELECT MIN(local_date), MAX(local_date) FROM calls UNION ALL "
         "SELECT MIN(local_date), MAX(local_date) FROM agent_states"
     )
-    days = [sql.as_date(v) for row in rows for v in row if v is not None]
+    return [sql.as_date(v) for row in rows for v in row if v is not None]
+
+
+async def first_local_date() -> date | None:
+    """The first local date with a call or an agent state."""
+    days = await _history_dates()
+    return min(days) if days else None
+
+
+async def rebuild_all(
+    tz: ZoneInfo, progress: Callable[[str], None] | None = None
+) -> RebuildResult | None:
+    """Rebuild over the whole history (first to last local date of calls and states)."""
+    days = await _history_dates()
     if not days:
         return None
     # a state can end (and be counted) the day after its start

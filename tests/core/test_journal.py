@@ -142,20 +142,48 @@ async def test_a_transfer_starts_a_new_row_and_wrapups_find_their_agent(db: str)
     assert journal.failures == 0
 
 
-async def test_stopping_for_good_closes_what_is_still_open(db: str) -> None:
+async def test_a_restart_continues_open_rows_and_closes_them_with_the_truth(db: str) -> None:
+    """Stopping closes nothing (calls and agents live on without the process); the next
+    process's journal finds the open rows in the database and ends them when they end."""
     agent, group = await _agent_and_group()
-    journal = CallJournal(ZoneInfo("UTC"))
-    journal.start()
-    journal.agent_state(agent.id, AgentStateName.AVAILABLE, T0)
-    journal.call_started("s1", at=T0, group_id=group.id)
-    journal.call_answered("s1", agent.id, T0 + timedelta(seconds=2))
-    await journal.stop(close_open=True)
-
-    state = await AgentState.get(agent_id=agent.id)
+    first = CallJournal(ZoneInfo("UTC"))
+    first.start()
+    first.agent_state(agent.id, AgentStateName.AVAILABLE, T0)
+    first.call_started("s1", at=T0, group_id=group.id)
+    first.call_queued("s1", T0)
+    first.offer_started("s1-o1", "s1", agent.id, T0 + timedelta(seconds=1))
+    first.agent_state(agent.id, AgentStateName.ON_CALL, T0 + timedelta(seconds=2),
+                      call_ref="s1")
+    first.call_answered("s1", agent.id, T0 + timedelta(seconds=2))
+    await first.stop()
     call = await Call.get(ref="s1")
-    assert state.ended_at is not None and state.ended_at > T0
-    assert call.ended_at is not None and call.outcome is CallOutcome.ANSWERED
-    assert call.talk_s is not None and call.talk_s > 0
+    assert call.ended_at is None and call.outcome is None
+    assert await AgentState.filter(agent_id=agent.id, ended_at=None).count() == 1
+
+    second = CallJournal(ZoneInfo("UTC"))  # a new process: nothing of s1 in memory
+    second.start()
+    second.offer_ended("s1-o1", OfferResult.ANSWERED, T0 + timedelta(seconds=2))
+    second.call_ended("s1", CallOutcome.ANSWERED, T0 + timedelta(seconds=302))
+    second.agent_state(agent.id, AgentStateName.WRAPUP, T0 + timedelta(seconds=302),
+                       call_ref="s1")
+    second.wrapup_ended("s1", T0 + timedelta(seconds=312), agent.id)
+    second.agent_state(agent.id, AgentStateName.AVAILABLE, T0 + timedelta(seconds=312))
+    await second.stop()
+
+    call = await Call.get(ref="s1")
+    assert (call.outcome, call.talk_s, call.wait_s, call.wrapup_s, call.offers_count) == (
+        CallOutcome.ANSWERED, 300.0, 2.0, 10.0, 1)
+    offer = await Offer.get(ref="s1-o1")
+    assert offer.result is OfferResult.ANSWERED and offer.ended_at == T0 + timedelta(seconds=2)
+    states = await AgentState.filter(agent_id=agent.id).order_by("started_at")
+    assert [(s.state, s.ended_at) for s in states] == [
+        (AgentStateName.AVAILABLE, T0 + timedelta(seconds=2)),
+        (AgentStateName.ON_CALL, T0 + timedelta(seconds=302)),
+        (AgentStateName.WRAPUP, T0 + timedelta(seconds=312)),
+        (AgentStateName.AVAILABLE, None),
+    ]
+    assert first.failures == second.failures == 0
+    assert await Call.all().count() == 1  # continued, not duplicated
 
 
 async def test_a_wrapup_after_the_transferred_caller_left_finds_its_row(db: str) -> None:
@@ -178,4 +206,71 @@ async def test_a_wrapup_after_the_transferred_caller_left_finds_its_row(db: str)
         ("g1/t2", CallOutcome.ABANDONED)]
     assert rows[0].wrapup_s == 30.0 and rows[1].wrapup_s is None
     assert journal.failures == 0
-    assert not journal._calls and not journal._segments  # nothing kept once all is written
+    assert not journal._calls  # nothing kept once all is written
+
+
+async def test_close_call_ends_a_call_that_ended_while_no_process_watched(db: str) -> None:
+    agent, group = await _agent_and_group()
+    first = CallJournal(ZoneInfo("UTC"))
+    first.start()
+    first.call_started("k1", at=T0, group_id=group.id)
+    first.call_queued("k1", T0)
+    first.offer_started("k1-o1", "k1", agent.id, T0 + timedelta(seconds=3))
+    first.offer_ringing("k1-o1", T0 + timedelta(seconds=3))
+    await first.stop()  # the process goes away while the agent's phone rings
+
+    second = CallJournal(ZoneInfo("UTC"))
+    second.start()
+    second.close_call("k1", CallOutcome.ABANDONED, T0 + timedelta(seconds=9))
+    await second.stop()
+
+    call = await Call.get(ref="k1")
+    assert (call.outcome, call.ended_at, call.wait_s) == (
+        CallOutcome.ABANDONED, T0 + timedelta(seconds=9), 9.0)
+    offer = await Offer.get(ref="k1-o1")
+    assert (offer.result, offer.ended_at) == (OfferResult.CANCELLED, T0 + timedelta(seconds=9))
+    assert second.failures == 0
+
+
+async def test_states_continued_after_a_restart_reach_the_rollups(db: str) -> None:
+    from crm.models import StatsAgentDaily, StatsAgentHourly
+
+    agent, _ = await _agent_and_group()
+    first = CallJournal(ZoneInfo("UTC"))
+    first.start()
+    first.agent_state(agent.id, AgentStateName.PAUSED, T0, reason="lunch")
+    await first.stop()
+    # nothing is closed at stop: the pause goes on through the restart
+    assert not await StatsAgentHourly.filter(agent_id=agent.id).exists()
+
+    second = CallJournal(ZoneInfo("UTC"))
+    second.start()
+    second.agent_state(agent.id, AgentStateName.AVAILABLE, T0 + timedelta(minutes=50))
+    await second.stop()
+
+    hourly = await StatsAgentHourly.filter(agent_id=agent.id, state="paused").order_by(
+        "local_hour")
+    assert [(h.local_hour, h.reason, h.seconds, h.entries) for h in hourly] == [
+        (0, "lunch", 1800.0, 1), (1, "lunch", 1200.0, 0)]
+    daily = await StatsAgentDaily.get(agent_id=agent.id, state="paused")
+    assert (daily.seconds, daily.entries) == (3000.0, 1)
+
+
+async def test_extra_open_states_left_by_a_crash_are_chained_through_the_rollups(
+        db: str) -> None:
+    from crm.models import StatsAgentHourly
+
+    agent, _ = await _agent_and_group()
+    for minutes, state in ((0, AgentStateName.AVAILABLE), (10, AgentStateName.PAUSED)):
+        await AgentState.create(agent=agent, state=state, started_at=T0 + timedelta(
+            minutes=minutes), local_date=T0.date(), local_hour=0)
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.agent_state(agent.id, AgentStateName.LOGGED_OUT, T0 + timedelta(minutes=25))
+    await journal.stop()
+
+    states = await AgentState.filter(agent_id=agent.id).order_by("started_at")
+    assert [s.ended_at for s in states] == [T0 + timedelta(minutes=10),
+                                           T0 + timedelta(minutes=25)]
+    seconds = {h.state: h.seconds for h in await StatsAgentHourly.filter(agent_id=agent.id)}
+    assert seconds == {"available": 600.0, "paused": 900.0}
