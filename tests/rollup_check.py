@@ -70,7 +70,9 @@ async def _expected_offers() -> dict[tuple[Any, ...], dict[str, float]]:
     rows = await sql.fetch(
         "SELECT c.local_date, c.local_hour, c.group_id, o.agent_id, o.result, o.forced "
         "FROM offers o JOIN calls c ON c.id = o.call_id "
-        "WHERE o.result IS NOT NULL AND c.outcome IS NOT NULL")
+        "WHERE o.result IS NOT NULL AND c.outcome IS NOT NULL "
+        # An agent's own click-to-call rings their phone first: no call they received.
+        "AND c.direction = 'inbound'")
     out: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:
         key = (_day(r["local_date"]), int(r["local_hour"]), r["group_id"] or 0, r["agent_id"])
