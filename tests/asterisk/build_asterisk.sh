@@ -19,6 +19,8 @@ RECIPE=1   # bump when the flags below change
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'ASTERISK BUILD FAILED: %s\n' "$*" >&2; exit 1; }
 
+[ -d "$src" ] || die "no source folder $src"
+src=$(cd "$src" && pwd)   # the build runs in another folder: a relative path would break there
 [ -f "$src/$AST.tar.gz" ] || die "no $AST.tar.gz in $src"
 [ -f "$src/$PJ.tar.bz2" ] || die "no $PJ.tar.bz2 in $src"
 sum=$(cat "$src/$AST.tar.gz" "$src/$PJ.tar.bz2" | sha256sum | cut -c1-12)
