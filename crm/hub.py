@@ -42,6 +42,7 @@ class Hub(Protocol):
     def publish(self, type_: str, data: dict[str, Any], topics: Iterable[str]) -> None: ...
 
     def subscribe(self, topics: Iterable[str], max_pending: int = 1000) -> Subscription: ...
+    def wants(self, topics: Iterable[str]) -> bool: ...
 
 
 @dataclass(eq=False)
@@ -96,6 +97,11 @@ class LocalHub:
                 log.warning("hub subscriber on %s too slow, dropping it", sorted(sub.topics))
                 sub.dropped = True
                 self._remove(sub)
+
+    def wants(self, topics: Iterable[str]) -> bool:
+        """Whether anyone listens on one of these topics: publishers skip building an event's
+        data for nobody (under load most events have no watcher)."""
+        return any(topic in self._by_topic for topic in topics)
 
     def subscribe(self, topics: Iterable[str], max_pending: int = 1000) -> Subscription:
         sub = Subscription(frozenset(topics), asyncio.Queue(max_pending), self)

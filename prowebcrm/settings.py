@@ -54,6 +54,9 @@ class Settings:
     # The call journal's spool (data_dir/journal) while the database is away: past this,
     # facts are kept in memory only (and said loudly).
     journal_spool_max_mb: int = 256
+    # How often the ACD compares itself with Asterisk's channels and bridges and repairs both
+    # (missed hang-ups, forgotten callers, stray legs). Events keep it right between sweeps.
+    sweep_interval_s: int = 30
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -75,7 +78,7 @@ class Settings:
 
 
 _INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
-               "login_attempts_per_account", "journal_spool_max_mb"}
+               "login_attempts_per_account", "journal_spool_max_mb", "sweep_interval_s"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 
@@ -149,6 +152,9 @@ def _complete(settings: Settings) -> Settings:
     _check_timezone(settings.timezone)
     _check_region(settings.default_region)
     _check_thresholds(settings.service_level_s, settings.short_abandon_s)
+    if not 1 <= settings.sweep_interval_s <= 3600:
+        raise SettingsError(f"PROWEBCRM_SWEEP_INTERVAL_S must be 1..3600 seconds, not "
+                            f"{settings.sweep_interval_s}")
     if settings.ari_url:
         _check_ari_url(settings.ari_url)
     for name in ("agent_dial", "outbound_dial"):

@@ -131,7 +131,8 @@ class Publisher:
     # -- helpers -------------------------------------------------------------------------
 
     def _push(self, event: o.Event, *topics: str) -> None:
-        self._hub.publish(event_type(event), to_json(event), topics)
+        if self._hub.wants(topics):
+            self._hub.publish(event_type(event), to_json(event), topics)
 
     @staticmethod
     def _agent_topics(event: o.Event) -> list[str]:
@@ -165,9 +166,19 @@ def unanswered_outcome(end_reason: str) -> CallOutcome:
     return _UNANSWERED_BY_REASON.get(end_reason, CallOutcome.FAILED)
 
 
+_EVENT_TYPES: dict[type, str] = {}
+
+
 def event_type(event: o.Event) -> str:
     """``CallOffered`` → ``call.offered``: the name browsers and integrators see."""
-    name = type(event).__name__
+    kind = type(event)
+    name = _EVENT_TYPES.get(kind)
+    if name is None:
+        name = _EVENT_TYPES[kind] = _wire_name(kind.__name__)
+    return name
+
+
+def _wire_name(name: str) -> str:
     words: list[str] = []
     for ch in name:
         if ch.isupper() and words:

@@ -59,6 +59,13 @@ from stasis_app.translate import INBOUND_ARG
 log = logging.getLogger("prowebcrm.acd")
 
 SWEEP_INTERVAL_S = 30.0
+# Events Asterisk sends for the app's channels and bridges that nothing here acts on; the
+# reconcile asks Asterisk for bridges and channels directly when it needs them.
+UNUSED_EVENT_TYPES = frozenset({
+    "ChannelVarset", "ChannelDialplan", "ChannelConnectedLine", "ChannelCallerId",
+    "ChannelEnteredBridge", "ChannelLeftBridge", "BridgeCreated", "BridgeDestroyed",
+    "BridgeMerged", "ChannelTalkingStarted", "ChannelTalkingFinished",
+})
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
 ID_PREFIX = "pw"
@@ -118,7 +125,7 @@ class AcdRuntime:
         self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
         self.client = AriClient(
             s.ari_url, s.ari_user, s.ari_password, s.ari_app, key_of=self._event_key,
-            backoff_initial=0.1, backoff_max=2.0,
+            backoff_initial=0.1, backoff_max=2.0, ignore_types=UNUSED_EVENT_TYPES,
         )
         self.executor = CommandExecutor(
             self.client,
@@ -456,7 +463,7 @@ class AcdRuntime:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL_S)
+            await asyncio.sleep(self.settings.sweep_interval_s or SWEEP_INTERVAL_S)
             if self.client is not None and self.client.state is LinkState.CONNECTED:
                 await self.reconcile()
 

@@ -40,8 +40,12 @@ class AriClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         heartbeat: float | None = 10.0,
+        ignore_types: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        # Event types no handler wants: dropped before parsing and dispatch (the app CPU per
+        # call counts under load: Asterisk sends a ChannelVarset per variable set, etc.).
+        self._ignore_types = ignore_types
         self._http = AriHttp(base_url, user, password, max_connections=max_connections,
                              timeout=request_timeout)
         self.channels = Channels(self._http, app)
@@ -158,7 +162,7 @@ class AriClient:
     # -- events ---------------------------------------------------------------------
     def feed(self, message: str | bytes | dict[str, Any]) -> Event | None:
         """Parse one WebSocket message and queue it for dispatch (used by the socket;
-        public for tests/benchmarks). Returns the event, None if not JSON."""
+        public for tests/benchmarks). Returns the event, None if not JSON or ignored."""
         if self._dispatcher is None:
             self._dispatcher = KeyedDispatcher(self._handlers, self._key_of)
         if isinstance(message, dict):
@@ -169,6 +173,9 @@ class AriClient:
             except ValueError:
                 log.warning("ARI sent non-JSON text, ignored: %.200r", message)
                 return None
+        if self._ignore_types and isinstance(data, dict) and data.get("type") in (
+                self._ignore_types):
+            return None
         event = parse_event(data)
         if isinstance(event, ApplicationReplaced):
             self._mark_replaced()
