@@ -153,8 +153,12 @@ class ProwebcrmAcd(Acd):
         subprocess.run([prowebcrm, "migrate"], env=env, check=True, capture_output=True)
         await self._seed(env["PROWEBCRM_DATABASE_URL"], agents)
         log = open(self.folder / "serve.log", "wb")
-        self.proc = subprocess.Popen([prowebcrm, "serve"], env=env, stdout=log,
-                                     stderr=subprocess.STDOUT)
+        command = [prowebcrm, "serve"]
+        if profile := os.environ.get("PROWEBCRM_BENCH_PROFILE"):
+            # cProfile writes its file when serve returns after SIGTERM (stop() below).
+            command = [sys.executable, "-m", "cProfile", "-o",
+                       f"{profile}.{self.name}.prof", prowebcrm, "serve"]
+        self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
         base = f"http://127.0.0.1:{self.port}"
         for _ in range(300):

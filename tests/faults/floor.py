@@ -64,8 +64,9 @@ class Floor:
             "PROWEBCRM_TIMEZONE": "UTC",
         }
 
-    def serve(self, name: str, ari_url: str | None = None) -> ServeProcess:
-        process = ServeProcess(name, self.folder, self.env(ari_url))
+    def serve(self, name: str, ari_url: str | None = None,
+              extra_env: dict[str, str] | None = None) -> ServeProcess:
+        process = ServeProcess(name, self.folder, {**self.env(ari_url), **(extra_env or {})})
         process.start()
         self.processes.append(process)
         return process
