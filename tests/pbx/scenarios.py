@@ -133,8 +133,16 @@ def uas(behaviour: str, *, answer_ms: int = 100, hangup_ms: int = 2000,
   <pause milliseconds="300"/>""" + _response("603 Decline") + """
   <recv request="ACK"/>"""
     elif behaviour == "hangup":
+        # Not a <pause>: Asterisk re-INVITEs the phone (connected line) while it waits, and
+        # SIPp aborts a call on a message received during a pause.
         steps = invite + ring + answer + f"""
-  <pause milliseconds="{hangup_ms}"/>
+  <label id="wait"/>
+  <recv request="INVITE" optional="true" next="reinvite" timeout="{hangup_ms}"
+        ontimeout="hangup"/>
+  <recv request="UPDATE" optional="true" next="reinvite_update"/>
+  <recv request="BYE"/>""" + _response("200 OK", tag=False) + """
+  <nop next="hung"/>""" + _refresh("reinvite", "wait") + """
+  <label id="hangup"/>
   <send>
     <![CDATA[
 BYE [next_url] SIP/2.0
@@ -144,7 +152,8 @@ Content-Length: 0
 
 ]]>
   </send>
-  <recv response="200"/>"""
+  <recv response="200"/>
+  <label id="hung"/>"""
     elif behaviour == "refer":
         steps = invite + ring + answer + _refer(refer_to, refer_ms)
     elif behaviour == "pstn":
@@ -256,7 +265,8 @@ Content-Length: 0
   </send>
   <nop><action><exec play_pcap_audio="{pcap}"/><log message="[field0] answered"/></action></nop>
   <label id="talk"/>
-  <recv request="INVITE" optional="true" next="reinvite"/>
+  <!-- SIPp waits on the first of a group of recvs: the hold timer must be on it -->
+  <recv request="INVITE" optional="true" next="reinvite" timeout="{hold_ms}" ontimeout="hangup"/>
   <recv request="UPDATE" optional="true" next="reinvite_update"/>
   <recv request="BYE" timeout="{hold_ms}" ontimeout="hangup"/>
   <send>

@@ -120,7 +120,8 @@ class Carrier:
             "-trace_logs", "-log_file", str(run / "calls.log"),
             "-trace_msg", "-message_file", str(run / "messages.log"),
             "-trace_err", "-error_file", str(run / "errors.log"),
-            "-timeout", str(int(hold_s + 60)), "-timeout_error",
+            # SIPp's -timeout is for the whole run: placing at ``rate`` takes count / rate.
+            "-timeout", str(int(hold_s + 60 + (count / rate if rate else 0))), "-timeout_error",
             "-max_socket", "4096", "-t", "u1",
             f"127.0.0.1:{self.pbx.ports.sip}",
         ]
