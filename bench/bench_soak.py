@@ -135,8 +135,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(2)
         records = await _check_records(placed, answered)
         deadline = time.monotonic() + 20  # the journal refreshes rollups at most every 5 s
-        while (mismatches := await rollup_mismatches(ZoneInfo("UTC"))) and (
-                time.monotonic() < deadline):
+        while True:
+            mismatches = await rollup_mismatches(ZoneInfo("UTC"))
+            if not mismatches or time.monotonic() > deadline:
+                break
             await asyncio.sleep(1)
         left_channels = [c["name"] for c in floor.channels()
                          if not c["name"].startswith("PJSIP/loop-")]
