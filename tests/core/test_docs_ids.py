@@ -20,8 +20,9 @@ SUFFIXES = {".py", ".js", ".html"}
 # Third-party code shipped as is: its text is not ours to cite anything.
 SKIPPED_PARTS = {"vendor", "__pycache__"}
 
-# S1…S9, C1…C9, B1…B13 and the ARI rules (R-ids…); not inside a longer word (``0xC1``, ``MP-S3``).
-ID = re.compile(r"(?<![\w-])(?:[SCB][0-9]{1,2}|R-[a-z]+)(?![\w-])")
+# S1…S9, C1…C9, B1…B13 and the ARI rules (R-ids…); not inside a longer word (``0xC1``,
+# ``MP-S3``), a URL escape (``lumi%C3%A8re``) or a colour (``#C10``).
+ID = re.compile(r"(?<![\w%#-])(?:[SCB][0-9]{1,2}|R-[a-z]+)(?![\w-])")
 HEADING = re.compile(r"^#{2,4} +(\S+)", re.MULTILINE)
 
 
