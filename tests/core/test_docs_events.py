@@ -15,6 +15,7 @@ import re
 import types
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -106,6 +107,7 @@ class Published:
     topics: set[str]
 
 
+@cache
 def published_by_engine() -> dict[str, Published]:
     out = {}
     for cls in engine_events():
@@ -124,6 +126,7 @@ def published_by_engine() -> dict[str, Published]:
     return out
 
 
+@cache
 def _production_calls() -> list[tuple[str, ast.Call]]:
     calls = []
     for folder in PRODUCTION:
@@ -137,6 +140,7 @@ def _production_calls() -> list[tuple[str, ast.Call]]:
     return calls
 
 
+@cache
 def published_literally() -> dict[str, Published]:
     """``hub.publish("name", {"key": …, **more}, [topic, …])`` outside the Publisher."""
     out = {}
@@ -229,6 +233,7 @@ def _tables(text: str) -> list[tuple[str, dict[str, tuple[str, str]]]]:
     return tables
 
 
+@cache
 def documented() -> dict[str, Documented]:
     text = DOC.read_text(encoding="utf-8")
     events_part = text.split("\n## Events\n", 1)[1].split("\n## ", 1)[0]

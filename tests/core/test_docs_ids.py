@@ -11,6 +11,7 @@ import io
 import re
 import tokenize
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ def _prose(path: Path) -> str:
     return "\n".join(parts)
 
 
+@cache
 def cited_ids() -> dict[str, list[str]]:
     """Each cited id and the files citing it."""
     found: dict[str, list[str]] = defaultdict(list)
