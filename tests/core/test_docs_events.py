@@ -24,6 +24,7 @@ import pytest
 import crm.hub
 from stasis_app.acd import outputs as o
 from stasis_app.publisher import Publisher, event_type
+from web.api.agent import console_status, pop_payload
 from web.live import OWN_EVENTS, _display_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,10 +288,11 @@ def _added_fields(event: Published) -> dict[str, str]:
     _display_numbers(shown, "FR")
     for key in set(shown) - set(event.data):
         added[key] = "string"
+    # The page names the models web.live builds them with (their schemas in the OpenAPI).
     if event.name in OWN_EVENTS and {"agent_id", "from_agent_id"} & set(event.data):
-        added["status"] = "StatusOut"
+        added["status"] = get_type_hints(console_status)["return"].__name__
     if event.name == "screen.pop":
-        added["pop"] = "PopOut"
+        added["pop"] = get_type_hints(pop_payload)["return"].__name__
     return added
 
 
@@ -362,3 +364,15 @@ def test_the_topics_table_matches_the_hub() -> None:
     text = DOC.read_text(encoding="utf-8")
     for topic in (crm.hub.SUPERVISION, crm.hub.INTEGRATIONS, crm.hub.agent_topic(0)[:-1]):
         assert f"| `{topic}" in text
+
+
+def test_added_models_are_in_the_openapi_description() -> None:
+    # The page sends readers to /api/v1/openapi.json for the objects web.live adds.
+    from web.openapi import build_openapi
+    from web.routes import API_TABLES
+
+    schemas = build_openapi(API_TABLES)["components"]["schemas"]
+    text = DOC.read_text(encoding="utf-8")
+    for function in (console_status, pop_payload):
+        name = get_type_hints(function)["return"].__name__
+        assert name in schemas and f"schema `{name}`" in text
