@@ -92,5 +92,5 @@ def test_the_whole_specification_is_there() -> None:
                 | {f"B{n}" for n in range(1, 14)}
                 | {f"R-{name}" for name in ("ids", "wait", "order", "reconnect", "single",
                                             "subscribe", "fallback", "timers", "claim",
-                                            "teardown", "transfer")})
+                                            "teardown", "transfer", "converge")})
     assert set(defined_ids()) == expected
