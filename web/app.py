@@ -85,7 +85,7 @@ def create_app(
     # Stored in UTC, shown in the call centre's time zone.
     env.filters["localtime"] = partial(_local_time, settings.tz)
 
-    # The database comes first: the runtime contexts the lead adds persist calls through it.
+    # The database comes first: the runtime contexts given by the caller persist calls through it.
     app.cleanup_ctx.append(_database_context(settings))
     for context in cleanup_contexts:
         app.cleanup_ctx.append(context)

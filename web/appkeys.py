@@ -1,7 +1,8 @@
 """Typed keys for everything stored on the aiohttp application.
 
-HUB_KEY and RUNTIME_KEY are placeholders for services the lead plugs in (the in-process event
-hub and the ARI/ACD runtime); they hold None until then so ``app[KEY]`` never raises.
+HUB_KEY and RUNTIME_KEY are placeholders for services the composition root
+(``prowebcrm.server``) plugs in (the in-process event hub and the ARI/ACD runtime); they hold
+None until then so ``app[KEY]`` never raises.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ LOGIN_THROTTLE_KEY = web.AppKey("login_throttle", LoginThrottle)
 LOGIN_AUDIT_KEY = web.AppKey("login_audit", Any)
 # The in-process event hub (publish/subscribe of typed events); set by whoever creates it.
 HUB_KEY = web.AppKey("hub", Any)
-# The ARI/ACD runtime (stasis_app), set by the lead's cleanup context.
+# The ARI/ACD runtime (stasis_app), set by the composition root's ACD cleanup context;
+# None while this process stands by.
 RUNTIME_KEY = web.AppKey("runtime", Any)
-# Anything else the lead adds later, by name, without touching this module.
+# Other per-process services, by name, so adding one does not touch this module.
 SERVICES_KEY = web.AppKey("services", dict)
