@@ -15,7 +15,7 @@ from aiohttp import web
 
 from crm import dialstrings
 from crm.db import close_db, init_db
-from prowebcrm.settings import Settings
+from crm.settings import Settings
 from web import i18n
 from web.api.registry import MAX_BODY_ATTR
 from web.appkeys import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from prowebcrm.settings import Settings
+from crm.settings import Settings
 from web.security.ratelimit import LoginThrottle
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
