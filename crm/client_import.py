@@ -219,11 +219,12 @@ def _unguard(value: str) -> str:
 
 def decode(data: str | bytes) -> str:
     if isinstance(data, bytes):
+        raw = data
         try:
-            data = data.decode("utf-8-sig")
+            data = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             # What Excel on a French Windows writes by default.
-            data = data.decode("cp1252", errors="replace")
+            data = raw.decode("cp1252", errors="replace")
     return data.removeprefix("\ufeff")
 
 
@@ -441,7 +442,8 @@ async def apply_import(csv_text: str | bytes, region: str, *, actor: User | None
         for item in pending:
             # One INSERT per client: bulk inserts do not give the ids back (MariaDB), and
             # the phones need them. Phones themselves go in bulk.
-            client = await Client.create(**item.values)
+            client = Client(**item.values)
+            await client.save(force_create=True)
             new_phones.extend(ClientPhone(client_id=client.id, number=p.number,
                                           as_typed=p.as_typed, label=p.label)
                               for p in item.phones)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import phonenumbers
 from pydantic import (
@@ -305,11 +305,12 @@ async def caller_lookup(raw: str, region: str) -> tuple[list[int], int | None]:
     if not candidates:
         return [], None
     conn = db.reader()
-    ids = sorted(set(await ClientPhone.filter(number__in=candidates).using_db(conn)
-                     .values_list("client_id", flat=True)))
+    found = await (ClientPhone.filter(number__in=candidates).using_db(conn)
+                   .values_list("client_id", flat=True))
+    ids = sorted(set(cast("list[int]", found)))  # tortoise types flat values_list as tuples
     if len(ids) != 1:
-        return ids, None  # type: ignore[return-value]
-    return ids, await preferred_agent_for(ids[0], using=conn)  # type: ignore[list-item]
+        return ids, None
+    return ids, await preferred_agent_for(ids[0], using=conn)
 
 
 async def preferred_agent_for(client_id: int, *, using: Any = None) -> int | None:
@@ -389,7 +390,7 @@ async def update_client(client_id: int, data: ClientPatch | Mapping[str, Any], *
             setattr(client, name, changes[name])
     if "assigned_agent_id" in changes and new_agent != current_agent:
         summary["assigned_agent_id"] = {"from": current_agent, "to": new_agent}
-        client.assigned_agent_id = new_agent  # type: ignore[attr-defined]
+        client.assigned_agent_id = new_agent
     async with in_transaction("default"):
         if summary:
             await client.save()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import Field, StringConstraints, field_validator
 from tortoise.exceptions import IntegrityError
@@ -225,9 +225,10 @@ async def update_group(group_id: int, data: GroupPatch, *, actor: User, region: 
 async def delete_group(group_id: int, *, actor: User, ip: str = "") -> str:
     """Returns "deleted", or "deactivated" when calls refer to the group (history is kept)."""
     group = await get_group(group_id)
-    dependants = await Group.filter(
+    # tortoise types flat values_list as tuples
+    dependants = cast("list[str]", await Group.filter(
         overflow_kind=OverflowKind.GROUP, overflow_target=str(group.id)
-    ).exclude(id=group.id).values_list("name", flat=True)
+    ).exclude(id=group.id).values_list("name", flat=True))
     if dependants:
         raise Conflict(N_("groups {names} overflow to this group; change them first"),
                        names=", ".join(sorted(dependants)))

@@ -553,7 +553,8 @@ async def load_calls(bases: Iterable[str]) -> dict[str, list[CallRow]]:
             if base is not None:
                 found.setdefault(base, []).append(row)
     for base, rows in found.items():
-        rows.sort(key=lambda row, b=base: _segment_number(b, row.ref))
+        numbers = {row.ref: _segment_number(base, row.ref) for row in rows}
+        rows.sort(key=lambda row: numbers[row.ref])
     return found
 
 

@@ -8,6 +8,7 @@ local day/hour and date-part filters do not work on SQLite.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -250,6 +251,8 @@ class Call(Model):
     agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="calls", null=True, on_delete=fields.SET_NULL
     )
+    # the foreign keys' columns, which tortoise adds at run time
+    client_id: int | None
     transferred_from: fields.ForeignKeyNullableRelation[Call] = fields.ForeignKeyField(
         "crm.Call", related_name="transfers", null=True, on_delete=fields.SET_NULL
     )
@@ -341,6 +344,7 @@ class Intervention(Model):
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "crm.Client", related_name="interventions", on_delete=fields.CASCADE
     )
+    client_id: int  # the foreign key's column, which tortoise adds at run time
     agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="interventions", null=True, on_delete=fields.SET_NULL
     )
@@ -374,7 +378,7 @@ class AuditLog(Model):
     action = fields.CharField(max_length=64)
     target_type = fields.CharField(max_length=32, default="")
     target_id = fields.CharField(max_length=64, default="")
-    details = fields.JSONField(default=dict)
+    details: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, default="")
 
     class Meta:
@@ -421,7 +425,7 @@ class Setting(Model):
     """Runtime settings an administrator changes from the UI (not the start-up ones)."""
 
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: fields.Field[Any] = fields.JSONField()
 
     class Meta:
         table = "settings"

@@ -246,7 +246,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
                 now=now, agent_id=agent_id, extension=extension_of(leg_name),
                 groups=records.memberships.get(agent_id, {}), state=AgentState.ON_CALL,
                 since=now))
-    out.inputs += sorted(adopt, key=lambda a: a.entered_at)
+    adopt.sort(key=lambda a: a.entered_at)
+    out.inputs += adopt
     out.inputs.append(i.AdoptionDone(now=now))
     out.vanished = [row for call_id, row in records.calls.items()
                     if call_id not in adopted_calls]

@@ -136,11 +136,11 @@ def count_labels() -> dict[str, list[str]]:
 
 def js_messages() -> dict[str, str | list[str]]:
     """The messages in the request's language (the auth middleware has set it)."""
-    out = {msgid: gettext(msgid) for msgid in MESSAGES}
+    out: dict[str, str | list[str]] = {msgid: gettext(msgid) for msgid in MESSAGES}
     for prefix, table in (("state", STATES), ("phone", PHONE_STATES),
                           ("direction", DIRECTIONS), ("reason", REASONS), ("field", FIELDS),
                           ("error", ERROR_CODES)):
         out.update({f"{prefix}:{k}": gettext(v) for k, v in table.items()})
     out.update({f"err:{msgid}": gettext(msgid) for msgid in SERVER_MESSAGES})
-    out.update(count_labels())  # type: ignore[arg-type]
+    out.update(count_labels())
     return out
