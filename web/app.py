@@ -35,7 +35,7 @@ from web.security.ratelimit import LoginThrottle
 from web.security.sessions import session_middleware_for
 from web.unavailable import database_unavailable_middleware
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
