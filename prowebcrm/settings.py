@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import secrets
 import tomllib
@@ -141,6 +142,12 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(
             f"{ENV_PREFIX}DATABASE_URL needs a database name, e.g. "
             "mysql://user:pass@127.0.0.1:3306/prowebcrm"
+        )
+    # The MariaDB driver is an optional extra: say so at start-up, not at the first query.
+    if scheme == "mysql" and importlib.util.find_spec("aiomysql") is None:
+        raise SettingsError(
+            f"{ENV_PREFIX}DATABASE_URL is a mysql:// address but the MariaDB driver is not "
+            'installed: pip install "prowebcrm[mariadb]"'
         )
 
 
