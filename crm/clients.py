@@ -318,10 +318,11 @@ async def preferred_agent_for(client_id: int, *, using: Any = None) -> int | Non
 
     Only active users count; the ACD still checks the agent is logged in and available.
     """
-    assigned = await (Client.filter(id=client_id).using_db(using).first()
-                      .values_list("assigned_agent_id", flat=True))
+    # tortoise types a flat values_list as tuples
+    assigned = cast("int | None", await (Client.filter(id=client_id).using_db(using).first()
+                                         .values_list("assigned_agent_id", flat=True)))
     if assigned and await User.filter(id=assigned, active=True).using_db(using).exists():
-        return int(assigned)  # type: ignore[call-overload]
+        return assigned
     last = await (Call.filter(client_id=client_id, answered_at__isnull=False,
                               agent_id__isnull=False, agent__active=True)
                   .using_db(using)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -161,7 +161,7 @@ async def _seed_users() -> tuple[User, dict[str, User]]:
 async def _seed_groups(admin: User, ids: dict[str, int], region: str) -> dict[str, int]:
     """Three queues with different strategies; returns their ids by number."""
 
-    def members(number: str) -> list[dict]:
+    def members(number: str) -> list[dict[str, Any]]:
         return [{"user_id": ids[x], "penalty": n // 3}
                 for n, x in enumerate(GROUP_MEMBERS[number])]
 
@@ -261,7 +261,7 @@ async def seed_history(
              f"in {time.monotonic() - began:.1f} s")
 
 
-def _fake_client(rng: random.Random, n: int) -> dict:
+def _fake_client(rng: random.Random, n: int) -> dict[str, Any]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     city, postal, country = rng.choice(CITIES)
     company = rng.choice(COMPANIES)

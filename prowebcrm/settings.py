@@ -68,7 +68,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    section = data.get("prowebcrm", data)
+    section: dict[str, Any] = data.get("prowebcrm", data)
     unknown = sorted(set(section) - set(_NAMES))
     if unknown:
         raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")

@@ -121,7 +121,8 @@ class CommandExecutor:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _run(self, handler: Callable, command: o.Command) -> None:
+    async def _run(self, handler: Callable[[Any], Awaitable[None]], command: o.Command
+                   ) -> None:
         name = type(command).__name__
         for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
             try:
@@ -367,7 +368,7 @@ class CommandExecutor:
             self._submit(i.OutboundFailed(now=now, leg_id=leg_id, reason="failed"))
 
     @staticmethod
-    async def _ignore_gone(request: asyncio.Future | object) -> None:
+    async def _ignore_gone(request: asyncio.Future[Any] | object) -> None:
         try:
             await request  # type: ignore[misc]
         except AriNotFound:
@@ -384,7 +385,7 @@ def _gone(exc: AriError) -> bool:
         exc.status == 400 and "not found" in message)
 
 
-def _log_failure(task: asyncio.Task) -> None:
+def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("creating a bridge failed: %s", task.exception())
 

@@ -130,7 +130,8 @@ class AcdService:
             by_supervisor_id=by_supervisor_id,
         )
 
-    async def consult(self, call_id: str, target: TransferTarget, agent_id: int) -> list:
+    async def consult(self, call_id: str, target: TransferTarget, agent_id: int
+                      ) -> list[o.Output]:
         return await self._ask(
             i.AttendedConsult, call_id=call_id, target=target.to_engine(), by_agent_id=agent_id
         )

@@ -10,6 +10,8 @@ English msgids, except:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crm.errors import N_
 from web.i18n import gettext, ngettext
 from web.reasons import SYSTEM_REASONS
@@ -122,7 +124,7 @@ def count_labels() -> dict[str, list[str]]:
     French, not "1 Répondus" (the page picks the form with Intl.PluralRules)."""
     # Their own msgids: a plural entry named like a plain label ("Missed") would answer
     # gettext("Missed") with its singular form.
-    forms = {
+    forms: dict[str, Callable[[int], str]] = {
         "Received": lambda n: ngettext("call received", "calls received", n),
         "Answered": lambda n: ngettext("call answered", "calls answered", n),
         "Rejected": lambda n: ngettext("call rejected", "calls rejected", n),
