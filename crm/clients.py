@@ -323,11 +323,12 @@ async def preferred_agent_for(client_id: int, *, using: Any = None) -> int | Non
                                          .values_list("assigned_agent_id", flat=True)))
     if assigned and await User.filter(id=assigned, active=True).using_db(using).exists():
         return assigned
-    last = await (Call.filter(client_id=client_id, answered_at__isnull=False,
-                              agent_id__isnull=False, agent__active=True)
-                  .using_db(using)
-                  .order_by("-answered_at", "-id").first().values_list("agent_id", flat=True))
-    return int(last) if last else None  # type: ignore[call-overload]
+    last = cast("int | None", await (
+        Call.filter(client_id=client_id, answered_at__isnull=False, agent_id__isnull=False,
+                    agent__active=True)
+        .using_db(using)
+        .order_by("-answered_at", "-id").first().values_list("agent_id", flat=True)))
+    return last or None
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -375,7 +376,7 @@ async def update_client(client_id: int, data: ClientPatch | Mapping[str, Any], *
     errors.update(name_errors(changes.get("last_name", client.last_name),
                               changes.get("company", client.company)))
     new_agent = changes.get("assigned_agent_id")
-    current_agent = client.assigned_agent_id  # type: ignore[attr-defined]
+    current_agent = client.assigned_agent_id
     if new_agent is not None and new_agent != current_agent:
         errors.update(await _agent_errors(new_agent))
     if errors:

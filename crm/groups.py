@@ -155,7 +155,7 @@ async def members_of(group_ids: list[int]) -> dict[int, list[GroupMember]]:
         return result
     rows = await GroupMember.filter(group_id__in=group_ids).prefetch_related("user")
     for row in sorted(rows, key=lambda m: (m.penalty, m.user.login)):
-        result[row.group_id].append(row)  # type: ignore[attr-defined]
+        result[row.group_id].append(row)
     return result
 
 
@@ -333,7 +333,7 @@ async def _set_members(group: Group, members: list[Member]) -> None:
 
 async def _current_members(group_id: int) -> list[dict[str, int]]:
     rows = await GroupMember.filter(group_id=group_id).order_by("user_id")
-    return [{"user_id": r.user_id, "penalty": r.penalty} for r in rows]  # type: ignore[attr-defined]
+    return [{"user_id": r.user_id, "penalty": r.penalty} for r in rows]
 
 
 def _member_summary(members: list[Member]) -> list[dict[str, int]]:

@@ -139,7 +139,7 @@ async def edit_intervention(intervention_id: int, data: InterventionEdit | Mappi
     note = await Intervention.get_or_none(id=intervention_id)
     if note is None:
         raise NotFound(N_("intervention {id} does not exist"), id=intervention_id)
-    if note.agent_id != actor.id:  # type: ignore[attr-defined]
+    if note.agent_id != actor.id:
         raise NotAllowed(N_("only the author can edit an intervention"))
     if (now or utcnow()) - note.created_at > EDIT_WINDOW:
         raise NotAllowed(N_("an intervention can be edited for {minutes} minutes only"),

@@ -158,6 +158,9 @@ class GroupMember(Model):
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
         "crm.Group", related_name="members", on_delete=fields.CASCADE
     )
+    # the foreign keys' columns, which tortoise adds at run time
+    user_id: int
+    group_id: int
     penalty = fields.IntField(default=0)
     position = fields.IntField(default=0)
 
@@ -209,6 +212,7 @@ class Client(Model):
     assigned_agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="assigned_clients", null=True, on_delete=fields.SET_NULL
     )
+    assigned_agent_id: int | None  # the foreign key's column, added by tortoise
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -224,6 +228,7 @@ class ClientPhone(Model):
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "crm.Client", related_name="phones", on_delete=fields.CASCADE
     )
+    client_id: int  # the foreign key's column, added by tortoise
     # E.164 (phonenumbers), so a caller matches whatever format the number was typed in.
     number = fields.CharField(max_length=32, db_index=True)
     as_typed = fields.CharField(max_length=64, default="")
@@ -344,7 +349,9 @@ class Intervention(Model):
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "crm.Client", related_name="interventions", on_delete=fields.CASCADE
     )
-    client_id: int  # the foreign key's column, which tortoise adds at run time
+    # the foreign keys' columns, which tortoise adds at run time
+    client_id: int
+    agent_id: int | None
     agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="interventions", null=True, on_delete=fields.SET_NULL
     )
@@ -373,6 +380,7 @@ class AuditLog(Model):
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="actions", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None  # the foreign key's column, added by tortoise
     # Kept as text too, so the log still reads right if the actor row is ever gone.
     actor_login = fields.CharField(max_length=64, default="")
     action = fields.CharField(max_length=64)

@@ -131,6 +131,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             answered_at=answered if answered is not None else (
                 now if kw.get("agent_id") or kw.get("external_leg_id") else None),
             journaled=row is not None,
+            # the caller's own keywords (agent_id, legs...): AdoptCall checks their names
             **{k: v for k, v in kw.items() if k != "direction"},  # type: ignore[arg-type]
         ))
         adopted_calls.add(call_id)

@@ -368,9 +368,9 @@ class CommandExecutor:
             self._submit(i.OutboundFailed(now=now, leg_id=leg_id, reason="failed"))
 
     @staticmethod
-    async def _ignore_gone(request: asyncio.Future[Any] | object) -> None:
+    async def _ignore_gone(request: Awaitable[Any]) -> None:
         try:
-            await request  # type: ignore[misc]
+            await request
         except AriNotFound:
             pass
         except AriError as exc:

@@ -74,6 +74,7 @@ class AcdService:
             initial_state=AgentState.PAUSED if paused else AgentState.AVAILABLE,
             reason=reason,
         )
+        # the login went through (a refusal raised): the engine knows the agent now
         return self.agent(agent_id)  # type: ignore[return-value]
 
     async def logout(self, agent_id: int) -> list[o.Output]:

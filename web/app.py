@@ -78,6 +78,7 @@ def create_app(
         default_helpers=False,
     )
     # newstyle: {{ _("Hello %(name)s", name=x) }} formats and escapes in one step.
+    # added to the environment at run time by the jinja2.ext.i18n extension
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )

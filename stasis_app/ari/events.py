@@ -384,7 +384,7 @@ def parse_event(d: Any) -> Event:
         "asterisk_id": d.get("asterisk_id") or "",
         "raw": d,
     }
-    entry = _REGISTRY.get(etype)  # type: ignore[arg-type]
+    entry = _REGISTRY.get(etype) if isinstance(etype, str) else None
     if entry is None:
         return UnknownEvent(**base)
     cls, spec = entry

@@ -668,7 +668,7 @@ async def read_note(request: web.Request) -> DraftOut:
     ringing_for_it = view is not None and view.call_id == draft.call_id
     if draft.author_id != user.id and not ringing_for_it:
         await check_own_call(draft.call_id, user)
-    return draft_out(draft)  # type: ignore[return-value]
+    return draft_out(draft)  # type: ignore[return-value]  # draft is not None (404 above)
 
 
 @routes.post("/api/v1/agent/call/attach", role=Role.AGENT, request=AttachIn,
