@@ -1,7 +1,7 @@
 """Typed keys for everything stored on the aiohttp application.
 
-HUB_KEY and RUNTIME_KEY are placeholders for services the lead plugs in (the in-process event
-hub and the ARI/ACD runtime); they hold None until then so ``app[KEY]`` never raises.
+HUB_KEY and RUNTIME_KEY hold services the composition root (prowebcrm.server) plugs in: the
+event hub and the ACD's service. They hold None until then, so ``app[KEY]`` never raises.
 """
 
 from __future__ import annotations
