@@ -135,6 +135,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             answered_at=answered if answered is not None else (now if taken else None),
             journaled=row is not None,
             answer_journaled=not taken or (row is not None and row.answered_at is not None),
+            # the caller's own keywords (agent_id, legs...): AdoptCall checks their names
             **{k: v for k, v in kw.items() if k != "direction"},  # type: ignore[arg-type]
         ))
         adopted_calls.add(call_id)
@@ -250,7 +251,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
                 now=now, agent_id=agent_id, extension=extension_of(leg_name),
                 groups=records.memberships.get(agent_id, {}), state=AgentState.ON_CALL,
                 since=now))
-    out.inputs += sorted(adopt, key=lambda a: a.entered_at)
+    adopt.sort(key=lambda a: a.entered_at)
+    out.inputs += adopt
     out.inputs.append(i.AdoptionDone(now=now))
     out.vanished = [row for call_id, row in records.calls.items()
                     if call_id not in adopted_calls]
