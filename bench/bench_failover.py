@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -216,6 +217,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="an empty database (default: a fresh SQLite file per drill)")
     parser.add_argument("--json", help="write the figures to this file")
+    # Stopped from outside (timeout, Ctrl-C): leave no Asterisk, SIPp or serve behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     asyncio.run(run(parser.parse_args()))
 
 

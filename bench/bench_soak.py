@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -173,6 +174,8 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json")
+    # Stopped from outside (timeout, Ctrl-C): leave no Asterisk, SIPp or serve behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     asyncio.run(run(parser.parse_args()))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class Farm:
     def start(self, **options: object) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.scenario.write_text(scenarios.uas(self.behaviour, **options))  # type: ignore[arg-type]
-        media_port = free_port()
+        media_port = free_port(socket.SOCK_DGRAM)
         cmd = [
             SIPP, "-sf", str(self.scenario), "-i", "127.0.0.1", "-p", str(self.port),
             "-mi", "127.0.0.1", "-mp", str(media_port), "-rtp_echo",
@@ -111,10 +112,19 @@ class Carrier:
         inject.write_text("SEQUENTIAL\n" + "".join(f"{n};{nm};\n" for n, nm in callers))
         count = len(callers)
         port = self._free_port()
+        for _ in range(5):
+            proc = self._spawn(run, scenario, inject, did, port, count, hold_s, rate)
+            if not _lost_a_port_race(proc, run):
+                break
+        calls = self._busy[port] = CarrierCalls(proc, run)
+        return calls
+
+    def _spawn(self, run: Path, scenario: Path, inject: Path, did: str, port: int, count: int,
+               hold_s: float, rate: float) -> subprocess.Popen[bytes]:
         cmd = [
             SIPP, "-sf", str(scenario), "-inf", str(inject), "-s", did,
             "-i", "127.0.0.1", "-p", str(port),
-            "-mi", "127.0.0.1", "-mp", str(free_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_port(socket.SOCK_DGRAM)),
             "-m", str(count), "-l", str(count), "-nostdin",
             "-r", str(rate or count), "-rp", "1000",
             "-trace_logs", "-log_file", str(run / "calls.log"),
@@ -125,10 +135,22 @@ class Carrier:
             "-max_socket", "4096", "-t", "u1",
             f"127.0.0.1:{self.pbx.ports.sip}",
         ]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, cwd=run)
-        calls = self._busy[port] = CarrierCalls(proc, run)
-        return calls
+
+
+def _lost_a_port_race(proc: subprocess.Popen[bytes], run: Path) -> bool:
+    """The media port was free when chosen and taken before SIPp bound it (the ephemeral
+    range is shared with every other socket on the machine): SIPp exits at once, then."""
+    try:
+        proc.wait(0.1)
+    except subprocess.TimeoutExpired:
+        return False
+    errors = run / "errors.log"
+    lost = errors.is_file() and "Unable to bind" in errors.read_text(errors="replace")
+    if lost:
+        errors.unlink()
+    return lost
 
 
 class CarrierCalls:
