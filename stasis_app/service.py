@@ -206,7 +206,18 @@ class AcdService:
     # -- views ---------------------------------------------------------------------------
 
     def agent(self, agent_id: int) -> AgentView | None:
+        """The agent as the engine knows them, logged out included (their last state)."""
         return self._ctl.engine.agent(agent_id)
+
+    def logged_in_agent(self, agent_id: int) -> AgentView | None:
+        """The agent if they are in the call distribution now; None otherwise."""
+        view = self._ctl.engine.agent(agent_id)
+        if view is None or view.state is AgentState.LOGGED_OUT:
+            return None
+        return view
+
+    def is_logged_in(self, agent_id: int) -> bool:
+        return self.logged_in_agent(agent_id) is not None
 
     def call(self, call_id: str) -> CallView | None:
         return self._ctl.engine.call(call_id)

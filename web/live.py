@@ -228,8 +228,8 @@ async def _pause_lost_agent(app: web.Application, user_id: int, tracker: Presenc
     acd = app[RUNTIME_KEY]
     if acd is None or tracker.pages.get(user_id):
         return
-    view = acd.agent(user_id)
-    if view is None or view.state.value in ("logged_out", "paused"):
+    view = acd.logged_in_agent(user_id)
+    if view is None or view.state.value == "paused":
         return
     log.warning("agent %s lost their console page: pausing them", user_id)
     try:

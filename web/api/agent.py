@@ -305,9 +305,7 @@ async def console_status(app: web.Application, user_id: int, message: str = "") 
     acd = app[RUNTIME_KEY]
     if acd is None:
         return StatusOut(acd=False, now=0.0, agent=None, call=None, message=message)
-    view = acd.agent(user_id)
-    if view is not None and view.state.value == "logged_out":
-        view = None  # the ACD keeps logged-out agents' views; to the console they are gone
+    view = acd.logged_in_agent(user_id)  # logged-out agents' views: gone, to the console
     call = acd.call(view.call_id) if view is not None and view.call_id else None
     book = wrapups(app)
     if call is not None:
@@ -408,8 +406,8 @@ async def pop_payload(app: web.Application, pop: dict[str, Any]) -> PopOut:
 
 
 def current_call_id(request: web.Request, user_id: int) -> str:
-    view = acd_of(request).agent(user_id)
-    if view is None or view.state.value == "logged_out":
+    view = acd_of(request).logged_in_agent(user_id)
+    if view is None:
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     if not view.call_id:
         raise ApiError(409, "no_call", "you have no call in progress")
@@ -800,8 +798,8 @@ async def extend_wrapup(request: web.Request) -> StatusOut:
 async def dial(request: web.Request, body: DialIn) -> StatusOut:
     user = request_user(request)
     acd = acd_of(request)
-    view = acd.agent(user.id)
-    if view is None or view.state.value == "logged_out":
+    view = acd.logged_in_agent(user.id)
+    if view is None:
         # The ACD would say "busy": the agent needs to be told what to do instead.
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     await ask(acd.click_to_call(user.id, body.number, body.client_id))
@@ -833,8 +831,8 @@ async def transfer_colleagues(acd: AcdService | None, me: int) -> list[Colleague
     people = await User.filter(active=True).exclude(id=me).order_by("name")
     colleagues = []
     for person in people:
-        view = acd.agent(person.id)
-        if view is None or view.state.value == "logged_out":
+        view = acd.logged_in_agent(person.id)
+        if view is None:
             continue
         colleagues.append(ColleagueOut(id=person.id, name=person.name,
                                        state=view.state.value, extension=view.extension))

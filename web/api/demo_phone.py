@@ -29,8 +29,8 @@ def _phone(request: web.Request) -> tuple[Any, str]:
     if not request.app[SETTINGS_KEY].demo or world is None:
         raise ApiError(404, "not_found", "the softphone exists in demo mode only")
     acd = request.app[RUNTIME_KEY]
-    view = acd.agent(request_user(request).id) if acd is not None else None
-    if view is None or view.state.value == "logged_out":
+    view = acd.logged_in_agent(request_user(request).id) if acd is not None else None
+    if view is None:
         raise ApiError(409, "not_logged_in", "log in to the call distribution first")
     return world.simulator, view.extension
 

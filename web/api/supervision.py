@@ -234,8 +234,7 @@ async def _name_of(agent_id: int | None) -> str:
 
 
 def _logged_in(acd: Any, agent_id: int) -> None:
-    view = acd.agent(agent_id)
-    if view is None or view.state.value == "logged_out":
+    if not acd.is_logged_in(agent_id):
         raise ApiError(404, "not_found", _(REFUSALS["agent_not_logged_in"]))
 
 
