@@ -16,8 +16,8 @@ from crm.models import (
     OfferResult,
     Role,
 )
+from crm.stats.agent_day import agent_day
 from tests.web.webtools import make_user
-from web.api.agent import agent_day
 
 PARIS = ZoneInfo("Europe/Paris")
 # 10:00 in Paris on a winter day; local midnight is 23:00 UTC the day before.
