@@ -219,6 +219,20 @@ class AcdService:
     def is_logged_in(self, agent_id: int) -> bool:
         return self.logged_in_agent(agent_id) is not None
 
+    def agent_concerned(self, call_id: str) -> int | None:
+        """The agent on the call, or the one it is being offered to; None if neither (and
+        for an unknown call: ask ``call`` first)."""
+        view = self._ctl.engine.call(call_id)
+        if view is not None and view.agent_id is not None:
+            return view.agent_id
+        return next((a.agent_id for a in self._ctl.engine.agents() if a.call_id == call_id),
+                    None)
+
+    @staticmethod
+    def deferred(outputs: list[o.Output]) -> bool:
+        """A pause or logout asked during a call was kept for the call's end."""
+        return any(isinstance(out, o.AgentChangeDeferred) for out in outputs)
+
     def call(self, call_id: str) -> CallView | None:
         return self._ctl.engine.call(call_id)
 

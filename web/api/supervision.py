@@ -27,8 +27,7 @@ from crm.stats.board import day_board
 from crm.stats.kpi import METHODS
 from crm.stats.periods import local_today
 from crm.users import extension_owner
-from stasis_app.acd import AgentChangeDeferred
-from stasis_app.service import AcdRefused, TransferTarget
+from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.api.stats import stats_config
 from web.appkeys import HUB_KEY, RUNTIME_KEY, SETTINGS_KEY
@@ -162,7 +161,7 @@ class ActionOut(BaseModel):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def acd_of(request: web.Request) -> Any:
+def acd_of(request: web.Request) -> AcdService:
     acd = request.app[RUNTIME_KEY]
     if acd is None:
         raise ApiError(503, "acd_unavailable", _(ACD_DOWN))
@@ -233,28 +232,16 @@ async def _name_of(agent_id: int | None) -> str:
     return (user.name or user.login) if user else f"#{agent_id}"
 
 
-def _logged_in(acd: Any, agent_id: int) -> None:
+def _logged_in(acd: AcdService, agent_id: int) -> None:
     if not acd.is_logged_in(agent_id):
         raise ApiError(404, "not_found", _(REFUSALS["agent_not_logged_in"]))
 
 
-def _call_agent(acd: Any, call_id: str) -> int | None:
+def _call_agent(acd: AcdService, call_id: str) -> int | None:
     """The agent on (or being offered) the call, before the action changes it."""
-    view = acd.call(call_id)
-    if view is None:
+    if acd.call(call_id) is None:
         raise ApiError(404, "not_found", _(REFUSALS["unknown_call"]))
-    if view.agent_id is not None:
-        return int(view.agent_id)
-    # an offered call has no agent yet: the ringing agent is the one it concerns
-    for agent in acd.snapshot()["agents"]:
-        if agent.get("call_id") == call_id:
-            return int(agent["agent_id"])
-    return None
-
-
-def _deferred(outputs: Any) -> bool:
-    """The ACD keeps a pause or logout asked during a call for the call's end."""
-    return any(isinstance(out, AgentChangeDeferred) for out in outputs or ())
+    return acd.agent_concerned(call_id)
 
 
 # -- live views ------------------------------------------------------------------------------
@@ -499,7 +486,7 @@ async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
     except AcdRefused as exc:
         raise _refused(exc) from None
     name = await _name_of(agent_id)
-    deferred = _deferred(outputs)
+    deferred = AcdService.deferred(outputs)
     done = (_("{agent} will be paused when the current call ends.") if deferred
             else _("{agent} is paused.")).format(agent=name)
     return await _done(request, "pause", agent_id=agent_id, target_type="user",
@@ -519,7 +506,7 @@ async def force_logout(request: web.Request, body: NoBody) -> ActionOut:
     except AcdRefused as exc:
         raise _refused(exc) from None
     name = await _name_of(agent_id)
-    deferred = _deferred(outputs)
+    deferred = AcdService.deferred(outputs)
     done = (_("{agent} will be logged out when the current call ends.") if deferred
             else _("{agent} is logged out.")).format(agent=name)
     return await _done(request, "logout", agent_id=agent_id, target_type="user",
