@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -162,3 +163,86 @@ class CarrierCalls:
         with contextlib.suppress(OSError):
             messages = (self.run / "messages.log").read_text(errors="replace")
         return CarrierResult(code, lines, messages)
+
+
+def _run_once(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd,
+                          timeout=timeout, check=False)
+
+
+class RegisteredPhone:
+    """One of the sample's own phones: registers (digest) from ``ip`` as ``ext``, then
+    answers and echoes audio on that same address and port, as a real phone does.
+    ``codecs``: the payload types of its answer, in its order of preference."""
+
+    def __init__(self, pbx: AsteriskInstance, ext: str, password: str, ip: str,
+                 folder: Path, *, codecs: str = "8 0") -> None:
+        self.pbx = pbx
+        self.ext = ext
+        self.password = password
+        self.ip = ip
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.folder = folder / f"phone-{ext}"
+        self.codecs = codecs
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        register = self.folder / "register.xml"
+        register.write_text(scenarios.register(self.ext, self.password))
+        target = f"127.0.0.1:{self.pbx.ports.sip}"
+        done = _run_once([SIPP, "-sf", str(register), "-i", self.ip, "-p", str(self.port),
+                          "-m", "1", "-nostdin", "-timeout", "10", "-timeout_error",
+                          "-trace_msg", "-message_file", str(self.folder / "register.log"),
+                          "-t", "u1", target], self.folder, 20)
+        if done.returncode != 0:
+            log = (self.folder / "register.log")
+            text = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
+            raise RuntimeError(f"phone {self.ext} did not register: {text}")
+        uas = self.folder / "uas.xml"
+        uas.write_text(scenarios.uas("answer").replace("RTP/AVP 8 0 101",
+                                                        f"RTP/AVP {self.codecs} 101"))
+        # The same address and port it registered from: Asterisk rewrites the contact to it.
+        cmd = [SIPP, "-sf", str(uas), "-i", self.ip, "-p", str(self.port),
+               "-mi", self.ip, "-mp", str(free_port()), "-rtp_echo", "-nostdin",
+               "-trace_msg", "-message_file", str(self.folder / "messages.log"),
+               "-trace_err", "-error_file", str(self.folder / "errors.log"),
+               "-max_socket", "512", "-t", "u1", target]
+        with open(self.folder / "uas.out", "wb") as sink:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink,
+                                         stderr=subprocess.STDOUT, cwd=self.folder)
+        time.sleep(0.05)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"phone {self.ext}'s SIPp exited at once")
+
+    def messages(self) -> str:
+        with contextlib.suppress(OSError):
+            return (self.folder / "messages.log").read_text(errors="replace")
+        return ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def stranger_call(pbx: AsteriskInstance, did: str, ip: str, user: str,
+                  folder: Path) -> tuple[int, str]:
+    """One INVITE to ``did`` from ``ip`` claiming to be ``user``: (SIPp's exit code, what
+    its log says: ``refused <code>`` when Asterisk turned it down)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = folder / "stranger.xml"
+    scenario.write_text(scenarios.stranger_invite(user))
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", did, "-i", ip,
+                      "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
+                      "-timeout", "15", "-timeout_error",
+                      "-trace_logs", "-log_file", str(folder / "stranger.log"),
+                      "-trace_msg", "-message_file", str(folder / "messages.log"),
+                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 30)
+    log = folder / "stranger.log"
+    return done.returncode, log.read_text(errors="replace") if log.is_file() else ""
