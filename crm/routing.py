@@ -28,6 +28,7 @@ class GroupRouting:
     leave_when_empty: bool
     sticky_s: int
     member_order: tuple[int, ...]
+    outbound_caller_id: str = ""
 
 
 async def active_groups() -> list[GroupRouting]:
@@ -56,6 +57,7 @@ async def active_groups() -> list[GroupRouting]:
             leave_when_empty=g.leave_when_empty,
             sticky_s=g.sticky_s,
             member_order=tuple(order.get(g.id, ())),
+            outbound_caller_id=g.outbound_caller_id or "",
         )
         for g in groups
     ]

@@ -298,14 +298,16 @@ class CommandExecutor:
                 app_args=f"{LEG_ARG},{cmd.leg_id},,{cmd.call_id}",
                 caller_id=cmd.caller_id or self._outbound_caller_id or None,
                 timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S,
-                originator=self._originator(cmd.call_id),
+                # No originator here: Asterisk would copy the customer's name into the leg's
+                # connected line, hence into From and P-Asserted-Identity next to the
+                # company's number. The trunk's codec policy is the carrier's anyway.
             )
         except AriError as exc:
             log.warning("dialing %s failed: %s", cmd.number, exc)
             self._leg_failed(cmd.leg_id)
 
     def _originator(self, call_id: str) -> str | None:
-        """The caller's channel, so the new leg offers the caller's codec first and a phone
+        """The caller's channel, so an agent's leg offers the caller's codec first and a phone
         that supports it answers with it: no transcoding between carrier and phone. A
         click-to-call has no caller channel (its call id names no channel): none then."""
         caller = self._reg.callers.get(call_id)

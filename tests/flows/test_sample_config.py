@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from crm.models import Call, CallOutcome, Group, GroupMember
+from stasis_app.service import TransferTarget
 from tests.pbx import Pbx, PbxBuildFailed, PbxUnavailable, config
 from tests.pbx.rtp import RtpCounter, channel_ports, measure
 from tests.pbx.sipp import RegisteredPhone, stranger_call
@@ -43,6 +44,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pbx]:
         pytest.fail(f"real Asterisk unavailable although its sources are here: {exc}")
     try:
         pbx.start(farms=False)
+        pbx.farms["pstn"].trace = True  # the tests read what the outside world received
         pbx.farms["pstn"].start()  # the carrier's side of outgoing calls
     except Exception:
         pbx.stop()
@@ -118,9 +120,9 @@ def _trunk_channel(pbx: Pbx, number: str) -> str:
                 if c["name"].startswith("PJSIP/trunk-") and c["caller"]["number"] == number)
 
 
-async def _group(name: str, number: str, agents: list) -> Group:
+async def _group(name: str, number: str, agents: list, **settings: object) -> Group:
     group = await Group.create(name=name, number=number, ring_timeout_s=5, wrapup_s=0,
-                               autopause_after=0)
+                               autopause_after=0, **settings)
     for position, agent in enumerate(agents):
         await GroupMember.create(user=agent, group=group, penalty=0, position=position)
     return group
@@ -212,3 +214,55 @@ async def test_other_did_forms_reach_their_group(acd: Acd, shipped: Pbx, did: st
     await assert_nothing_left(acd)
     call = await Call.get(group_id=group.id)
     assert call.outcome is CallOutcome.ANSWERED and call.agent_id == agent.id
+
+
+def _invite_to(pstn_messages: str, number: str) -> str:
+    """The INVITE the outside world received for ``number``."""
+    found = re.search(rf"^INVITE sip:{re.escape(number)}@.*?\n\n", pstn_messages, re.M | re.S)
+    assert found is not None, pstn_messages[-3000:]
+    return found.group(0)
+
+
+def _assert_presented(invite: str, name: str, number: str) -> None:
+    from_line = re.search(r"^From: (.*)$", invite, re.M)
+    pai = re.search(r"^P-Asserted-Identity: (.*)$", invite, re.M)
+    assert from_line is not None and pai is not None, invite
+    assert re.match(rf'"{name}" <sip:{re.escape(number)}@', from_line.group(1)), invite
+    assert re.match(rf'"{name}" <sip:{re.escape(number)}@', pai.group(1)), invite
+
+
+async def test_click_to_call_presents_the_groups_caller_id(acd: Acd, shipped: Pbx) -> None:
+    agent = await make_agent("dialer")
+    await _group("sales", SAMPLE_GROUP, [agent],
+                 outbound_caller_id='"Sales" <+33170000700>')
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, "2001")
+    await acd.service.click_to_call(agent.id, "0612340042")
+    await acd.until(lambda: "INVITE sip:0612340042@" in shipped.farms["pstn"].messages(),
+                    timeout=10, what="the number dialled")
+    _assert_presented(_invite_to(shipped.farms["pstn"].messages(), "0612340042"),
+                      "Sales", "+33170000700")
+    shipped.reset()
+    await assert_nothing_left(acd)
+
+
+async def test_transfer_to_number_presents_the_groups_caller_id(acd: Acd, shipped: Pbx) -> None:
+    agent = await make_agent("mover")
+    await _group("moves", SAMPLE_GROUP, [agent], outbound_caller_id="+33170000700")
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, "2001")
+    run = shipped.carrier.start(E164_DID, [("+33612340077", "Moved Caller")], hold_s=6)
+    await acd.until(lambda: acd.agent_state(agent.id) == "on_call", timeout=10,
+                    what="agent on call")
+    call_id = acd.engine.calls()[0].call_id
+    await acd.service.transfer(call_id, TransferTarget("number", "0612340043"),
+                               by_agent_id=agent.id)
+    await acd.until(lambda: "INVITE sip:0612340043@" in shipped.farms["pstn"].messages(),
+                    what="the number dialled")
+    # Not the customer's number: the trunk may only present the company's own.
+    invite = _invite_to(shipped.farms["pstn"].messages(), "0612340043")
+    assert re.search(r"^From: <sip:\+33170000700@", invite, re.M), invite
+    assert re.search(r"^P-Asserted-Identity: <sip:\+33170000700@", invite, re.M), invite
+    result = await asyncio.to_thread(run.wait, 30)
+    assert result.of("+33612340077") == ["answered", "near_bye"]
+    await assert_nothing_left(acd)

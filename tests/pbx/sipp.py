@@ -36,6 +36,7 @@ class Farm:
         self.proc: subprocess.Popen[bytes] | None = None
         self.scenario = folder / f"farm-{behaviour}.xml"
         self.refer_to = ""
+        self.trace = False  # keep every SIP message in <behaviour>.messages (see messages())
 
     def start(self, **options: object) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,8 @@ class Farm:
             "-max_socket", "4096", "-t", "u1",
             f"127.0.0.1:{self.pbx.ports.sip}",
         ]
+        if self.trace:
+            cmd[1:1] = ["-trace_msg", "-message_file", str(self._messages)]
         out = self.folder / f"{self.behaviour}.out"
         with open(out, "wb") as sink:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink,
@@ -56,6 +59,16 @@ class Farm:
         if self.proc.poll() is not None:
             tail = out.read_text(errors="replace")[-800:]
             raise RuntimeError(f"SIPp farm {self.behaviour} did not start: {tail}")
+
+    @property
+    def _messages(self) -> Path:
+        return self.folder / f"{self.behaviour}.messages"
+
+    def messages(self) -> str:
+        """What the farm sent and received so far (with ``trace`` set before start)."""
+        with contextlib.suppress(OSError):
+            return self._messages.read_text(errors="replace")
+        return ""
 
     def restart(self, **options: object) -> None:
         self.stop()

@@ -119,6 +119,9 @@ class GroupOut(Out):
     id: int
     name: str
     number: str | None
+    outbound_caller_id: str | None = Field(
+        description='what outside numbers see on this group\'s outbound legs: "Name" <number> '
+                    "or a number; null: the global PROWEBCRM_OUTBOUND_CALLER_ID")
     description: str
     strategy: Strategy
     ring_timeout_s: int
