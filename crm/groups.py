@@ -51,6 +51,8 @@ class NewGroup(InputModel):
     outbound_caller_id: OutboundCallerId = ""
     strategy: Strategy = Strategy.LONGEST_IDLE
     ring_timeout_s: int = Field(default=20, ge=5, le=300)
+    # At least 1 s: a phone that answers busy in milliseconds must not be rung in a loop.
+    retry_s: int = Field(default=5, ge=1, le=3600)
     wrapup_s: int = Field(default=10, ge=0, le=3600)
     autopause_after: int = Field(default=3, ge=0, le=100)
     max_wait_s: int = Field(default=0, ge=0, le=86400)
@@ -90,6 +92,7 @@ class GroupPatch(InputModel):
     description: Description | None = None
     strategy: Strategy | None = None
     ring_timeout_s: int | None = Field(default=None, ge=5, le=300)
+    retry_s: int | None = Field(default=None, ge=1, le=3600)
     wrapup_s: int | None = Field(default=None, ge=0, le=3600)
     autopause_after: int | None = Field(default=None, ge=0, le=100)
     max_wait_s: int | None = Field(default=None, ge=0, le=86400)

@@ -130,6 +130,9 @@ class Group(Model):
     # What outside numbers see on this group's outbound legs: "Name" <number> or a number.
     # None: the global PROWEBCRM_OUTBOUND_CALLER_ID (and a transfer shows the customer's).
     outbound_caller_id = fields.CharField(max_length=80, null=True)
+    # The retry rule: an agent who missed a caller (no answer, busy, refused) is not offered
+    # that caller again until this many seconds after the last miss; others are tried first.
+    retry_s = fields.IntField(default=5)
     service_level_s = fields.IntField(default=20)
     # Wrap-up policy (the console applies it; the ACD only runs the timer it is given):
     # each "extend" adds this many seconds, and an outcome may be required to finish.

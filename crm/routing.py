@@ -29,6 +29,7 @@ class GroupRouting:
     sticky_s: int
     member_order: tuple[int, ...]
     outbound_caller_id: str = ""
+    retry_s: int = 5
 
 
 async def active_groups() -> list[GroupRouting]:
@@ -58,6 +59,7 @@ async def active_groups() -> list[GroupRouting]:
             sticky_s=g.sticky_s,
             member_order=tuple(order.get(g.id, ())),
             outbound_caller_id=g.outbound_caller_id or "",
+            retry_s=g.retry_s,
         )
         for g in groups
     ]

@@ -487,6 +487,7 @@ def group_config(group: GroupRouting) -> GroupConfig:
         sticky_s=float(group.sticky_s),
         member_order=group.member_order,
         outbound_caller_id=group.outbound_caller_id,
+        retry_s=float(group.retry_s),
     )
 
 

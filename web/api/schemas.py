@@ -125,6 +125,8 @@ class GroupOut(Out):
     description: str
     strategy: Strategy
     ring_timeout_s: int
+    retry_s: int = Field(description="seconds before an agent who missed a caller (no answer, "
+                                     "busy, refused) is offered that caller again")
     wrapup_s: int
     autopause_after: int
     max_wait_s: int

@@ -13,4 +13,9 @@ class Migration(migrations.Migration):
             name='outbound_caller_id',
             field=fields.CharField(null=True, max_length=80),
         ),
+        ops.AddField(
+            model_name='Group',
+            name='retry_s',
+            field=fields.IntField(default=5),
+        ),
     ]
