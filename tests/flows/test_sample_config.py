@@ -57,10 +57,11 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pbx]:
 
 @pytest.fixture(scope="module")
 def phone(shipped: Pbx) -> Iterator[RegisteredPhone]:
-    """The sample's agent 2001: a phone that prefers ulaw and also takes alaw."""
+    """The sample's agent 2001: a phone that takes alaw and ulaw and answers with the first
+    of them Asterisk offers (so the offer decides whether the call is transcoded)."""
     ext = "2001"
     one = RegisteredPhone(shipped.asterisk, ext, config.SAMPLE_PHONES[ext], config.PHONES_IP,
-                          shipped.root / "sipp", codecs="0 8")
+                          shipped.root / "sipp", codecs="offer")
     one.start()
     try:
         yield one
@@ -179,8 +180,9 @@ async def test_e164_did_reaches_agent_with_audio_and_callers_codec(
     view = acd.service.agent(agent.id)
     assert view is not None and view.leg_id
     trunk = _trunk_channel(shipped, "+33612340000")
-    # The carrier speaks alaw; the phone prefers ulaw but takes alaw: the agent leg was
-    # originated with the caller as originator, so both legs run alaw (no transcoding).
+    # The carrier speaks alaw; the phone takes both and follows the offer: the agent leg was
+    # originated with the caller as originator, so it offers alaw first and both legs run
+    # alaw (no transcoding).
     assert _variable(shipped, trunk, "CHANNEL(audionativeformat)") == "(alaw)"
     assert _variable(shipped, view.leg_id, "CHANNEL(audionativeformat)") == "(alaw)"
     ports = {cid: channel_ports(shipped.asterisk.ari, cid) for cid in (trunk, view.leg_id)}
@@ -195,6 +197,9 @@ async def test_e164_did_reaches_agent_with_audio_and_callers_codec(
     offer = re.search(r"INVITE sip:2001@.*?m=audio \d+ RTP/AVP ([\d ]+)", phone.messages(),
                       re.S)
     assert offer is not None and offer.group(1).split()[0] == "8", phone.messages()[-2000:]
+    answer = re.search(r"^SIP/2\.0 200 OK.*?m=audio \d+ RTP/AVP ([\d ]+)",
+                       phone.messages()[offer.start():], re.S | re.M)
+    assert answer is not None and answer.group(1).split() == ["8", "101"], answer
 
 
 @pytest.mark.parametrize(("did", "group_number"), [

@@ -186,7 +186,9 @@ def _run_once(cmd: list[str], cwd: Path, timeout: float) -> subprocess.Completed
 class RegisteredPhone:
     """One of the sample's own phones: registers (digest) from ``ip`` as ``ext``, then
     answers and echoes audio on that same address and port, as a real phone does.
-    ``codecs``: the payload types of its answer, in its order of preference."""
+    ``codecs``: the payload types of its answer, in its order of preference; "offer": it
+    takes alaw and ulaw and answers with the first of them the (first) INVITE offers, as most
+    phones do, and keeps it on re-INVITEs."""
 
     def __init__(self, pbx: AsteriskInstance, ext: str, password: str, ip: str,
                  folder: Path, *, codecs: str = "8 0") -> None:
@@ -213,8 +215,21 @@ class RegisteredPhone:
             text = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
             raise RuntimeError(f"phone {self.ext} did not register: {text}")
         uas = self.folder / "uas.xml"
-        uas.write_text(scenarios.uas("answer").replace("RTP/AVP 8 0 101",
-                                                        f"RTP/AVP {self.codecs} 101"))
+        text = scenarios.uas("answer")
+        if self.codecs == "offer":
+            text = text.replace(
+                '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>',
+                '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>\n'
+                # SIPp's regular expressions are POSIX: the first payload type only, which
+                # the sample's codec list (alaw,ulaw) makes one of the two.
+                '      <ereg regexp="m=audio [0-9]+ RTP/AVP ([08]) " search_in="body"'
+                ' check_it="true" assign_to="offer_m,first_pt"/>', 1).replace(
+                '<Reference variables="dummy,last,', '<Reference variables="offer_m,first_pt,'
+                'dummy,last,')
+            codecs = "[$first_pt]"
+        else:
+            codecs = self.codecs
+        uas.write_text(text.replace("RTP/AVP 8 0 101", f"RTP/AVP {codecs} 101"))
         # The same address and port it registered from: Asterisk rewrites the contact to it.
         cmd = [SIPP, "-sf", str(uas), "-i", self.ip, "-p", str(self.port),
                "-mi", self.ip, "-mp", str(free_port()), "-rtp_echo", "-nostdin",
