@@ -17,7 +17,7 @@ from crm.models import Call, CallOutcome, Group, GroupMember
 from stasis_app.service import TransferTarget
 from tests.pbx import Pbx, PbxBuildFailed, PbxUnavailable, config
 from tests.pbx.rtp import RtpCounter, channel_ports, measure
-from tests.pbx.sipp import RegisteredPhone, stranger_call
+from tests.pbx.sipp import RegisteredPhone, phone_dials, stranger_call
 
 from .conftest import Acd, make_agent
 from .telephony import Telephony
@@ -166,6 +166,18 @@ def test_app_away_caller_kept_by_the_fallback(shipped: Pbx, phone: RegisteredPho
     codes = re.findall(r"^SIP/2\.0 (\d+)", result.messages, re.M)
     assert "180" in codes and "200" in codes and not [c for c in codes if c >= "400"], codes
     assert re.search(r"INVITE sip:2001@", phone.messages()), "the queue never rang 2001"
+
+
+def test_app_away_phone_still_dials_out(shipped: Pbx, phone: RegisteredPhone) -> None:
+    """No app connected: a phone's call goes through [from-agents] to [direct] (Asterisk's
+    own transfers there) and out of the trunk to the number."""
+    shipped.reset()
+    number = "0612340050"
+    code, log = phone_dials(shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"],
+                            config.PHONES_IP, number, shipped.root / "dial-away")
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    invite = _invite_to(shipped.farms["pstn"].messages(), number)
+    assert re.search(r"^From: .*<sip:2001@", invite, re.M), invite
 
 
 async def test_e164_did_reaches_agent_with_audio_and_callers_codec(

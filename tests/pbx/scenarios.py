@@ -369,3 +369,81 @@ Content-Length: 0
 ]]>
   </send>
 """)
+
+
+def phone_dials(ext: str, password: str, hold_ms: int = 2000) -> str:
+    """A phone of the sample (``ext``) dialling [service]: INVITE, digest challenge, INVITE
+    with credentials, talk ``hold_ms``, BYE. Logs ``dialled answered`` once through."""
+    def invite(cseq: int, auth: str) -> str:
+        return f"""
+  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{ext}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} INVITE
+Contact: <sip:{ext}@[local_ip]:[local_port]>
+Max-Forwards: 70
+{auth}Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP}]]>
+  </send>"""
+
+    def request(method: str, cseq: int, to: str) -> str:
+        return f"""
+  <send>
+    <![CDATA[
+{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:{ext}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+{to}
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>"""
+
+    return _wrap(f"dial-{ext}", invite(1, "") + """
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>""" + request("ACK", 1, "[last_To:]") + invite(
+        2, f"[authentication username={ext} password={password}]\n") + """
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rrs="true">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:""" + ext + """@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <nop><action><log message="dialled answered"/></action></nop>
+  <pause milliseconds=\"""" + str(hold_ms) + """\"/>
+  <send retrans="500">
+    <![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:""" + ext + """@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <recv response="200"/>""")

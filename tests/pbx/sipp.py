@@ -274,3 +274,20 @@ def stranger_call(pbx: AsteriskInstance, did: str, ip: str, user: str,
                       "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 30)
     log = folder / "stranger.log"
     return done.returncode, log.read_text(errors="replace") if log.is_file() else ""
+
+
+def phone_dials(pbx: AsteriskInstance, ext: str, password: str, ip: str, number: str,
+                folder: Path, hold_ms: int = 2000) -> tuple[int, str]:
+    """The sample's phone ``ext`` dials ``number`` (digest auth as a real phone): (SIPp's
+    exit code, its log: ``dialled answered`` once the far end answered)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = folder / "dial.xml"
+    scenario.write_text(scenarios.phone_dials(ext, password, hold_ms))
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip,
+                      "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
+                      "-timeout", "20", "-timeout_error",
+                      "-trace_logs", "-log_file", str(folder / "dial.log"),
+                      "-trace_msg", "-message_file", str(folder / "messages.log"),
+                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 40)
+    log = folder / "dial.log"
+    return done.returncode, log.read_text(errors="replace") if log.is_file() else ""
