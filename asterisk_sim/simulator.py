@@ -127,10 +127,8 @@ class Simulator:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, host, port)
         await self._site.start()
-        server = self._site._server
-        assert server is not None and getattr(server, "sockets", None)
-        sock = server.sockets[0]  # type: ignore[union-attr]
-        self.host, self.port = sock.getsockname()[:2]
+        # the port really bound (port 0 asks the system for a free one)
+        self.host, self.port = self._runner.addresses[0][:2]
 
     async def stop(self) -> None:
         """Close every WebSocket, cancel every timer; nothing is left running."""
@@ -230,6 +228,7 @@ class Simulator:
         path = request.path
         if not (path.startswith("/ari") or path.startswith("/sim")):
             return await handler(request)
+        resp: web.StreamResponse
         if not self._authorized(request):
             resp = ari_rest.reply(401, {"message": "Authentication required"})
             resp.headers["WWW-Authenticate"] = 'Basic realm="Asterisk REST Interface"'

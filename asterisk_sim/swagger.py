@@ -77,12 +77,12 @@ class SwaggerModels:
             if spec.get("required") and name not in value:
                 errors.append(f"{where}: {model}.{name} is required")
         for name, item in value.items():
-            spec = props.get(name)
-            if spec is None:
+            field_spec = props.get(name)
+            if field_spec is None:
                 errors.append(f"{where}: unknown field {model}.{name}")
                 continue
-            errors += self.validate(item, spec["type"], f"{where}.{name}")
-            allowed = spec.get("allowableValues") or {}
+            errors += self.validate(item, field_spec["type"], f"{where}.{name}")
+            allowed = field_spec.get("allowableValues") or {}
             if allowed.get("valueType") == "LIST" and item not in allowed.get("values", []):
                 errors.append(f"{where}.{name}: {item!r} not in {allowed['values']}")
         return errors

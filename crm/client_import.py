@@ -168,7 +168,8 @@ async def export_clients_csv(out: TextIO | None = None, *, delimiter: str = ",",
     returns the text. Clients are read in pages so a large base does not sit in memory.
     With an ``actor`` the export is audited: it takes every client's personal data away.
     """
-    target = out if out is not None else io.StringIO()
+    text = io.StringIO()
+    target = out if out is not None else text
     writer = csv.writer(target, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
@@ -182,7 +183,7 @@ async def export_clients_csv(out: TextIO | None = None, *, delimiter: str = ",",
     if actor is not None:
         await audit.record("client.export", actor=actor, target_type="client",
                            details={"clients": count}, ip=ip)
-    return target.getvalue() if out is None else None  # type: ignore[attr-defined]
+    return text.getvalue() if out is None else None
 
 
 def format_phones(phones: Iterable[ClientPhone]) -> str:
@@ -198,7 +199,7 @@ async def _clients_in_pages() -> AsyncIterator[tuple[Client, list[ClientPhone]]]
         ids = [c.id for c in page]
         phones: dict[int, list[ClientPhone]] = {cid: [] for cid in ids}
         for phone in await ClientPhone.filter(client_id__in=ids).order_by("id"):
-            phones[phone.client_id].append(phone)  # type: ignore[attr-defined]
+            phones[phone.client_id].append(phone)
         for client in page:
             yield client, phones[client.id]
         last_id = ids[-1]
@@ -219,11 +220,12 @@ def _unguard(value: str) -> str:
 
 def decode(data: str | bytes) -> str:
     if isinstance(data, bytes):
+        raw = data
         try:
-            data = data.decode("utf-8-sig")
+            data = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             # What Excel on a French Windows writes by default.
-            data = data.decode("cp1252", errors="replace")
+            data = raw.decode("cp1252", errors="replace")
     return data.removeprefix("\ufeff")
 
 
@@ -424,14 +426,14 @@ async def apply_import(csv_text: str | bytes, region: str, *, actor: User | None
         elif dup_ids:
             merges.setdefault(dup_ids[0], []).append(row)
             merged_into[row.line] = dup_ids[0]
-        else:
+        elif dup_line is not None:  # always, here: the first branch took the other rows
             # The earlier row is either a new client or was itself merged into one.
-            earlier = pending_by_line.get(dup_line)  # type: ignore[arg-type]
+            earlier = pending_by_line.get(dup_line)
             if earlier is not None:
                 _merge_values(earlier.values, earlier.phones, row)
                 pending_by_line[row.line] = earlier
             else:
-                target = merged_into[dup_line]  # type: ignore[index]
+                target = merged_into[dup_line]
                 merges[target].append(row)
                 merged_into[row.line] = target
 
@@ -441,7 +443,8 @@ async def apply_import(csv_text: str | bytes, region: str, *, actor: User | None
         for item in pending:
             # One INSERT per client: bulk inserts do not give the ids back (MariaDB), and
             # the phones need them. Phones themselves go in bulk.
-            client = await Client.create(**item.values)
+            client = Client(**item.values)
+            await client.save(force_create=True)
             new_phones.extend(ClientPhone(client_id=client.id, number=p.number,
                                           as_typed=p.as_typed, label=p.label)
                               for p in item.phones)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import phonenumbers
 from pydantic import (
@@ -305,11 +305,12 @@ async def caller_lookup(raw: str, region: str) -> tuple[list[int], int | None]:
     if not candidates:
         return [], None
     conn = db.reader()
-    ids = sorted(set(await ClientPhone.filter(number__in=candidates).using_db(conn)
-                     .values_list("client_id", flat=True)))
+    found = await (ClientPhone.filter(number__in=candidates).using_db(conn)
+                   .values_list("client_id", flat=True))
+    ids = sorted(set(cast("list[int]", found)))  # tortoise types flat values_list as tuples
     if len(ids) != 1:
-        return ids, None  # type: ignore[return-value]
-    return ids, await preferred_agent_for(ids[0], using=conn)  # type: ignore[list-item]
+        return ids, None
+    return ids, await preferred_agent_for(ids[0], using=conn)
 
 
 async def preferred_agent_for(client_id: int, *, using: Any = None) -> int | None:
@@ -317,15 +318,17 @@ async def preferred_agent_for(client_id: int, *, using: Any = None) -> int | Non
 
     Only active users count; the ACD still checks the agent is logged in and available.
     """
-    assigned = await (Client.filter(id=client_id).using_db(using).first()
-                      .values_list("assigned_agent_id", flat=True))
+    # tortoise types a flat values_list as tuples
+    assigned = cast("int | None", await (Client.filter(id=client_id).using_db(using).first()
+                                         .values_list("assigned_agent_id", flat=True)))
     if assigned and await User.filter(id=assigned, active=True).using_db(using).exists():
-        return int(assigned)  # type: ignore[call-overload]
-    last = await (Call.filter(client_id=client_id, answered_at__isnull=False,
-                              agent_id__isnull=False, agent__active=True)
-                  .using_db(using)
-                  .order_by("-answered_at", "-id").first().values_list("agent_id", flat=True))
-    return int(last) if last else None  # type: ignore[call-overload]
+        return assigned
+    last = cast("int | None", await (
+        Call.filter(client_id=client_id, answered_at__isnull=False, agent_id__isnull=False,
+                    agent__active=True)
+        .using_db(using)
+        .order_by("-answered_at", "-id").first().values_list("agent_id", flat=True)))
+    return last or None
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ async def update_client(client_id: int, data: ClientPatch | Mapping[str, Any], *
     errors.update(name_errors(changes.get("last_name", client.last_name),
                               changes.get("company", client.company)))
     new_agent = changes.get("assigned_agent_id")
-    current_agent = client.assigned_agent_id  # type: ignore[attr-defined]
+    current_agent = client.assigned_agent_id
     if new_agent is not None and new_agent != current_agent:
         errors.update(await _agent_errors(new_agent))
     if errors:
@@ -389,7 +392,7 @@ async def update_client(client_id: int, data: ClientPatch | Mapping[str, Any], *
             setattr(client, name, changes[name])
     if "assigned_agent_id" in changes and new_agent != current_agent:
         summary["assigned_agent_id"] = {"from": current_agent, "to": new_agent}
-        client.assigned_agent_id = new_agent  # type: ignore[attr-defined]
+        client.assigned_agent_id = new_agent
     async with in_transaction("default"):
         if summary:
             await client.save()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import Field, StringConstraints, field_validator
 from tortoise.exceptions import IntegrityError
@@ -165,7 +165,7 @@ async def members_of(group_ids: list[int]) -> dict[int, list[GroupMember]]:
         return result
     rows = await GroupMember.filter(group_id__in=group_ids).prefetch_related("user")
     for row in sorted(rows, key=lambda m: (m.penalty, m.user.login)):
-        result[row.group_id].append(row)  # type: ignore[attr-defined]
+        result[row.group_id].append(row)
     return result
 
 
@@ -238,9 +238,10 @@ async def update_group(group_id: int, data: GroupPatch, *, actor: User, region: 
 async def delete_group(group_id: int, *, actor: User, ip: str = "") -> str:
     """Returns "deleted", or "deactivated" when calls refer to the group (history is kept)."""
     group = await get_group(group_id)
-    dependants = await Group.filter(
+    # tortoise types flat values_list as tuples
+    dependants = cast("list[str]", await Group.filter(
         overflow_kind=OverflowKind.GROUP, overflow_target=str(group.id)
-    ).exclude(id=group.id).values_list("name", flat=True)
+    ).exclude(id=group.id).values_list("name", flat=True))
     if dependants:
         raise Conflict(N_("groups {names} overflow to this group; change them first"),
                        names=", ".join(sorted(dependants)))
@@ -345,7 +346,7 @@ async def _set_members(group: Group, members: list[Member]) -> None:
 
 async def _current_members(group_id: int) -> list[dict[str, int]]:
     rows = await GroupMember.filter(group_id=group_id).order_by("user_id")
-    return [{"user_id": r.user_id, "penalty": r.penalty} for r in rows]  # type: ignore[attr-defined]
+    return [{"user_id": r.user_id, "penalty": r.penalty} for r in rows]
 
 
 def _member_summary(members: list[Member]) -> list[dict[str, int]]:

@@ -117,8 +117,8 @@ async def add_intervention(client_id: int, data: NewIntervention | Mapping[str, 
             raise InvalidInput(N_("some fields are invalid"),
                                fields={"disposition_id": N_("not an active disposition")})
     call = await call_row_for(data.call_ref, agent.id) if data.call_ref else None
-    if call is not None and call.client_id is None:  # type: ignore[attr-defined]
-        call.client_id = client_id  # type: ignore[attr-defined]
+    if call is not None and call.client_id is None:
+        call.client_id = client_id
         await call.save(update_fields=["client_id"])
     note = await Intervention.create(client_id=client_id, agent=agent, call=call,
                                      disposition=disposition, text=data.text,
@@ -139,7 +139,7 @@ async def edit_intervention(intervention_id: int, data: InterventionEdit | Mappi
     note = await Intervention.get_or_none(id=intervention_id)
     if note is None:
         raise NotFound(N_("intervention {id} does not exist"), id=intervention_id)
-    if note.agent_id != actor.id:  # type: ignore[attr-defined]
+    if note.agent_id != actor.id:
         raise NotAllowed(N_("only the author can edit an intervention"))
     if (now or utcnow()) - note.created_at > EDIT_WINDOW:
         raise NotAllowed(N_("an intervention can be edited for {minutes} minutes only"),
@@ -148,7 +148,7 @@ async def edit_intervention(intervention_id: int, data: InterventionEdit | Mappi
         note.text = data.text
         await note.save(update_fields=["text"])
         await audit.record("client.intervention_edit", actor=actor, target_type="client",
-                           target_id=note.client_id,  # type: ignore[attr-defined]
+                           target_id=note.client_id,
                            details={"intervention_id": note.id}, ip=ip)
     return (await _views(Intervention.filter(id=note.id)))[0]
 

@@ -611,14 +611,15 @@ class CallJournal:
         bases: set[str] = set()
         agents: set[int] = set()
         for _, _, fact in batch:
-            kind = type(fact)
-            if kind is AgentStateChanged:
+            # isinstance, not type() in a variable: mypy narrows the fact on it
+            if isinstance(fact, AgentStateChanged):
                 if fact.agent_id not in self._open_state:
                     agents.add(fact.agent_id)
                 continue
-            if kind is OfferRinging or kind is OfferEnded:
+            if isinstance(fact, OfferRinging | OfferEnded):
                 continue
-            if kind is CallStarted:
+            ref: str | None
+            if isinstance(fact, CallStarted):
                 if fact.ref in self._must_load:
                     bases.add(fact.ref)
                 else:
@@ -626,8 +627,10 @@ class CallJournal:
                 ref = fact.transferred_from_ref
                 if not ref:
                     continue
+            elif isinstance(fact, OfferStarted):
+                ref = fact.call_ref
             else:
-                ref = fact.call_ref if kind is OfferStarted else fact.ref
+                ref = fact.ref
             if ref not in calls and ref not in created and ref not in self._unknown:
                 bases.add(ref)
         if bases:
@@ -646,25 +649,24 @@ class CallJournal:
         if agents:
             found_states = await store.load_open_states(agents)
             for agent_id in agents:
-                rows = found_states.get(agent_id, [])
-                self._open_state[agent_id] = rows[-1] if rows else None
-                if len(rows) > 1:  # left by a crash: each ended when the next one began
+                states = found_states.get(agent_id, [])
+                self._open_state[agent_id] = states[-1] if states else None
+                if len(states) > 1:  # left by a crash: each ended when the next one began
                     self._stale_states[agent_id] = [
-                        (row, rows[i + 1].started_at) for i, row in enumerate(rows[:-1])]
+                        (row, states[i + 1].started_at) for i, row in enumerate(states[:-1])]
 
     def _invalidate(self, batch: list[Entry]) -> None:
         """A failed batch may have changed rows in memory: forget them, to be loaded again
         from what the database really holds."""
         for _, _, fact in batch:
-            kind = type(fact)
-            if kind is AgentStateChanged:
+            if isinstance(fact, AgentStateChanged):
                 self._open_state.pop(fact.agent_id, None)
                 self._stale_states.pop(fact.agent_id, None)
-            elif kind is OfferStarted:
+            elif isinstance(fact, OfferStarted):
                 self._calls.pop(fact.call_ref, None)
-            elif kind is not OfferRinging and kind is not OfferEnded:
+            elif not isinstance(fact, OfferRinging | OfferEnded):
                 self._calls.pop(fact.ref, None)
-                if kind is CallStarted and fact.transferred_from_ref:
+                if isinstance(fact, CallStarted) and fact.transferred_from_ref:
                     self._calls.pop(fact.transferred_from_ref, None)
         self._stale_states.clear()
 

@@ -354,7 +354,7 @@ class _Literals:
         if value is None:
             return "NULL"
         if kind is str:
-            return "'" + self._escape(value) + "'"
+            return f"'{self._escape(value)}'"
         if kind is int:
             return str(value)
         if kind is float:
@@ -362,7 +362,7 @@ class _Literals:
         if kind is bool:
             return "1" if value else "0"
         if kind is _Moment:
-            return "'" + value + "'"
+            return f"'{value}'"
         raise TypeError(f"no literal for {value!r}")
 
     def row(self, values: Iterable[Any]) -> str:
@@ -553,7 +553,8 @@ async def load_calls(bases: Iterable[str]) -> dict[str, list[CallRow]]:
             if base is not None:
                 found.setdefault(base, []).append(row)
     for base, rows in found.items():
-        rows.sort(key=lambda row, b=base: _segment_number(b, row.ref))
+        numbers = {row.ref: _segment_number(base, row.ref) for row in rows}
+        rows.sort(key=lambda row: numbers[row.ref])
     return found
 
 

@@ -8,6 +8,7 @@ local day/hour and date-part filters do not work on SQLite.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -163,6 +164,9 @@ class GroupMember(Model):
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
         "crm.Group", related_name="members", on_delete=fields.CASCADE
     )
+    # the foreign keys' columns, which tortoise adds at run time
+    user_id: int
+    group_id: int
     penalty = fields.IntField(default=0)
     position = fields.IntField(default=0)
 
@@ -214,6 +218,7 @@ class Client(Model):
     assigned_agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="assigned_clients", null=True, on_delete=fields.SET_NULL
     )
+    assigned_agent_id: int | None  # the foreign key's column, added by tortoise
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -229,6 +234,7 @@ class ClientPhone(Model):
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "crm.Client", related_name="phones", on_delete=fields.CASCADE
     )
+    client_id: int  # the foreign key's column, added by tortoise
     # E.164 (phonenumbers), so a caller matches whatever format the number was typed in.
     number = fields.CharField(max_length=32, db_index=True)
     as_typed = fields.CharField(max_length=64, default="")
@@ -256,6 +262,8 @@ class Call(Model):
     agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="calls", null=True, on_delete=fields.SET_NULL
     )
+    # the foreign keys' columns, which tortoise adds at run time
+    client_id: int | None
     transferred_from: fields.ForeignKeyNullableRelation[Call] = fields.ForeignKeyField(
         "crm.Call", related_name="transfers", null=True, on_delete=fields.SET_NULL
     )
@@ -347,6 +355,9 @@ class Intervention(Model):
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "crm.Client", related_name="interventions", on_delete=fields.CASCADE
     )
+    # the foreign keys' columns, which tortoise adds at run time
+    client_id: int
+    agent_id: int | None
     agent: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="interventions", null=True, on_delete=fields.SET_NULL
     )
@@ -375,12 +386,13 @@ class AuditLog(Model):
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "crm.User", related_name="actions", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None  # the foreign key's column, added by tortoise
     # Kept as text too, so the log still reads right if the actor row is ever gone.
     actor_login = fields.CharField(max_length=64, default="")
     action = fields.CharField(max_length=64)
     target_type = fields.CharField(max_length=32, default="")
     target_id = fields.CharField(max_length=64, default="")
-    details = fields.JSONField(default=dict)
+    details: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, default="")
 
     class Meta:
@@ -427,7 +439,7 @@ class Setting(Model):
     """Runtime settings an administrator changes from the UI (not the start-up ones)."""
 
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: fields.Field[Any] = fields.JSONField()
 
     class Meta:
         table = "settings"

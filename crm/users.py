@@ -213,7 +213,7 @@ async def memberships_of(user_ids: list[int]) -> dict[int, list[GroupMember]]:
         return result
     rows = await GroupMember.filter(user_id__in=user_ids).prefetch_related("group")
     for row in sorted(rows, key=lambda m: m.group.name):
-        result[row.user_id].append(row)  # type: ignore[attr-defined]
+        result[row.user_id].append(row)
     return result
 
 
@@ -451,7 +451,7 @@ async def _set_memberships(user: User, groups: list[Membership], *, new: bool = 
 
 async def _current_memberships(user_id: int) -> list[dict[str, int]]:
     rows = await GroupMember.filter(user_id=user_id).order_by("group_id")
-    return [{"group_id": r.group_id, "penalty": r.penalty} for r in rows]  # type: ignore[attr-defined]
+    return [{"group_id": r.group_id, "penalty": r.penalty} for r in rows]
 
 
 def _membership_summary(groups: list[Membership]) -> list[dict[str, int]]:

@@ -1,11 +1,73 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from crm.models import AgentStateName, CallOutcome, Direction, OfferResult, OverflowKind, Role, Strategy
+from enum import StrEnum
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+
+
+# The enums as they were when this migration was written: an old migration must not change
+# when a member of crm.models is renamed or removed later (a new migration says that).
+
+
+class AgentStateName(StrEnum):
+    LOGGED_OUT = 'logged_out'
+    AVAILABLE = 'available'
+    PAUSED = 'paused'
+    RINGING = 'ringing'
+    ON_CALL = 'on_call'
+    WRAPUP = 'wrapup'
+
+
+class CallOutcome(StrEnum):
+    ANSWERED = 'answered'
+    ABANDONED = 'abandoned'
+    TIMED_OUT = 'timed_out'
+    OVERFLOWED = 'overflowed'
+    TRANSFERRED = 'transferred'
+    REJECTED = 'rejected'
+    FAILED = 'failed'
+
+
+class Direction(StrEnum):
+    INBOUND = 'inbound'
+    OUTBOUND = 'outbound'
+
+
+class OfferResult(StrEnum):
+    ANSWERED = 'answered'
+    NO_ANSWER = 'no_answer'
+    BUSY = 'busy'
+    REJECTED = 'rejected'
+    FAILED = 'failed'
+    CANCELLED = 'cancelled'
+    CALLER_ABANDONED = 'caller_abandoned'
+
+
+class OverflowKind(StrEnum):
+    NONE = 'none'
+    GROUP = 'group'
+    NUMBER = 'number'
+    GOODBYE = 'goodbye'
+
+
+class Role(StrEnum):
+    AGENT = 'agent'
+    SUPERVISOR = 'supervisor'
+    ADMIN = 'admin'
+
+
+class Strategy(StrEnum):
+    RINGALL = 'ringall'
+    LONGEST_IDLE = 'longest_idle'
+    FEWEST_CALLS = 'fewest_calls'
+    ROUND_ROBIN = 'round_robin'
+    RANDOM = 'random'
+    LINEAR = 'linear'
+    PENALTY = 'penalty'
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -11,12 +11,14 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from prowebcrm.settings import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
+# A subcommand: its arguments and the settings in, the exit status out (None: 0).
+Handler = Callable[[argparse.Namespace, Settings], "int | None"]
 
 
 class CommandError(Exception):
@@ -56,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help_text: str, handler, under=sub) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, handler: Handler,
+            under: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
+            ) -> argparse.ArgumentParser:
         cmd = under.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--config", help="TOML settings file (default: $PROWEBCRM_CONFIG)")
         cmd.add_argument("--data-dir", help="data directory (default: ./data)")

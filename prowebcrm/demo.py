@@ -255,4 +255,5 @@ def _delete_database(settings: Settings) -> None:
 def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

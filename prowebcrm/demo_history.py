@@ -30,6 +30,9 @@ from zoneinfo import ZoneInfo
 
 from crm.stats.rollups import HourSplitter
 
+# One database row of the history, in its table's column order (CALL_COLS, OFFER_COLS...).
+Row = tuple[Any, ...]
+
 CALL_COLS = (
     "id, ref, direction, caller_number, caller_name, called_number, group_id, client_id, "
     "agent_id, transferred_from_id, disposition_id, started_at, entered_queue_at, "
@@ -101,9 +104,9 @@ class Profile:
 class DayRows:
     # calls are lists while the day is built (transfers and notes amend them), then tuples
     calls: list[Any] = field(default_factory=list)
-    offers: list[tuple] = field(default_factory=list)
-    states: list[tuple] = field(default_factory=list)
-    notes: list[tuple] = field(default_factory=list)
+    offers: list[Row] = field(default_factory=list)
+    states: list[Row] = field(default_factory=list)
+    notes: list[Row] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -312,7 +315,7 @@ class HistoryGenerator:
         wrap: float,
         limit: float,
         answered: list[_Answered],
-    ) -> list:
+    ) -> list[Any]:
         rng = self.rng
         prof = self.profile
         agent = plan.id
@@ -386,7 +389,7 @@ class HistoryGenerator:
     def _keep(
         self,
         out: DayRows,
-        row: list,
+        row: list[Any],
         answered: list[_Answered],
         agent: int,
         group: int | None,
@@ -415,7 +418,7 @@ class HistoryGenerator:
         outcome: str,
         caller: Caller | None = None,
         called: Caller | None = None,
-    ) -> list:
+    ) -> list[Any]:
         self.call_id += 1
         cid = self.call_id
         day, hour = self.local(started)
@@ -441,7 +444,7 @@ class HistoryGenerator:
         ended: float,
         outcome: str,
         first_offer: float | None = None,
-    ) -> list:
+    ) -> list[Any]:
         self.call_id += 1
         cid = self.call_id
         day, hour = self.local(started)
@@ -495,7 +498,7 @@ class HistoryGenerator:
             best.plain = False
             self._make_leg(out, out.calls[parent.row], best)
 
-    def _make_leg(self, out: DayRows, parent: list, leg: _Answered) -> None:
+    def _make_leg(self, out: DayRows, parent: list[Any], leg: _Answered) -> None:
         row = out.calls[leg.row]
         ts = self.ts
         day, hour = self.local(leg.ring_at)
@@ -656,6 +659,6 @@ class SyntheticCentre(HistoryGenerator):
                           link_transfers=False, timeout_share=0.0, ref_prefix="b")
         super().__init__(plans, tz or ZoneInfo("Europe/Paris"), profile, mysql=mysql)
 
-    def day(self, day: date) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    def day(self, day: date) -> tuple[list[Row], list[Row], list[Row]]:
         rows = self.finish(self.rows(day))
         return rows.calls, rows.offers, rows.states

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -160,7 +161,7 @@ async def _seed_users() -> tuple[User, dict[str, User]]:
 async def _seed_groups(admin: User, ids: dict[str, int], region: str) -> dict[str, int]:
     """Three queues with different strategies; returns their ids by number."""
 
-    def members(number: str) -> list[dict]:
+    def members(number: str) -> list[dict[str, Any]]:
         return [{"user_id": ids[x], "penalty": n // 3}
                 for n, x in enumerate(GROUP_MEMBERS[number])]
 
@@ -241,8 +242,11 @@ async def seed_history(
         callers=callers, known_share=0.25, dispositions=codes, note_share=0.3,
     )
     conn = Tortoise.get_connection("default")
-    last_call = await Call.all().order_by("-id").limit(1).values_list("id", flat=True)
-    last_offer = await Offer.all().order_by("-id").limit(1).values_list("id", flat=True)
+    # tortoise types flat values_list as tuples
+    last_call = cast("list[int]", await Call.all().order_by("-id").limit(1)
+                     .values_list("id", flat=True))
+    last_offer = cast("list[int]", await Offer.all().order_by("-id").limit(1)
+                      .values_list("id", flat=True))
     gen = demo_history.HistoryGenerator(
         plans, tz, profile, mysql=conn.capabilities.dialect == "mysql", seed=20260102,
         first_call_id=(last_call or [0])[0] + 1, first_offer_id=(last_offer or [0])[0] + 1)
@@ -257,7 +261,7 @@ async def seed_history(
              f"in {time.monotonic() - began:.1f} s")
 
 
-def _fake_client(rng: random.Random, n: int) -> dict:
+def _fake_client(rng: random.Random, n: int) -> dict[str, Any]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     city, postal, country = rng.choice(CITIES)
     company = rng.choice(COMPANIES)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
-from crm.hub import LocalHub
+from crm.hub import Hub, LocalHub
+from crm.settings import Settings
 from prowebcrm.commands import ensure_schema
-from prowebcrm.settings import Settings
+from stasis_app.controller import CallerDirectory
 from stasis_app.directory import CrmDirectory
-from stasis_app.runtime import AcdRuntime, acd_context
+from stasis_app.runtime import AcdRuntime, AcdSupervisor
 from web.app import CleanupContext, create_app
 from web.appkeys import HUB_KEY, RUNTIME_KEY
 
@@ -41,13 +42,38 @@ def build_app(
 
         contexts.append(
             acd_context(
-                settings, hub, CrmDirectory(settings.default_region),
-                takeover=takeover, on_ready=ready,
+                settings, hub, CrmDirectory(settings.default_region), on_ready=ready,
             )
         )
     app = create_app(settings, cleanup_contexts=contexts)
     app[HUB_KEY] = hub
     return app
+
+
+def acd_context(
+    settings: Settings,
+    hub: Hub,
+    directory: CallerDirectory | None = None,
+    *,
+    on_ready: Callable[[web.Application, AcdRuntime | None], None] | None = None,
+) -> CleanupContext:
+    """An aiohttp cleanup context running the ACD; registered after the ORM's.
+    ``on_ready`` publishes the runtime to the web layer (None while this process stands by).
+    It lives here, not in stasis_app, so that the ACD knows nothing of the web framework."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        def changed(runtime: AcdRuntime | None) -> None:
+            if on_ready is not None:
+                on_ready(app, runtime)
+
+        supervisor = AcdSupervisor(settings, hub, directory, changed)
+        await supervisor.start()
+        try:
+            yield
+        finally:
+            await supervisor.stop()
+
+    return context
 
 
 def serve(settings: Settings, *, takeover: bool = False) -> None:

@@ -1,18 +1,20 @@
 """Settings: environment variables, an optional TOML file, safe defaults.
 
 Precedence: environment > config file (``PROWEBCRM_CONFIG`` or ``--config``) > defaults.
-Anything wrong raises :class:`SettingsError` with one line a person can act on; the CLI
-prints that line and exits instead of showing a traceback.
+The value itself (:class:`Settings`) is defined in ``crm.settings``, below the layers that
+read it; this module reads and checks it. Anything wrong raises :class:`SettingsError` with
+one line a person can act on; the CLI prints that line and exits instead of showing a
+traceback.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,62 +22,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-from crm.dialstrings import CALLER_ID_PATTERN, DEFAULT_EXTENSION_PATTERN, pattern_problem
+from crm.dialstrings import CALLER_ID_PATTERN, pattern_problem
+from crm.settings import Settings
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
 
 ENV_PREFIX = "PROWEBCRM_"
 
 
 class SettingsError(Exception):
     """A setting is missing, malformed or unusable; the message is shown as is."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = Path("data")
-    database_url: str = ""
-    secret_key: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8080
-    ari_url: str = ""
-    ari_user: str = ""
-    ari_password: str = ""
-    ari_app: str = "prowebcrm"
-    agent_dial: str = "PJSIP/{extension}"
-    outbound_dial: str = "PJSIP/{number}@trunk"
-    # What an agent or a supervisor may give as their phone's extension (crm.dialstrings).
-    extension_pattern: str = DEFAULT_EXTENSION_PATTERN
-    outbound_caller_id: str = ""
-    default_region: str = "FR"
-    timezone: str = "Europe/Paris"
-    service_level_s: int = 20
-    short_abandon_s: int = 5
-    login_attempts_per_minute: int = 5
-    # Failed logins at one account from all addresses together, per 15 minutes.
-    login_attempts_per_account: int = 10
-    # The call journal's spool (data_dir/journal) while the database is away: past this,
-    # facts are kept in memory only (and said loudly).
-    journal_spool_max_mb: int = 256
-    # How often the ACD compares itself with Asterisk's channels and bridges and repairs both
-    # (missed hang-ups, forgotten callers, stray legs). Events keep it right between sweeps.
-    sweep_interval_s: int = 30
-    cookie_secure: bool = False
-    demo: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
-    def ari_configured(self) -> bool:
-        return bool(self.ari_url)
-
-    def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
 
 _INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
@@ -113,7 +69,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    section = data.get("prowebcrm", data)
+    section: dict[str, Any] = data.get("prowebcrm", data)
     unknown = sorted(set(section) - set(_NAMES))
     if unknown:
         raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
@@ -191,6 +147,12 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(
             f"{ENV_PREFIX}DATABASE_URL needs a database name, e.g. "
             "mysql://user:pass@127.0.0.1:3306/prowebcrm"
+        )
+    # The MariaDB driver is an optional extra: say so at start-up, not at the first query.
+    if scheme == "mysql" and importlib.util.find_spec("aiomysql") is None:
+        raise SettingsError(
+            f"{ENV_PREFIX}DATABASE_URL is a mysql:// address but the MariaDB driver is not "
+            'installed: pip install "prowebcrm[mariadb]"'
         )
 
 

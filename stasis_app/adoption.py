@@ -116,9 +116,13 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         answered = _epoch(row.answered_at) if row else None
         return started or first, entered or first, answered
 
-    def adopt_call(call_id: str, channel: Channel | None, **kw: object) -> None:
+    def adopt_call(call_id: str, channel: Channel | None, *, answered_hint: float | None = None,
+                   **kw: object) -> None:
         row = records.calls.get(call_id)
         started, entered, answered = times(call_id, channel)
+        taken = bool(kw.get("agent_id") or kw.get("external_leg_id"))
+        if taken and answered is None and answered_hint:
+            answered = max(answered_hint, entered)
         kw.setdefault("group_id", row.group_id if row else None)
         adopt.append(i.AdoptCall(
             now=now, call_id=call_id,
@@ -128,9 +132,10 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             caller_name=row.caller_name if row else (channel.caller.name if channel else ""),
             client_id=row.client_id if row else None,
             started_at=started, entered_at=entered,
-            answered_at=answered if answered is not None else (
-                now if kw.get("agent_id") or kw.get("external_leg_id") else None),
+            answered_at=answered if answered is not None else (now if taken else None),
             journaled=row is not None,
+            answer_journaled=not taken or (row is not None and row.answered_at is not None),
+            # the caller's own keywords (agent_id, legs...): AdoptCall checks their names
             **{k: v for k, v in kw.items() if k != "direction"},  # type: ignore[arg-type]
         ))
         adopted_calls.add(call_id)
@@ -155,7 +160,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             agent_id = agent_of(leg)
             assert agent_id is not None
             adopt_call(call_id, by_id[caller], agent_id=agent_id, leg_id=leg,
-                       bridge_id=bridge.id)
+                       bridge_id=bridge.id, answered_hint=_creation(by_id[leg]))
             agents_on_calls[agent_id] = by_id[leg].name
             out.callers[caller] = None
             out.legs[leg] = (call_id, "agent")
@@ -246,7 +251,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
                 now=now, agent_id=agent_id, extension=extension_of(leg_name),
                 groups=records.memberships.get(agent_id, {}), state=AgentState.ON_CALL,
                 since=now))
-    out.inputs += sorted(adopt, key=lambda a: a.entered_at)
+    adopt.sort(key=lambda a: a.entered_at)
+    out.inputs += adopt
     out.inputs.append(i.AdoptionDone(now=now))
     out.vanished = [row for call_id, row in records.calls.items()
                     if call_id not in adopted_calls]

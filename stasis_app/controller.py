@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
@@ -62,7 +62,7 @@ class Controller:
         self._stray: Callable[[str, str], Awaitable[None]] | None = None
         self._spies: SpyManager | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._inputs: asyncio.Queue[tuple[i.Input, asyncio.Future | None] | None] = (
+        self._inputs: asyncio.Queue[tuple[i.Input, asyncio.Future[Any] | None] | None] = (
             asyncio.Queue()
         )
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -287,7 +287,7 @@ class Controller:
 
 
 def _command_key(command: o.Command, registry: Registry) -> str:
-    call_id = getattr(command, "call_id", None)
+    call_id: str | None = getattr(command, "call_id", None)
     if call_id:
         return call_id
     for name in ("offer_id", "leg_id"):

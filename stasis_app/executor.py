@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import count
+from typing import Any
 
 from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
@@ -73,7 +74,8 @@ class CommandExecutor:
         # for its originate instead, so a cancel never overtakes the ring it cancels.
         self._originating: dict[str, asyncio.Task[None]] = {}
         # Bridges being created or created, by id: whoever needs one awaits its creation.
-        self._bridges: dict[str, asyncio.Task[bool]] = {}
+        # bridge id -> done when Asterisk has the bridge (its result is not used)
+        self._bridges: dict[str, asyncio.Future[Any]] = {}
         self._holding: dict[int, asyncio.Task[str]] = {}  # group id -> its holding bridge
         self._own_music: set[str] = set()  # callers on music of their own (not in a bridge)
         self._waiting_in: dict[str, int] = {}  # caller -> group whose holding bridge it is in
@@ -96,6 +98,7 @@ class CommandExecutor:
     def originate_now(self, command: o.OriginateAgent | o.DialOutbound) -> None:
         """Send a leg's originate at once, in its own task; registered before it is sent.
         An agent's leg also gets its call's bridge made meanwhile."""
+        handler: Callable[[Any], Awaitable[None]]
         if isinstance(command, o.OriginateAgent):
             leg_id, handler = command.offer_id, self._OriginateAgent
             if command.bridge_id:
@@ -118,7 +121,8 @@ class CommandExecutor:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _run(self, handler: Callable, command: o.Command) -> None:
+    async def _run(self, handler: Callable[[Any], Awaitable[None]], command: o.Command
+                   ) -> None:
         name = type(command).__name__
         for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
             try:
@@ -196,7 +200,7 @@ class CommandExecutor:
         self._reg.add_bridge(bridge_id, call_id)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
-        self._bridges[bridge_id] = done  # type: ignore[assignment]
+        self._bridges[bridge_id] = done
 
     def forget(self, call_id: str) -> None:
         """The call is over: drop what was kept of it."""
@@ -351,7 +355,7 @@ class CommandExecutor:
             return  # never made: nothing to destroy
         await self._ari.bridges.destroy(cmd.bridge_id)
 
-    def _bridge(self, bridge_id: str, call_id: str) -> asyncio.Task[None]:
+    def _bridge(self, bridge_id: str, call_id: str) -> asyncio.Future[Any]:
         """The call's mixing bridge: created once (while the phone rings), awaited by all."""
         task = self._bridges.get(bridge_id)
         if task is None or (task.done() and task.exception() is not None):
@@ -359,7 +363,7 @@ class CommandExecutor:
             task = self._bridges[bridge_id] = asyncio.ensure_future(
                 self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64]))
             task.add_done_callback(_log_failure)
-        return task  # type: ignore[return-value]
+        return task
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -375,9 +379,9 @@ class CommandExecutor:
             self._submit(i.OutboundFailed(now=now, leg_id=leg_id, reason="failed"))
 
     @staticmethod
-    async def _ignore_gone(request: asyncio.Future | object) -> None:
+    async def _ignore_gone(request: Awaitable[Any]) -> None:
         try:
-            await request  # type: ignore[misc]
+            await request
         except AriNotFound:
             pass
         except AriError as exc:
@@ -392,7 +396,7 @@ def _gone(exc: AriError) -> bool:
         exc.status == 400 and "not found" in message)
 
 
-def _log_failure(task: asyncio.Task) -> None:
+def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("creating a bridge failed: %s", task.exception())
 

@@ -21,10 +21,8 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from aiohttp import web
 
 from crm import revisions
 from crm.hub import Hub
@@ -39,7 +37,7 @@ from crm.routing import (
     open_agent_states,
     open_calls,
 )
-from prowebcrm.settings import Settings
+from crm.settings import Settings
 from stasis_app import adoption
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
@@ -562,31 +560,3 @@ class AcdSupervisor:
             self.runtime = None
         else:
             await self._leadership.release()
-
-
-def acd_context(
-    settings: Settings,
-    hub: Hub,
-    directory: CallerDirectory | None = None,
-    *,
-    takeover: bool = False,
-    on_ready: Callable[[web.Application, AcdRuntime | None], None] | None = None,
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp cleanup context running the ACD; registered after the ORM's.
-    ``on_ready`` lets the composition root publish the runtime to the web layer (None while
-    this process stands by)."""
-    del takeover
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        def changed(runtime: AcdRuntime | None) -> None:
-            if on_ready is not None:
-                on_ready(app, runtime)
-
-        supervisor = AcdSupervisor(settings, hub, directory, changed)
-        await supervisor.start()
-        try:
-            yield
-        finally:
-            await supervisor.stop()
-
-    return context

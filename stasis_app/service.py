@@ -74,6 +74,7 @@ class AcdService:
             initial_state=AgentState.PAUSED if paused else AgentState.AVAILABLE,
             reason=reason,
         )
+        # the login went through (a refusal raised): the engine knows the agent now
         return self.agent(agent_id)  # type: ignore[return-value]
 
     async def logout(self, agent_id: int) -> list[o.Output]:
@@ -130,7 +131,8 @@ class AcdService:
             by_supervisor_id=by_supervisor_id,
         )
 
-    async def consult(self, call_id: str, target: TransferTarget, agent_id: int) -> list:
+    async def consult(self, call_id: str, target: TransferTarget, agent_id: int
+                      ) -> list[o.Output]:
         return await self._ask(
             i.AttendedConsult, call_id=call_id, target=target.to_engine(), by_agent_id=agent_id
         )

@@ -14,9 +14,11 @@ snoop-listen-whisper scenario does it on a real Asterisk:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import count
+from typing import Any
 
 from stasis_app.acd import Engine
 from stasis_app.ari import AriClient, AriError
@@ -203,8 +205,8 @@ class SpyManager:
         self._by_channel[channel_id] = spy
 
     @staticmethod
-    async def _quietly(request: object) -> None:
+    async def _quietly(request: Awaitable[Any]) -> None:
         try:
-            await request  # type: ignore[misc]
+            await request
         except AriError:
             pass

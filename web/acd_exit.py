@@ -26,7 +26,7 @@ async def leave_acd(app: web.Application, user_id: int) -> None:
     """Log the user out of the ACD if they are in it; raise OnCall during a call."""
     acd = app[RUNTIME_KEY]
     view = acd.agent(user_id) if acd is not None else None
-    if view is None or view.state.value == "logged_out":
+    if acd is None or view is None or view.state.value == "logged_out":
         return
     if view.state.value in BUSY_STATES or view.call_id:
         raise OnCall

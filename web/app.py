@@ -15,7 +15,7 @@ from aiohttp import web
 
 from crm import dialstrings
 from crm.db import close_db, init_db
-from prowebcrm.settings import Settings
+from crm.settings import Settings
 from web import i18n
 from web.api.registry import MAX_BODY_ATTR
 from web.appkeys import (
@@ -35,7 +35,7 @@ from web.security.ratelimit import LoginThrottle
 from web.security.sessions import session_middleware_for
 from web.unavailable import database_unavailable_middleware
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -78,6 +78,7 @@ def create_app(
         default_helpers=False,
     )
     # newstyle: {{ _("Hello %(name)s", name=x) }} formats and escapes in one step.
+    # added to the environment at run time by the jinja2.ext.i18n extension
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
@@ -85,7 +86,7 @@ def create_app(
     # Stored in UTC, shown in the call centre's time zone.
     env.filters["localtime"] = partial(_local_time, settings.tz)
 
-    # The database comes first: the runtime contexts the lead adds persist calls through it.
+    # The database comes first: the runtime contexts given by the caller persist calls through it.
     app.cleanup_ctx.append(_database_context(settings))
     for context in cleanup_contexts:
         app.cleanup_ctx.append(context)

@@ -42,7 +42,7 @@ def number(value: float | None, language: str, digits: int = 0) -> str:
 @lru_cache(maxsize=8)
 def _percent_pattern(language: str) -> str:
     # The language's own percent pattern (where the sign goes, which space) with one decimal.
-    pattern = Locale.parse(language).percent_formats[None].pattern
+    pattern: str = Locale.parse(language).percent_formats[None].pattern
     return pattern.replace("0%", "0.0%").replace("0\xa0%", "0.0\xa0%").replace(
         "0\u202f%", "0.0\u202f%")
 

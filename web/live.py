@@ -74,7 +74,8 @@ def presence(app: web.Application) -> Presence:
     services = app[SERVICES_KEY]
     if "presence" not in services:
         services["presence"] = Presence()
-    return services["presence"]
+    found: Presence = services["presence"]
+    return found
 
 
 @routes.get("/ws/live")

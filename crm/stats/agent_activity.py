@@ -219,9 +219,9 @@ async def agent_action_history(
     # ties: a stable order by kind then source order, so pages never overlap
     collected.sort(key=lambda x: (x[0], -wanted.index(x[2]), -x[1]), reverse=True)
     page = collected[offset:need]
-    items = [Action(at, at.astimezone(cfg.tz).isoformat(), kind, d) for at, _, kind, d in page]
-    await _describe_transfers([a for a in items if a.kind is ActionKind.TRANSFER])
-    return ActionPage(items, total, limit, offset)
+    actions = [Action(at, at.astimezone(cfg.tz).isoformat(), kind, d) for at, _, kind, d in page]
+    await _describe_transfers([a for a in actions if a.kind is ActionKind.TRANSFER])
+    return ActionPage(actions, total, limit, offset)
 
 
 Found = tuple[int, list[tuple[datetime, dict[str, Any]]]]

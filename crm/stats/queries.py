@@ -7,7 +7,7 @@ wait threshold missing from the stored histograms sends a query to the raw calls
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from crm.models import Group, GroupMember, User
@@ -289,11 +289,10 @@ async def agents_in_scope(filters: Filters) -> set[int] | None:
     """The agents the filters allow, or None for all."""
     agents: set[int] | None = set(filters.agent_ids) if filters.agent_ids else None
     if filters.group_ids:
-        members = set(
-            await GroupMember.filter(group_id__in=filters.group_ids).values_list(
-                "user_id", flat=True
-            )
+        user_ids = await GroupMember.filter(group_id__in=filters.group_ids).values_list(
+            "user_id", flat=True
         )
+        members = set(cast("list[int]", user_ids))  # tortoise types flat values_list as tuples
         agents = members if agents is None else agents & members
     return agents
 

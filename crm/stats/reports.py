@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from crm.errors import N_, InvalidInput
@@ -81,7 +82,8 @@ def _bucket_label(row: dict[str, Any], granularity: Granularity) -> str:
         case Granularity.MONTH:
             return str(row["month"])
         case Granularity.DAY:
-            return row["local_date"].isoformat()
+            day: date = row["local_date"]
+            return day.isoformat()
         case Granularity.HOUR:
             return hour_key(row["local_date"], row["local_hour"])
         case Granularity.HOUR_OF_DAY:

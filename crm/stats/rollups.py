@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -136,7 +136,7 @@ AGENT_COLUMNS = ("seconds", "entries")
 async def _derive(
     conn: Any,
     base: str,
-    derived: dict[str, tuple[str, ...]],
+    derived: Mapping[str, tuple[str, ...]],
     columns: Sequence[str],
     where: str,
     params: Sequence[Any],
@@ -459,7 +459,9 @@ async def rebuild_rollups(
             (sql.date_param(start), sql.date_param(end)),
         )
         counts.append(int(rows[0][0]))
-    return RebuildResult(start, end, *counts, seconds=_time.monotonic() - began)
+    call_rows, offer_rows, agent_rows = counts
+    return RebuildResult(start, end, call_rows, offer_rows, agent_rows,
+                         seconds=_time.monotonic() - began)
 
 
 async def _history_dates() -> list[date]:

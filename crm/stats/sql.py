@@ -91,7 +91,8 @@ def as_num(value: Any) -> float | int:
         return 0
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    number: float | int = value  # what the drivers give for a number column
+    return number
 
 
 def int_list(values: Sequence[int]) -> str:

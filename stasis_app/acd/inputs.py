@@ -338,7 +338,8 @@ class AdoptCall(Input):
     bridge (no agent), or talking with an agent leg in the call's bridge, or handed to an
     outside number (``external_leg_id``); click-to-call calls have no caller channel and
     both an agent leg and an external leg. ``journaled``: its record exists already (else
-    it is created now)."""
+    it is created now). ``answered_at`` of a call with an agent whose record has no answer
+    is the agent leg's creation: the answer came later, but before the restart."""
 
     call_id: str
     direction: str = "inbound"
@@ -355,6 +356,9 @@ class AdoptCall(Input):
     external_number: str = ""
     bridge_id: str | None = None
     journaled: bool = True
+    # The record has the answer. A process killed right after an answer may not have
+    # written it: the call is answered again now, at ``answered_at``.
+    answer_journaled: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -116,10 +116,13 @@ class RecoveryHandlers(CallHandlers):
         agent.restoring = False
         if agent.state is not AgentState.ON_CALL:
             self._set_state(agent, AgentState.ON_CALL, purpose.value, call.call_id)
-        if not inp.journaled and call.direction is CallDirection.INBOUND:
-            self._emit(CallAnswered(at=self._now, call_id=call.call_id, agent_id=agent.agent_id,
+        if (not inp.journaled or not inp.answer_journaled) and (
+                call.direction is CallDirection.INBOUND):
+            answered = call.answered_at
+            self._emit(CallAnswered(at=answered, call_id=call.call_id, agent_id=agent.agent_id,
                                     offer_id=leg.leg_id, group_id=call.group_id,
-                                    purpose=LegPurpose.QUEUE, waited_s=0.0))
+                                    purpose=LegPurpose.QUEUE,
+                                    waited_s=max(0.0, answered - call.entered_at)))
 
     def _adopt_external_leg(self, call: Call, inp: AdoptCall) -> None:
         assert inp.external_leg_id is not None

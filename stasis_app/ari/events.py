@@ -11,6 +11,7 @@ reader must survive whatever Asterisk sends.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -75,6 +76,8 @@ def _event(cls: type[Any]) -> Any:
         optional = type(None) in args
         if optional:
             tp = next(a for a in args if a is not type(None))
+        conv: Callable[[Any], Any] | None
+        default: object
         if get_origin(tp) is tuple:
             conv, default = tuple, ()
         elif hasattr(tp, "from_dict"):
@@ -373,14 +376,15 @@ def parse_event(d: Any) -> Event:
             error="not a JSON object",
         )
     etype = d.get("type")
-    base = {
+    # Any: the values are the event's fields, of as many types as the events have
+    base: dict[str, Any] = {
         "type": etype if isinstance(etype, str) else "",
         "application": d.get("application") or "",
         "timestamp": d.get("timestamp") or "",
         "asterisk_id": d.get("asterisk_id") or "",
         "raw": d,
     }
-    entry = _REGISTRY.get(etype)  # type: ignore[arg-type]
+    entry = _REGISTRY.get(etype) if isinstance(etype, str) else None
     if entry is None:
         return UnknownEvent(**base)
     cls, spec = entry

@@ -60,6 +60,22 @@ def test_adopted_conversation_goes_on_and_ends_with_its_truth(h: Harness) -> Non
     assert h.state(1) is AgentState.WRAPUP
 
 
+def test_adopted_conversation_whose_answer_was_never_written_is_answered_again(
+        h: Harness) -> None:
+    # kill -9 right after the agent answered: the record has the call but not its answer
+    h.group(1)
+    restore(h, 1, AgentState.ON_CALL)
+    out = h.send(AdoptCall, call_id="c1", group_id=1, caller_number="0611",
+                 started_at=h.now - 30, entered_at=h.now - 30, answered_at=h.now - 4,
+                 agent_id=1, leg_id="old-offer-1", bridge_id="old-bridge-1",
+                 answer_journaled=False)
+    answered = one(out, CallAnswered)
+    assert answered.at == h.now - 4 and answered.waited_s == 26
+    assert not of(out, CallStarted)
+    ended = one(h.send(CallerHungUp, call_id="c1"), CallEnded)
+    assert ended.outcome is CallOutcome.ANSWERED and ended.answered_at == h.now - 4
+
+
 def test_adopted_waiting_callers_keep_their_places_and_remaining_wait(h: Harness) -> None:
     h.group(1, max_wait_s=120)
     h.login(1, initial_state=AgentState.PAUSED)

@@ -73,3 +73,22 @@ def test_unknown_key_in_config_file_is_refused(tmp_path: Path) -> None:
     cfg.write_text("[prowebcrm]\nprot = 1\n")
     with pytest.raises(SettingsError, match="unknown setting"):
         load_settings(env={"PROWEBCRM_DATA_DIR": str(tmp_path)}, config_file=cfg)
+
+
+def test_a_mysql_address_without_the_mariadb_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "aiomysql" else real_find_spec(name, *a))
+    with pytest.raises(SettingsError) as err:
+        load_settings(env={"PROWEBCRM_DATA_DIR": str(tmp_path),
+                           "PROWEBCRM_DATABASE_URL": "mysql://root@127.0.0.1:3306/prowebcrm"})
+    assert 'pip install "prowebcrm[mariadb]"' in str(err.value)
+    monkeypatch.undo()
+    # with the driver there (the test extra installs it) the same address is accepted
+    settings = load_settings(env={"PROWEBCRM_DATA_DIR": str(tmp_path),
+                                  "PROWEBCRM_DATABASE_URL": "mysql://root@127.0.0.1:3306/p"})
+    assert settings.database_url.startswith("mysql://")

@@ -28,7 +28,7 @@ FOUNDATION_DIRS = {"admin"}
 
 def _msgids(only_foundation: bool = False) -> set[str]:
     found: set[str] = set()
-    for directory, method in ((ROOT / "templates", [("**.html", "jinja2")]),
+    for directory, method in ((ROOT / "web" / "templates", [("**.html", "jinja2")]),
                               (ROOT / "web", [("**.py", "python")]),
                               (ROOT / "crm", [("**.py", "python")])):
         options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
@@ -79,7 +79,7 @@ def test_every_msgid_has_a_french_translation() -> None:
 
 def test_templates_have_no_bare_text_outside_gettext() -> None:
     """A cheap guard: headings and buttons go through _()."""
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in (ROOT / "web" / "templates").rglob("*.html"):
         for match in re.finditer(r"<(h1|h2|button|th|legend)[^>]*>([^<{]+)<", path.read_text()):
             text = match.group(2).strip()
             assert not re.search(r"[A-Za-z]{3,}", text), f"{path.name}: {text!r}"

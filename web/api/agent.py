@@ -9,9 +9,9 @@ the call was offered to, or placed by, this agent.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -276,7 +276,7 @@ def acd_of(request: web.Request) -> AcdService:
     acd = request.app[RUNTIME_KEY]
     if acd is None:
         raise ApiError(503, "acd_unavailable", "the call distribution is not running")
-    return acd  # type: ignore[no-any-return]
+    return acd
 
 
 async def ask(call: Any) -> Any:
@@ -345,7 +345,8 @@ async def call_out(app: web.Application, call: Any) -> CallOut:
     elif len(out.matches) == 1:
         out.client_name = out.matches[0].display_name
     if out.group_id is not None:
-        name = await Group.filter(id=out.group_id).values_list("name", flat=True)
+        name = cast("list[str]", await Group.filter(id=out.group_id).values_list(
+            "name", flat=True))  # tortoise types flat values_list as tuples
         out.group_name = name[0] if name else ""
     return out
 
@@ -420,7 +421,9 @@ def remember_call(request: web.Request, user_id: int) -> None:
     """Before an action that may end the agent's call: the wrap-up that follows is this
     call's (and its group's rules), known without waiting for the journal."""
     acd = request.app[RUNTIME_KEY]
-    view = acd.agent(user_id) if acd is not None else None
+    if acd is None:
+        return
+    view = acd.agent(user_id)
     call = acd.call(view.call_id) if view is not None and view.call_id else None
     if call is not None:
         wrapups(request.app).saw_call(user_id, call.call_id, call.group_id)
@@ -500,7 +503,7 @@ async def _state_seconds(user_id: int, start: datetime, end: datetime) -> dict[s
     rows = await AgentState.filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=start), agent_id=user_id, started_at__lt=end,
     ).values("state", "started_at", "ended_at")
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     for row in rows:
         began = max(_utc(row["started_at"]), start)
         ended = min(_utc(row["ended_at"]) if row["ended_at"] else end, end)
@@ -648,7 +651,7 @@ async def save_note(request: web.Request, body: NoteIn) -> NoteSaved:
     call_id = current_call_id(request, user.id)
     draft = notes(request.app).save(call_id, author_id=user.id, text=body.text,
                                     client_id=body.client_id)
-    return NoteSaved(note=draft_out(draft))  # type: ignore[arg-type]
+    return NoteSaved(note=draft_out(draft))
 
 
 @routes.get("/api/v1/agent/notes/{note_ref}", role=Role.AGENT, response=DraftOut,
@@ -665,7 +668,7 @@ async def read_note(request: web.Request) -> DraftOut:
     ringing_for_it = view is not None and view.call_id == draft.call_id
     if draft.author_id != user.id and not ringing_for_it:
         await check_own_call(draft.call_id, user)
-    return draft_out(draft)  # type: ignore[return-value]
+    return draft_out(draft)  # type: ignore[return-value]  # draft is not None (404 above)
 
 
 @routes.post("/api/v1/agent/call/attach", role=Role.AGENT, request=AttachIn,

@@ -93,7 +93,7 @@ class ClientOut(Out):
             name = f"{name} ({client.company})" if name else client.company
         return cls(
             id=client.id, display_name=name,
-            assigned_agent_id=client.assigned_agent_id,  # type: ignore[attr-defined]
+            assigned_agent_id=client.assigned_agent_id,
             created_at=client.created_at,
             phones=[PhoneOut(id=p.id, number=p.number, display=display(p.number, region),
                              as_typed=p.as_typed, label=p.label) for p in phones],

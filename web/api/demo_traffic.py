@@ -88,10 +88,10 @@ class BurstOut(Out):
 
 
 def demo_world(request: web.Request) -> TrafficWorld | None:
-    world = request.app[SERVICES_KEY].get("demo")
+    world: TrafficWorld | None = request.app[SERVICES_KEY].get("demo")
     if not request.app[SETTINGS_KEY].demo or world is None:
         return None
-    return world  # type: ignore[no-any-return]
+    return world
 
 
 def _world(request: web.Request) -> TrafficWorld:

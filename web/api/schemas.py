@@ -205,7 +205,7 @@ class AuditEntryOut(Out):
 
     @classmethod
     def build(cls, entry: AuditLog) -> AuditEntryOut:
-        return cls(id=entry.id, at=entry.at, actor_id=entry.actor_id,  # type: ignore[attr-defined]
+        return cls(id=entry.id, at=entry.at, actor_id=entry.actor_id,
                    actor_login=entry.actor_login, action=entry.action,
                    target_type=entry.target_type, target_id=entry.target_id,
                    details=entry.details if isinstance(entry.details, dict) else {},

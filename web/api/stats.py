@@ -12,7 +12,7 @@ OpenAPI generator types every path parameter as an integer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -227,14 +227,16 @@ async def resolve_filters(query: ReportQuery) -> Filters:
     group_ids = _ids(query.groups, "groups")
     agent_ids = _ids(query.agents, "agents")
     if group_ids:
-        found = set(await Group.filter(id__in=group_ids).values_list("id", flat=True))
+        found = set(cast("list[int]", await Group.filter(id__in=group_ids).values_list(
+            "id", flat=True)))  # tortoise types flat values_list as tuples
         missing = [g for g in group_ids if g not in found]
         if missing:
             raise ApiError(400, "bad_request",
                            gettext("Unknown group {id}.").format(id=missing[0]),
                            {"groups": gettext("unknown group")})
     if agent_ids:
-        found = set(await User.filter(id__in=agent_ids).values_list("id", flat=True))
+        found = set(cast("list[int]", await User.filter(id__in=agent_ids).values_list(
+            "id", flat=True)))  # tortoise types flat values_list as tuples
         missing = [a for a in agent_ids if a not in found]
         if missing:
             raise ApiError(400, "bad_request",

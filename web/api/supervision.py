@@ -13,7 +13,7 @@ than the path (the OpenAPI generator types path parameters as integers).
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -300,7 +300,8 @@ async def wallboard_out(request: web.Request) -> WallboardOut:
     acd = request.app[RUNTIME_KEY]
     waits, agents = _live_counts(acd)
     known = dict(await Group.all().values_list("id", "name"))
-    active = set(await Group.filter(active=True).values_list("id", flat=True))
+    active = set(cast("list[int]", await Group.filter(active=True).values_list(
+        "id", flat=True)))  # tortoise types flat values_list as tuples
     # an inactive group stays on the board for the day it still had calls
     shown = active | set(waits) | {g for g, d in board.groups.items() if d.queued}
     boards = []

@@ -109,8 +109,9 @@ async def _group_values(group: Group, region: str) -> dict[str, Any]:
 def _new_values() -> dict[str, Any]:
     # A required field (the name) has no default: the form starts it empty rather than
     # showing pydantic's "undefined" marker as a value.
-    values = {name: "" if field.is_required() else field.get_default(call_default_factory=True)
-              for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
+    values: dict[str, Any] = {
+        name: "" if field.is_required() else field.get_default(call_default_factory=True)
+        for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
     values["strategy"] = values["strategy"].value
     values["overflow_kind"] = values["overflow_kind"].value
     values["members"] = []

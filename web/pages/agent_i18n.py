@@ -10,6 +10,8 @@ English msgids, except:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crm.errors import N_
 from web.i18n import gettext, ngettext
 from web.reasons import SYSTEM_REASONS
@@ -122,7 +124,7 @@ def count_labels() -> dict[str, list[str]]:
     French, not "1 Répondus" (the page picks the form with Intl.PluralRules)."""
     # Their own msgids: a plural entry named like a plain label ("Missed") would answer
     # gettext("Missed") with its singular form.
-    forms = {
+    forms: dict[str, Callable[[int], str]] = {
         "Received": lambda n: ngettext("call received", "calls received", n),
         "Answered": lambda n: ngettext("call answered", "calls answered", n),
         "Rejected": lambda n: ngettext("call rejected", "calls rejected", n),
@@ -136,11 +138,11 @@ def count_labels() -> dict[str, list[str]]:
 
 def js_messages() -> dict[str, str | list[str]]:
     """The messages in the request's language (the auth middleware has set it)."""
-    out = {msgid: gettext(msgid) for msgid in MESSAGES}
+    out: dict[str, str | list[str]] = {msgid: gettext(msgid) for msgid in MESSAGES}
     for prefix, table in (("state", STATES), ("phone", PHONE_STATES),
                           ("direction", DIRECTIONS), ("reason", REASONS), ("field", FIELDS),
                           ("error", ERROR_CODES)):
         out.update({f"{prefix}:{k}": gettext(v) for k, v in table.items()})
     out.update({f"err:{msgid}": gettext(msgid) for msgid in SERVER_MESSAGES})
-    out.update(count_labels())  # type: ignore[arg-type]
+    out.update(count_labels())
     return out

@@ -88,7 +88,7 @@ def current_user(request: web.Request) -> User | None:
 
 def request_user(request: web.Request) -> User:
     """The caller, in a handler whose route requires a role (so there is one)."""
-    user = request.get(USER)
+    user: User | None = request.get(USER)
     if user is None:
         raise web.HTTPUnauthorized()
     return user

@@ -19,8 +19,8 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from crm.models import User
+from crm.settings import Settings
 from crm.users import password_fingerprint
-from prowebcrm.settings import Settings
 
 SESSION_COOKIE = "prowebcrm_session"
 SESSION_MAX_AGE = 12 * 3600
