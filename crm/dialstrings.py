@@ -36,6 +36,10 @@ _ALLOWED = re.compile(r"[A-Za-z0-9*#+._-]+")
 # An outside number as the ACD dials it: an optional "+", then ASCII digits, "*" or "#".
 NUMBER_PATTERN = r"^\+?[0-9*#]{1,32}$"
 _NUMBER = re.compile(NUMBER_PATTERN)
+# What outbound legs present (a group's outbound caller id, PROWEBCRM_OUTBOUND_CALLER_ID): a
+# number (digits, optional leading "+"), or '"Name" <number>'. It becomes the originate's
+# callerId, hence From and P-Asserted-Identity on the trunk: nothing else may get through.
+CALLER_ID_PATTERN = r'^(\+?[0-9]{1,20}|"[^"<>\\]{1,50}" <\+?[0-9]{1,20}>)$'
 
 _extension_pattern = re.compile(DEFAULT_EXTENSION_PATTERN)
 

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from crm import audit, revisions
+from crm.dialstrings import CALLER_ID_PATTERN
 from crm.errors import N_, Conflict, InvalidInput, NotFound
 from crm.ids import MAX_ID
 from crm.models import Call, Group, GroupMember, OverflowKind, Strategy, User
@@ -19,6 +20,9 @@ from crm.users import MAX_PENALTY, InputModel
 GroupName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 GroupNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
                                                pattern=r"^[0-9]*$")]
+# What a group's outbound legs present (see CALLER_ID_PATTERN), or empty for the global one.
+OutboundCallerId = Annotated[str, StringConstraints(
+    strip_whitespace=True, max_length=80, pattern=CALLER_ID_PATTERN.replace("^(", "^(|", 1))]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 MohClass = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                             pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -43,8 +47,12 @@ class NewGroup(InputModel):
     # Empty means no number; the dialplan then names the group by its name.
     number: GroupNumber = ""
     description: Description = ""
+    # Empty: the global PROWEBCRM_OUTBOUND_CALLER_ID applies.
+    outbound_caller_id: OutboundCallerId = ""
     strategy: Strategy = Strategy.LONGEST_IDLE
     ring_timeout_s: int = Field(default=20, ge=5, le=300)
+    # At least 1 s: a phone that answers busy in milliseconds must not be rung in a loop.
+    retry_s: int = Field(default=5, ge=1, le=3600)
     wrapup_s: int = Field(default=10, ge=0, le=3600)
     autopause_after: int = Field(default=3, ge=0, le=100)
     max_wait_s: int = Field(default=0, ge=0, le=86400)
@@ -80,9 +88,11 @@ class NewGroup(InputModel):
 class GroupPatch(InputModel):
     name: GroupName | None = None
     number: GroupNumber | None = None
+    outbound_caller_id: OutboundCallerId | None = None
     description: Description | None = None
     strategy: Strategy | None = None
     ring_timeout_s: int | None = Field(default=None, ge=5, le=300)
+    retry_s: int | None = Field(default=None, ge=1, le=3600)
     wrapup_s: int | None = Field(default=None, ge=0, le=3600)
     autopause_after: int | None = Field(default=None, ge=0, le=100)
     max_wait_s: int | None = Field(default=None, ge=0, le=86400)
@@ -163,6 +173,7 @@ async def create_group(data: NewGroup, *, actor: User | None, region: str = "FR"
                        ip: str = "") -> Group:
     values = data.model_dump(exclude={"members"})
     values["number"] = values["number"] or None
+    values["outbound_caller_id"] = values["outbound_caller_id"] or None
     await _check_unique(values["name"], values["number"])
     values["overflow_target"] = await _overflow_target(
         values["overflow_kind"], values["overflow_target"], region, self_id=None
@@ -189,6 +200,8 @@ async def update_group(group_id: int, data: GroupPatch, *, actor: User, region: 
     changes = data.model_dump(exclude_unset=True, exclude={"members"})
     if "number" in changes:
         changes["number"] = changes["number"] or None
+    if "outbound_caller_id" in changes:
+        changes["outbound_caller_id"] = changes["outbound_caller_id"] or None
     await _check_unique(changes.get("name"), changes.get("number"), exclude_id=group.id)
     kind = changes.get("overflow_kind", group.overflow_kind)
     target = changes.get("overflow_target", group.overflow_target)

@@ -128,6 +128,12 @@ class Group(Model):
     leave_when_empty = fields.BooleanField(default=False)
     sticky_s = fields.IntField(default=0)
     record_calls = fields.BooleanField(default=False)
+    # What outside numbers see on this group's outbound legs: "Name" <number> or a number.
+    # None: the global PROWEBCRM_OUTBOUND_CALLER_ID (and a transfer shows the customer's).
+    outbound_caller_id = fields.CharField(max_length=80, null=True)
+    # The retry rule: an agent who missed a caller (no answer, busy, refused) is not offered
+    # that caller again until this many seconds after the last miss; others are tried first.
+    retry_s = fields.IntField(default=5)
     service_level_s = fields.IntField(default=20)
     # Wrap-up policy (the console applies it; the ACD only runs the timer it is given):
     # each "extend" adds this many seconds, and an outcome may be required to finish.

@@ -28,6 +28,8 @@ class GroupRouting:
     leave_when_empty: bool
     sticky_s: int
     member_order: tuple[int, ...]
+    outbound_caller_id: str = ""
+    retry_s: int = 5
 
 
 async def active_groups() -> list[GroupRouting]:
@@ -56,6 +58,8 @@ async def active_groups() -> list[GroupRouting]:
             leave_when_empty=g.leave_when_empty,
             sticky_s=g.sticky_s,
             member_order=tuple(order.get(g.id, ())),
+            outbound_caller_id=g.outbound_caller_id or "",
+            retry_s=g.retry_s,
         )
         for g in groups
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-from crm.dialstrings import pattern_problem
+from crm.dialstrings import CALLER_ID_PATTERN, pattern_problem
 from crm.settings import Settings
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
@@ -120,6 +121,10 @@ def _complete(settings: Settings) -> Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}{name.upper()} must contain {placeholder}, got {template!r}"
             )
+    if settings.outbound_caller_id and not re.fullmatch(CALLER_ID_PATTERN,
+                                                        settings.outbound_caller_id):
+        raise SettingsError(f'{ENV_PREFIX}OUTBOUND_CALLER_ID must be a number (digits, optional '
+                            f'leading +) or "Name" <number>, not {settings.outbound_caller_id!r}')
     problem = pattern_problem(settings.extension_pattern)
     if problem:
         raise SettingsError(f"{ENV_PREFIX}EXTENSION_PATTERN {settings.extension_pattern!r} "

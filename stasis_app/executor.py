@@ -285,6 +285,7 @@ class CommandExecutor:
                 caller_id=caller_id,
                 timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S,
                 variables=self._leg_variables,
+                originator=self._originator(cmd.call_id),
             )
         except AriError as exc:
             log.warning("ringing agent %s at %s failed: %s", cmd.agent_id, cmd.extension, exc)
@@ -301,10 +302,20 @@ class CommandExecutor:
                 app_args=f"{LEG_ARG},{cmd.leg_id},,{cmd.call_id}",
                 caller_id=cmd.caller_id or self._outbound_caller_id or None,
                 timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S,
+                # No originator here: Asterisk would copy the customer's name into the leg's
+                # connected line, hence into From and P-Asserted-Identity next to the
+                # company's number. The trunk's codec policy is the carrier's anyway.
             )
         except AriError as exc:
             log.warning("dialing %s failed: %s", cmd.number, exc)
             self._leg_failed(cmd.leg_id)
+
+    def _originator(self, call_id: str) -> str | None:
+        """The caller's channel, so an agent's leg offers the caller's codec first and a phone
+        that supports it answers with it: no transcoding between carrier and phone. A
+        click-to-call has no caller channel (its call id names no channel): none then."""
+        caller = self._reg.callers.get(call_id)
+        return call_id if caller is not None and not caller.hung_up else None
 
     async def _CancelOffer(self, cmd: o.CancelOffer) -> None:
         await self._ari.channels.hangup(cmd.offer_id, reason="normal")

@@ -484,6 +484,8 @@ def group_config(group: GroupRouting) -> GroupConfig:
         leave_when_empty=group.leave_when_empty,
         sticky_s=float(group.sticky_s),
         member_order=group.member_order,
+        outbound_caller_id=group.outbound_caller_id,
+        retry_s=float(group.retry_s),
     )
 
 

@@ -233,13 +233,28 @@ class EngineCore:
                 leg_id=leg.leg_id,
                 call_id=call.call_id,
                 number=number,
-                caller_id=caller_id,
+                caller_id=self._group_caller_id(call.group_id) or caller_id,
                 timeout_s=timeout,
                 purpose=purpose,
             )
         )
         leg.timer_id = self._start_timer(TimerKind.OUTBOUND_TIMEOUT, leg.leg_id, timeout)
         return leg
+
+    def _group_caller_id(self, group_id: int | None) -> str:
+        """The group's outbound caller id: it wins over what the leg would show otherwise
+        (the customer's number on a transfer), since the trunk may only accept own numbers."""
+        group = self._groups.get(group_id) if group_id is not None else None
+        return group.config.outbound_caller_id if group is not None else ""
+
+    def _agent_caller_id(self, agent: Agent) -> str:
+        """An agent's own outbound calls (no group): the caller id of the first of their
+        groups that has one, by penalty then group id."""
+        for group_id in sorted(agent.groups, key=lambda gid: (agent.groups[gid], gid)):
+            caller_id = self._group_caller_id(group_id)
+            if caller_id:
+                return caller_id
+        return ""
 
     def _forget_leg(self, leg: Leg) -> None:
         self._cancel_timer(leg.timer_id)

@@ -173,6 +173,10 @@ class GroupConfig:
     # Member order for ``linear`` and ``round_robin`` (agent ids); unlisted agents come after,
     # by agent id.
     member_order: tuple[int, ...] = ()
+    # What outside numbers see on this group's outbound legs (transfer or consultation to a
+    # number, overflow, its agents' click-to-calls): "Name" <number> or a number; empty: the
+    # global setting (PROWEBCRM_OUTBOUND_CALLER_ID), and for a transfer the customer's number.
+    outbound_caller_id: str = ""
 
     def problems(self) -> list[str]:
         """Configuration mistakes, as human-readable messages (empty when valid)."""

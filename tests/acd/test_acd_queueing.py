@@ -182,6 +182,28 @@ def test_missed_agent_retried_after_retry_delay_when_alone(h: Harness) -> None:
     assert one(out, OriginateAgent).agent_id == 1
 
 
+def test_busy_phone_not_rerung_for_the_same_caller_within_the_groups_retry(
+        h: Harness) -> None:
+    h.group(1, ring_timeout_s=10, retry_s=20)
+    h.login(1)
+    h.login(2)
+    first = one(h.enter("c1"), OriginateAgent)
+    out = h.send(OfferFailed, offer_id=first.offer_id, reason=FailReason.BUSY)
+    second = one(out, OriginateAgent)
+    assert second.agent_id != first.agent_id
+    h.advance(5)
+    # The other agent misses it too, 5 s later: the retry counts from that last miss, and
+    # meanwhile the busy phone is not rung again for this caller.
+    out = h.send(OfferFailed, offer_id=second.offer_id, reason=FailReason.BUSY)
+    assert not of(out, OriginateAgent)
+    assert not of(h.advance(19.9), OriginateAgent)
+    again = of(h.advance(0.1), OriginateAgent)
+    assert [o.call_id for o in again] == ["c1"]
+    # Another caller is offered to the busy agent's phone at once: the rule is per caller.
+    other = one(h.enter("c2"), OriginateAgent)
+    assert other.call_id == "c2"
+
+
 def test_busy_and_failed_requeue_without_instant_loop(h: Harness) -> None:
     h.group(1)
     h.login(1)

@@ -159,6 +159,26 @@ def test_blind_transfer_to_number(h: Harness) -> None:
     assert one(out, CallEnded).outcome is CallOutcome.TRANSFERRED
 
 
+def test_group_outbound_caller_id_replaces_the_customers_number(h: Harness) -> None:
+    setup(h, outbound_caller_id='"Sales" <+33170000700>')
+    connected(h, caller_number="0611")
+    out = h.send(TransferBlind, call_id="c1", target=Target.number("+33144"), by_agent_id=1)
+    assert one(out, DialOutbound).caller_id == '"Sales" <+33170000700>'
+
+
+def test_click_to_call_presents_the_agents_first_group_with_a_caller_id(h: Harness) -> None:
+    h.group(1, outbound_caller_id="+33170000701")
+    h.group(2, outbound_caller_id="+33170000702")
+    h.group(3)
+    h.login(1, {1: 2, 2: 1, 3: 0})  # group 3 first by penalty, but it has none: then 2
+    h.login(2, {3: 0})
+    for agent, expected in ((1, "+33170000702"), (2, None)):
+        orig = one(h.send(ClickToCall, agent_id=agent, number="0611"), OriginateAgent)
+        dial = one(h.send(OfferAnswered, offer_id=orig.offer_id), DialOutbound)
+        # None: the executor's global setting (PROWEBCRM_OUTBOUND_CALLER_ID) applies.
+        assert dial.caller_id == expected, agent
+
+
 def test_blind_transfer_to_number_failure_requeues(h: Harness) -> None:
     setup(h, agents=1)
     connected(h)

@@ -48,6 +48,8 @@ def test_environment_beats_config_file(tmp_path: Path) -> None:
         ("ARI_URL", "127.0.0.1:8088", "must look like http://"),
         ("AGENT_DIAL", "PJSIP/agent", "must contain {extension}"),
         ("OUTBOUND_DIAL", "PJSIP/trunk", "must contain {number}"),
+        ("OUTBOUND_CALLER_ID", "sip:0170@x", "must be a number"),
+        ("OUTBOUND_CALLER_ID", "Sales <0170000700>", "must be a number"),
     ],
 )
 def test_bad_settings_give_one_clear_line(
@@ -57,6 +59,13 @@ def test_bad_settings_give_one_clear_line(
         load_settings(env={"PROWEBCRM_DATA_DIR": str(tmp_path), f"PROWEBCRM_{name}": value})
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["+33170000700", '"Sales" <0170000700>'])
+def test_outbound_caller_id_forms(tmp_path: Path, value: str) -> None:
+    s = load_settings(env={"PROWEBCRM_DATA_DIR": str(tmp_path),
+                           "PROWEBCRM_OUTBOUND_CALLER_ID": value})
+    assert s.outbound_caller_id == value
 
 
 def test_unknown_key_in_config_file_is_refused(tmp_path: Path) -> None:

@@ -130,3 +130,24 @@ async def test_twenty_calls_at_once_with_audio(acd: Acd, sip: PbxTelephony,
     calls = await Call.filter(group_id=group.id)
     assert len(calls) == 20 and {c.outcome for c in calls} == {CallOutcome.ANSWERED}
     assert {c.agent_id for c in calls} == {a.id for a in agents}
+
+
+async def test_busy_phone_not_rerung_for_the_same_caller_within_the_groups_retry(
+        acd: Acd, sip: PbxTelephony) -> None:
+    """A phone answering 486 is offered the same caller again only after the group's retry
+    delay (a group setting), however fast it refuses."""
+    busy = await make_agent("busyphone")
+    group = await make_group("retry", [busy], ring_timeout_s=3, retry_s=6)
+    await acd.runtime.reload_groups()
+    await acd.service.login(busy.id, sip.extension("retry-busy", "busy"))
+    caller = await sip.place_inbound(group.number, "0622222288")
+    await acd.until(lambda: acd.engine.calls(), what="the caller queued")
+    await asyncio.sleep(9)  # room for two offers 6 s apart, not for a third
+    await sip.caller_hangup(caller)
+    await assert_nothing_left(acd)
+    offers = await Offer.filter(agent_id=busy.id).order_by("offered_at")
+    assert [o.result for o in offers] == [OfferResult.BUSY, OfferResult.BUSY]
+    gap = (offers[1].offered_at - offers[0].offered_at).total_seconds()
+    assert 5.9 <= gap <= 7.0, gap
+    call = await Call.get(group_id=group.id)
+    assert call.outcome is CallOutcome.ABANDONED

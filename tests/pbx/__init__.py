@@ -21,12 +21,14 @@ class Pbx:
     """One Asterisk with its phone farms and a carrier, for a whole test session or bench."""
 
     def __init__(self, root: Path, *, app: str = config.APP,
-                 bench: config.BenchOptions | None = None) -> None:
+                 bench: config.BenchOptions | None = None, shipped: bool = False) -> None:
+        """``shipped``: the asterisk-config samples as shipped (see config.render); start it
+        with ``farms=False``, its phones are the sample's own (sipp.RegisteredPhone)."""
         if not sipp_available():
             raise PbxUnavailable("SIPp is not installed (Debian package sip-tester)")
         self.root = root
         self.asterisk = AsteriskInstance(asterisk_prefix(), root / "asterisk", app=app,
-                                         bench=bench)
+                                         bench=bench, shipped=shipped)
         self.farms = {name: Farm(self.asterisk, name, root / "sipp")
                       for name in config.FARMS}
         self.carrier = Carrier(self.asterisk, root / "sipp")

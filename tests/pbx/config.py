@@ -77,24 +77,39 @@ class BenchOptions:
     qualify: bool = False
 
 
+# Where the samples-as-shipped mode puts things: the carrier on 127.0.0.1 (the trunk is
+# matched by that address alone, as a carrier's IP would be), phones on an address of their
+# own (else the trunk's identify would claim them), a stranger on a third one.
+CARRIER_IP = "127.0.0.1"
+PHONES_IP = "127.0.0.3"
+STRANGER_IP = "127.0.0.2"
+# The sample's agents, with the passwords they ship with (only the address is substituted).
+SAMPLE_PHONES = {"2001": "change-me-2001", "2002": "change-me-2002"}
+
+
 def render(ports: Ports, paths: Paths, *, app: str = APP,
-           bench: BenchOptions | None = None) -> dict[str, str]:
-    """File name -> content of every configuration file of the instance."""
+           bench: BenchOptions | None = None, shipped: bool = False) -> dict[str, str]:
+    """File name -> content of every configuration file of the instance.
+
+    ``shipped``: the samples exactly as shipped, with only ports and addresses substituted:
+    no test phones, no helper contexts; the phones are the sample's, and they register."""
     files = {name: (SAMPLES / name).read_text() for name in (
         "http.conf", "ari.conf", "pjsip.conf", "extensions.conf", "rtp.conf",
         "musiconhold.conf", "queues.conf")}
     files["http.conf"] = _sub(files["http.conf"], r"^bindport = \d+", f"bindport = {ports.http}",
                               "the HTTP port")
-    files["pjsip.conf"] = _pjsip(files["pjsip.conf"], ports)
+    files["pjsip.conf"] = (_pjsip_shipped if shipped else _pjsip)(files["pjsip.conf"], ports)
     files["extensions.conf"] = _sub(files["extensions.conf"], r"^PROWEBCRM_APP = \S+",
                                     f"PROWEBCRM_APP = {app}", "the app name")
-    files["extensions.conf"] += _extensions_extra(app)
+    if not shipped:
+        files["extensions.conf"] += _extensions_extra(app)
     files["rtp.conf"] = _sub(
         _sub(files["rtp.conf"], r"^rtpstart = \d+", f"rtpstart = {ports.rtp_start}", "rtpstart"),
         r"^rtpend = \d+", f"rtpend = {ports.rtp_end}", "rtpend")
     files["musiconhold.conf"] = _sub(files["musiconhold.conf"], r"^directory = .*$",
                                      f"directory = {paths.moh}", "the music folder")
-    files["queues.conf"] += _QUEUES_EXTRA
+    if not shipped:
+        files["queues.conf"] += _QUEUES_EXTRA
     files["cdr.conf"] = "[general]\nenable = no\n"
     files["cel.conf"] = "[general]\nenable = no\n"
     if bench is not None:
@@ -114,6 +129,13 @@ def render(ports: Ports, paths: Paths, *, app: str = APP,
     files["logger.conf"] = _LOGGER
     files["stasis.conf"] = ""
     return files
+
+
+def _pjsip_shipped(text: str, ports: Ports) -> str:
+    text = _sub(text, r"^bind = \S+", f"bind = 127.0.0.1:{ports.sip}", "the SIP bind address")
+    text = _sub(text, r"^contact = sip:sip\.example\.net:\d+",
+                f"contact = sip:{CARRIER_IP}:{ports.farms['pstn']}", "the trunk's address")
+    return _sub(text, r"^match = \S+", f"match = {CARRIER_IP}", "the carrier's source address")
 
 
 def _pjsip(text: str, ports: Ports) -> str:

@@ -47,8 +47,9 @@ def free_udp_range(size: int) -> int:
 
 class AsteriskInstance:
     def __init__(self, prefix: Path, root: Path, *, app: str = config.APP,
-                 bench: config.BenchOptions | None = None) -> None:
+                 bench: config.BenchOptions | None = None, shipped: bool = False) -> None:
         self.prefix = prefix
+        self.shipped = shipped
         self.root = root
         self.app = app
         self.bench = bench
@@ -89,7 +90,7 @@ class AsteriskInstance:
             if not (sounds / lang).exists():
                 shutil.copytree(sounds / "en", sounds / lang)
         for name, text in config.render(self.ports, self.paths, app=self.app,
-                                         bench=self.bench).items():
+                                         bench=self.bench, shipped=self.shipped).items():
             (self.root / "etc" / name).write_text(text)
 
     def start(self, timeout: float = 60.0) -> None:

@@ -300,3 +300,150 @@ Content-Length: 0
   <recv response="200"/>
   <nop><action><log message="[field0] near_bye"/></action></nop>
   <label id="done"/>""")
+
+
+def register(ext: str, password: str, expires_s: int = 3600) -> str:
+    """A phone registering as ``ext`` with digest authentication (the sample's phones are
+    found by their registration, not by a contact the configuration names)."""
+    def request(cseq: int, auth: str) -> str:
+        return f"""
+  <send retrans="500">
+    <![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{ext}@[remote_ip]:[remote_port]>;tag=[pid]reg[call_number]
+To: <sip:{ext}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:{ext}@[local_ip]:[local_port];transport=[transport]>
+Expires: {expires_s}
+Max-Forwards: 70
+{auth}Content-Length: 0
+
+]]>
+  </send>"""
+    return _wrap(f"register-{ext}", request(1, "") + """
+  <recv response="401" auth="true"/>""" + request(
+        2, f"[authentication username={ext} password={password}]\n") + """
+  <recv response="200"/>""")
+
+
+def stranger_invite(user: str) -> str:
+    """An INVITE that claims to come from ``user`` (the trunk's name) from an address the
+    trunk is not identified by: it must be refused (401/403), never reach the dialplan."""
+    return _wrap("stranger", f"""
+  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: sip:{user}@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP}]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="401" optional="true" next="r401"/>
+  <recv response="407" optional="true" next="r407"/>
+  <recv response="403" next="r403"/>""" + "".join(f"""
+  <label id="r{code}"/>
+  <nop next="refused"><action><log message="refused {code}"/></action></nop>"""
+                                                  for code in ("401", "407", "403")) + f"""
+  <label id="refused"/>
+  <send>
+    <![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+""")
+
+
+def phone_dials(ext: str, password: str, hold_ms: int = 2000) -> str:
+    """A phone of the sample (``ext``) dialling [service]: INVITE, digest challenge, INVITE
+    with credentials, talk ``hold_ms``, BYE. Logs ``dialled answered`` once through."""
+    def invite(cseq: int, auth: str) -> str:
+        return f"""
+  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{ext}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} INVITE
+Contact: <sip:{ext}@[local_ip]:[local_port]>
+Max-Forwards: 70
+{auth}Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP}]]>
+  </send>"""
+
+    def request(method: str, cseq: int, to: str) -> str:
+        return f"""
+  <send>
+    <![CDATA[
+{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:{ext}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+{to}
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>"""
+
+    return _wrap(f"dial-{ext}", invite(1, "") + """
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>""" + request("ACK", 1, "[last_To:]") + invite(
+        2, f"[authentication username={ext} password={password}]\n") + """
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rrs="true">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:""" + ext + """@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <nop><action><log message="dialled answered"/></action></nop>
+  <pause milliseconds=\"""" + str(hold_ms) + """\"/>
+  <send retrans="500">
+    <![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:""" + ext + """@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag09[call_number]
+To: [$to_hdr]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]>
+  </send>
+  <recv response="200"/>""")

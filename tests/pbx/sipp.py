@@ -36,6 +36,7 @@ class Farm:
         self.proc: subprocess.Popen[bytes] | None = None
         self.scenario = folder / f"farm-{behaviour}.xml"
         self.refer_to = ""
+        self.trace = False  # keep every SIP message in <behaviour>.messages (see messages())
 
     def start(self, **options: object) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,8 @@ class Farm:
             "-max_socket", "4096", "-t", "u1",
             f"127.0.0.1:{self.pbx.ports.sip}",
         ]
+        if self.trace:
+            cmd[1:1] = ["-trace_msg", "-message_file", str(self._messages)]
         out = self.folder / f"{self.behaviour}.out"
         with open(out, "wb") as sink:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink,
@@ -56,6 +59,16 @@ class Farm:
         if self.proc.poll() is not None:
             tail = out.read_text(errors="replace")[-800:]
             raise RuntimeError(f"SIPp farm {self.behaviour} did not start: {tail}")
+
+    @property
+    def _messages(self) -> Path:
+        return self.folder / f"{self.behaviour}.messages"
+
+    def messages(self) -> str:
+        """What the farm sent and received so far (with ``trace`` set before start)."""
+        with contextlib.suppress(OSError):
+            return self._messages.read_text(errors="replace")
+        return ""
 
     def restart(self, **options: object) -> None:
         self.stop()
@@ -184,3 +197,118 @@ class CarrierCalls:
         with contextlib.suppress(OSError):
             messages = (self.run / "messages.log").read_text(errors="replace")
         return CarrierResult(code, lines, messages)
+
+
+def _run_once(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd,
+                          timeout=timeout, check=False)
+
+
+class RegisteredPhone:
+    """One of the sample's own phones: registers (digest) from ``ip`` as ``ext``, then
+    answers and echoes audio on that same address and port, as a real phone does.
+    ``codecs``: the payload types of its answer, in its order of preference; "offer": it
+    takes alaw and ulaw and answers with the first of them the (first) INVITE offers, as most
+    phones do, and keeps it on re-INVITEs."""
+
+    def __init__(self, pbx: AsteriskInstance, ext: str, password: str, ip: str,
+                 folder: Path, *, codecs: str = "8 0") -> None:
+        self.pbx = pbx
+        self.ext = ext
+        self.password = password
+        self.ip = ip
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.folder = folder / f"phone-{ext}"
+        self.codecs = codecs
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        register = self.folder / "register.xml"
+        register.write_text(scenarios.register(self.ext, self.password))
+        target = f"127.0.0.1:{self.pbx.ports.sip}"
+        done = _run_once([SIPP, "-sf", str(register), "-i", self.ip, "-p", str(self.port),
+                          "-m", "1", "-nostdin", "-timeout", "10", "-timeout_error",
+                          "-trace_msg", "-message_file", str(self.folder / "register.log"),
+                          "-t", "u1", target], self.folder, 20)
+        if done.returncode != 0:
+            log = (self.folder / "register.log")
+            text = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
+            raise RuntimeError(f"phone {self.ext} did not register: {text}")
+        uas = self.folder / "uas.xml"
+        text = scenarios.uas("answer")
+        if self.codecs == "offer":
+            text = text.replace(
+                '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>',
+                '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>\n'
+                # SIPp's regular expressions are POSIX: the first payload type only, which
+                # the sample's codec list (alaw,ulaw) makes one of the two.
+                '      <ereg regexp="m=audio [0-9]+ RTP/AVP ([08]) " search_in="body"'
+                ' check_it="true" assign_to="offer_m,first_pt"/>', 1).replace(
+                '<Reference variables="dummy,last,', '<Reference variables="offer_m,first_pt,'
+                'dummy,last,')
+            codecs = "[$first_pt]"
+        else:
+            codecs = self.codecs
+        uas.write_text(text.replace("RTP/AVP 8 0 101", f"RTP/AVP {codecs} 101"))
+        # The same address and port it registered from: Asterisk rewrites the contact to it.
+        cmd = [SIPP, "-sf", str(uas), "-i", self.ip, "-p", str(self.port),
+               "-mi", self.ip, "-mp", str(free_port()), "-rtp_echo", "-nostdin",
+               "-trace_msg", "-message_file", str(self.folder / "messages.log"),
+               "-trace_err", "-error_file", str(self.folder / "errors.log"),
+               "-max_socket", "512", "-t", "u1", target]
+        with open(self.folder / "uas.out", "wb") as sink:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink,
+                                         stderr=subprocess.STDOUT, cwd=self.folder)
+        time.sleep(0.05)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"phone {self.ext}'s SIPp exited at once")
+
+    def messages(self) -> str:
+        with contextlib.suppress(OSError):
+            return (self.folder / "messages.log").read_text(errors="replace")
+        return ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def stranger_call(pbx: AsteriskInstance, did: str, ip: str, user: str,
+                  folder: Path) -> tuple[int, str]:
+    """One INVITE to ``did`` from ``ip`` claiming to be ``user``: (SIPp's exit code, what
+    its log says: ``refused <code>`` when Asterisk turned it down)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = folder / "stranger.xml"
+    scenario.write_text(scenarios.stranger_invite(user))
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", did, "-i", ip,
+                      "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
+                      "-timeout", "15", "-timeout_error",
+                      "-trace_logs", "-log_file", str(folder / "stranger.log"),
+                      "-trace_msg", "-message_file", str(folder / "messages.log"),
+                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 30)
+    log = folder / "stranger.log"
+    return done.returncode, log.read_text(errors="replace") if log.is_file() else ""
+
+
+def phone_dials(pbx: AsteriskInstance, ext: str, password: str, ip: str, number: str,
+                folder: Path, hold_ms: int = 2000) -> tuple[int, str]:
+    """The sample's phone ``ext`` dials ``number`` (digest auth as a real phone): (SIPp's
+    exit code, its log: ``dialled answered`` once the far end answered)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = folder / "dial.xml"
+    scenario.write_text(scenarios.phone_dials(ext, password, hold_ms))
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip,
+                      "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
+                      "-timeout", "20", "-timeout_error",
+                      "-trace_logs", "-log_file", str(folder / "dial.log"),
+                      "-trace_msg", "-message_file", str(folder / "messages.log"),
+                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 40)
+    log = folder / "dial.log"
+    return done.returncode, log.read_text(errors="replace") if log.is_file() else ""

@@ -179,6 +179,7 @@ async def test_group_crud_with_every_setting(admin_client) -> None:  # type: ign
                 "overflow_kind": "group", "overflow_target": "Backup", "moh_class": "jazz",
                 "join_empty": False, "leave_when_empty": True, "sticky_s": 600,
                 "record_calls": True, "service_level_s": 30,
+                "outbound_caller_id": '"Support" <+33170000700>', "retry_s": 30,
                 "members": [{"user_id": agent.id, "penalty": 1}]}
     response = await client.post("/api/v1/groups", json=settings, headers=h)
     assert response.status == 201, await response.text()
@@ -200,6 +201,14 @@ async def test_group_crud_with_every_setting(admin_client) -> None:  # type: ign
     assert await GroupMember.filter(group_id=group["id"]).count() == 1
     update = await AuditLog.filter(action="group.update").first()
     assert update is not None and "overflow_kind" in update.details["changes"]
+    # The outbound caller id: a plain number, and empty for the global setting (null).
+    plain = await client.patch(f"/api/v1/groups/{group['id']}", headers=h,
+                               json={"outbound_caller_id": " +33170000701 "})
+    assert (await plain.json())["outbound_caller_id"] == "+33170000701"
+    cleared = await client.patch(f"/api/v1/groups/{group['id']}", headers=h,
+                                 json={"outbound_caller_id": ""})
+    assert (await cleared.json())["outbound_caller_id"] is None
+    assert (await Group.get(id=group["id"])).outbound_caller_id is None
 
 
 BAD_GROUPS = [
@@ -216,6 +225,13 @@ BAD_GROUPS = [
     ({"name": "G", "overflow_kind": "group", "overflow_target": "Nowhere"}, "overflow_target"),
     ({"name": "G", "overflow_kind": "number", "overflow_target": "abc"}, "overflow_target"),
     ({"name": "G", "members": [{"user_id": 999}]}, "members"),
+    ({"name": "G", "retry_s": 0}, "retry_s"),
+    ({"name": "G", "retry_s": 3601}, "retry_s"),
+    ({"name": "G", "outbound_caller_id": "01 70 00"}, "outbound_caller_id"),
+    ({"name": "G", "outbound_caller_id": "sip:+33170000700@x"}, "outbound_caller_id"),
+    ({"name": "G", "outbound_caller_id": 'Sales <+33170000700>'}, "outbound_caller_id"),
+    ({"name": "G", "outbound_caller_id": '"A"B" <123>'}, "outbound_caller_id"),
+    ({"name": "G", "outbound_caller_id": "+" + "1" * 21}, "outbound_caller_id"),
     ({"name": "G", "queue": "x"}, "queue"),
 ]
 

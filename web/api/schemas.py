@@ -119,9 +119,14 @@ class GroupOut(Out):
     id: int
     name: str
     number: str | None
+    outbound_caller_id: str | None = Field(
+        description='what outside numbers see on this group\'s outbound legs: "Name" <number> '
+                    "or a number; null: the global PROWEBCRM_OUTBOUND_CALLER_ID")
     description: str
     strategy: Strategy
     ring_timeout_s: int
+    retry_s: int = Field(description="seconds before an agent who missed a caller (no answer, "
+                                     "busy, refused) is offered that caller again")
     wrapup_s: int
     autopause_after: int
     max_wait_s: int

@@ -93,6 +93,7 @@ def _form_values(form: MultiDictProxy[Any]) -> dict[str, Any]:
 async def _group_values(group: Group, region: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(group, name) for name in SETTING_FIELDS}
     values["number"] = group.number or ""
+    values["outbound_caller_id"] = group.outbound_caller_id or ""
     values["strategy"] = group.strategy.value
     values["overflow_kind"] = group.overflow_kind.value
     if group.overflow_kind == OverflowKind.NUMBER:
