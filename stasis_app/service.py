@@ -219,6 +219,14 @@ class AcdService:
     def is_logged_in(self, agent_id: int) -> bool:
         return self.logged_in_agent(agent_id) is not None
 
+    def agent_on_extension(self, extension: str, *, besides: int | None = None) -> int | None:
+        """The logged-in agent whose phone is ``extension`` (other than ``besides``)."""
+        for view in self._ctl.engine.agents():
+            if (view.extension == extension and view.agent_id != besides
+                    and view.state is not AgentState.LOGGED_OUT):
+                return view.agent_id
+        return None
+
     def agent_concerned(self, call_id: str) -> int | None:
         """The agent on the call, or the one it is being offered to; None if neither (and
         for an unknown call: ask ``call`` first)."""

@@ -523,11 +523,7 @@ def _login_lock(app: web.Application) -> asyncio.Lock:
 
 def extension_in_use(acd: AcdService, extension: str, me: int) -> int | None:
     """The agent logged into the ACD on this extension, other than ``me``."""
-    for agent in acd.snapshot()["agents"]:
-        if (agent["extension"] == extension and agent["agent_id"] != me
-                and agent["state"] != "logged_out"):
-            return int(agent["agent_id"])
-    return None
+    return acd.agent_on_extension(extension, besides=me)
 
 
 @routes.post("/api/v1/agent/logout", role=Role.AGENT, response=StatusOut,
