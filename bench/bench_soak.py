@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -48,6 +49,26 @@ async def _sample_memory(pid: int, samples: list[tuple[float, float]], began: fl
     while True:
         samples.append((time.monotonic() - began, _rss_mb(pid)))
         await asyncio.sleep(10)
+
+
+def _census(process: Any) -> dict[str, int]:
+    """Ask the serving process for its memory census (kill -USR2) and read it from its log."""
+    before = process.log.read_text(errors="replace").count("census (kill -USR2)")
+    os.kill(process.proc.pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in process.log.read_text(errors="replace").splitlines()
+                 if "census (kill -USR2)" in line]
+        if len(lines) > before:
+            fields = lines[-1].split("census (kill -USR2): ", 1)[1].split()
+            return {k: int(v) for k, v in (f.split("=", 1) for f in fields)}
+        time.sleep(0.1)
+    return {}
+
+
+def _grown(first: dict[str, int], last: dict[str, int]) -> dict[str, tuple[int, int]]:
+    return {k: (first.get(k, 0), v) for k, v in last.items()
+            if v > first.get(k, 0) and k != "gc.objects"}
 
 
 def _plan(calls: int) -> list[list[tuple[str, str]]]:
@@ -104,6 +125,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         memory: list[tuple[float, float]] = []
         began = time.monotonic()
         sampler = asyncio.create_task(_sample_memory(process.proc.pid, memory, began))
+        censuses = {"start": _census(process)}
         plan = _plan(args.calls)
         placed: dict[str, float] = {}
         runs = []
@@ -115,8 +137,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"placing {args.calls} calls at {args.rate}/s for ~{expected_s / 60:.0f} min",
               flush=True)
         results = []
+        halfway = began + expected_s / 2
         for run_ in runs:
             while not run_.done():
+                if "middle" not in censuses and time.monotonic() > halfway:
+                    censuses["middle"] = _census(process)
                 await asyncio.sleep(5)
                 done = sum(1 for p in pbx.carrier.folder.glob("carrier-*/calls.log")
                            for line in p.open(errors="replace")
@@ -134,6 +159,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await floor.until(over, timeout=120, what="every call over")
         await floor.log_agents_out(process)
         await asyncio.sleep(2)
+        censuses["end"] = _census(process)
         records = await _check_records(placed, answered)
         deadline = time.monotonic() + 20  # the journal refreshes rollups at most every 5 s
         while True:
@@ -154,6 +180,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "rss_mb": {"start": memory[0][1] if memory else 0.0, "middle": mid,
                        "end": memory[-1][1] if memory else 0.0},
             "seconds": round(time.monotonic() - began),
+            "gc_objects": {k: c.get("gc.objects", 0) for k, c in censuses.items()},
+            # containers bigger at the end (agents logged out, no call) than at the start
+            "grown": _grown(censuses["start"], censuses["end"]),
         }
         print(json.dumps({k: v for k, v in summary.items() if k != "wrong"}, indent=2))
         print(f"records wrong: {len(records['wrong'])}")

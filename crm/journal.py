@@ -818,6 +818,9 @@ class CallJournal:
             self._changed(plan, row, "ended_at", "outcome", "wait_s")
         else:
             self._changed(plan, row, "ended_at", "outcome")
+        if row.done_before_end and row.answered_at is not None:
+            row.wrapup_ended_at, row.wrapup_s = at, 0.0
+            self._changed(plan, row, "wrapup_ended_at", "wrapup_s")
         plan.dirty_hours.add((row.local_date, row.local_hour))
 
     def _plan_wrapup_ended(self, plan: Plan, epoch: str, seq: int, f: WrapupEnded) -> None:
@@ -828,6 +831,7 @@ class CallJournal:
         if f.agent_id is not None:
             row = next((r for r in reversed(rows) if r.agent_id == f.agent_id), row)
         if row.ended_at is None:
+            row.done_before_end = True  # wrapped up (zero) when it ends: see _end
             return
         row.wrapup_ended_at = f.at
         row.wrapup_s = _duration(f.at, row.ended_at)

@@ -65,6 +65,9 @@ class CallRow:
     talk_s: float | None = None
     wrapup_s: float | None = None
     offers_count: int = 0
+    # Not a column: its agent was done with it before it ended (no wrap-up in the group; the
+    # engine reports the agent's state before the call's end).
+    done_before_end: bool = False
 
 
 @dataclass(slots=True, eq=False)

@@ -26,6 +26,7 @@ class Publisher:
         # The end of a wrap-up closes the call it followed; the engine's event for that
         # transition need not name the call, so remember it from the way in.
         self._wrapping: dict[int, str] = {}
+        self._talking: dict[int, str] = {}  # agent -> the call they are on
         self._handlers: dict[type[o.Event], Callable[[Any], None]] = {
             o.CallStarted: self._call_started,
             o.CallQueued: self._call_queued,
@@ -104,12 +105,19 @@ class Publisher:
 
     def _agent_state(self, e: o.AgentStateChanged) -> None:
         at = from_timestamp(e.at)
+        talked = self._talking.pop(e.agent_id, None) if e.old is AgentState.ON_CALL else None
+        if e.new is AgentState.ON_CALL and e.call_id:
+            self._talking[e.agent_id] = e.call_id
         if e.new is AgentState.WRAPUP and e.call_id:
             self._wrapping[e.agent_id] = e.call_id
         elif e.old is AgentState.WRAPUP:
             call_id = self._wrapping.pop(e.agent_id, None) or e.call_id
             if call_id:
                 self._journal.wrapup_ended(call_id, at, e.agent_id)
+        elif talked and e.new is not AgentState.ON_CALL:
+            # No wrap-up (the group has none): the agent is done with the call now. The
+            # record says so, and the journal can let go of the call.
+            self._journal.wrapup_ended(talked, at, e.agent_id)
         self._journal.agent_state(
             e.agent_id,
             AgentStateName(e.new.value),

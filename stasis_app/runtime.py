@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from stasis_app.acd.core import EngineSettings
 from stasis_app.acd.model import GroupConfig, OverflowKind, Strategy
 from stasis_app.ari import AriClient, AriError, Bridge, Channel, LinkState
 from stasis_app.ari import events as ev
+from stasis_app.census import census
 from stasis_app.controller import CallerDirectory, Controller
 from stasis_app.executor import CommandExecutor
 from stasis_app.leadership import BEAT_S, Leadership
@@ -151,11 +153,20 @@ class AcdRuntime:
         finally:
             self.controller.release_events()
         self.active = True
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, self._log_census)
         log.info("Stasis application %r active on %s", s.ari_app, s.ari_url)
+
+    def _log_census(self) -> None:
+        sizes = self.census()
+        log.warning("census (kill -USR2): %s",
+                    " ".join(f"{name}={size}" for name, size in sizes.items() if size))
 
     async def stop(self) -> None:
         """Stop acting; calls stay up in Asterisk and records open for the next process."""
         self.active = False
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR2)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -170,6 +181,17 @@ class AcdRuntime:
             await self.journal.stop(close_open=False)
         if self.leadership is not None:
             await self.leadership.release()
+
+    def census(self) -> dict[str, int]:
+        """Sizes of everything the ACD keeps in memory (stasis_app.census)."""
+        controller = self.controller
+        return census({
+            "engine": controller.engine if controller is not None else None,
+            "controller": controller, "registry": self.registry, "executor": self.executor,
+            "publisher": getattr(controller, "_publisher", None),
+            "journal": self.journal, "spies": self.spies, "ari": self.client,
+            "dispatcher": getattr(self.client, "_dispatcher", None),
+        })
 
     def queue_bridges(self) -> list[str]:
         """The holding bridges of the groups (their queues), kept while the groups exist."""

@@ -162,3 +162,25 @@ async def test_an_attended_transfer_to_a_number_ends_the_agents_row(db: str) -> 
         CallOutcome.TRANSFERRED, 1, 50.0, WRAPUP_S)
     assert (segment.agent_id, segment.outcome) == (None, CallOutcome.TRANSFERRED)
     assert (segment.ended_at - segment.started_at).total_seconds() == 105.0
+
+
+async def test_a_call_without_wrap_up_is_done_for_its_agent_and_let_go(db: str) -> None:
+    # A group with no wrap-up: the agent goes from the call straight back to available. The
+    # row says the agent was done at the end (wrap-up 0) and the journal keeps nothing of it
+    # (it kept every such call until the process stopped).
+    await User.create(id=1, login="a1", name="Agent 1", password_hash="x")
+    await Group.create(id=1, name="sales", number="101")
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    line = Line(journal)
+    line._publish(line.h.group(1, wrapup_s=0))
+    line._publish(line.h.login(1, {1: 0}))
+    _answer_first_offer(line)
+    line.advance(30)
+    line.send(CallerHungUp, call_id="c1")
+    await journal.flush()
+    assert "c1" not in journal._calls
+    await journal.stop()
+    row = await Call.get(ref="c1")
+    assert row.outcome is CallOutcome.ANSWERED and row.talk_s == 30.0
+    assert row.wrapup_s == 0.0 and row.wrapup_ended_at == row.ended_at
