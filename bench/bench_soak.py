@@ -158,7 +158,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         await floor.until(over, timeout=120, what="every call over")
         await floor.log_agents_out(process)
-        await asyncio.sleep(2)
+        # The ACD keeps an ended call's channel ids 30 s for its late events: past that,
+        # whatever is still held was not let go.
+        await asyncio.sleep(35)
         censuses["end"] = _census(process)
         records = await _check_records(placed, answered)
         deadline = time.monotonic() + 20  # the journal refreshes rollups at most every 5 s
