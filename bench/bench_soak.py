@@ -133,6 +133,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             placed.update({number: hold for number, _ in callers})
             runs.append(pbx.carrier.start(GROUP_NUMBER, callers, hold_s=hold,
                                           rate=args.rate / len(HOLDS_S)))
+        floor.runs.extend(runs)  # killed with the floor if the bench is stopped
         expected_s = args.calls / args.rate + max(HOLDS_S)
         print(f"placing {args.calls} calls at {args.rate}/s for ~{expected_s / 60:.0f} min",
               flush=True)
