@@ -32,6 +32,8 @@ from aiohttp import WSMsgType, web
 
 from crm.hub import INTEGRATIONS, SUPERVISION, agent_topic
 from crm.models import Role, User
+from crm.tokens import authenticate_token
+from crm.users import get_active_user, password_fingerprint
 from stasis_app.publisher import to_json
 from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.formatting import phone_display
@@ -44,6 +46,10 @@ routes = web.RouteTableDef()
 
 LOST_PAGE_GRACE_S = 30.0
 HEARTBEAT_S = 20.0
+# How often an open socket checks that its session or token still stands: a logout, a
+# password or role change, a deactivation or a revoked token closes it within this time.
+RECHECK_S = 10.0
+SESSION_ENDED = 4401  # close code: log in again
 
 
 class Presence:
@@ -97,6 +103,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     tracker.opened(user.id)
     snapshot = await _snapshot(request.app, user, topics)
     sender = asyncio.create_task(_forward(ws, subscription, request.app, user))
+    watchdog = asyncio.create_task(_while_allowed(ws, request, user))
     try:
         await ws.send_json({"type": "snapshot", "data": snapshot})
         async for message in ws:  # the page only pings; anything else is ignored
@@ -104,12 +111,37 @@ async def live(request: web.Request) -> web.StreamResponse:
                 break
     finally:
         subscription.close()
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        for task in (sender, watchdog):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         grace = request.app[SERVICES_KEY].get("lost_page_grace_s", LOST_PAGE_GRACE_S)
         tracker.closed(request.app, user.id, grace)
     return ws
+
+
+async def _while_allowed(ws: web.WebSocketResponse, request: web.Request, user: User) -> None:
+    """Close the socket once what opened it no longer stands (checked every RECHECK_S)."""
+    every = request.app[SERVICES_KEY].get("live_recheck_s", RECHECK_S)
+    bearer = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    by_token = request[AUTH_METHOD] == "token"
+    while not ws.closed:
+        await asyncio.sleep(every)
+        try:
+            if by_token:
+                now = await authenticate_token(bearer)
+                still = now is not None and now.id == user.id and now.role == user.role
+            else:
+                now = await get_active_user(user.id)
+                still = (now is not None and now.role == user.role
+                         and now.session_version == user.session_version
+                         and password_fingerprint(now) == password_fingerprint(user))
+        except Exception as exc:  # the database away: keep the socket, check again later
+            log.debug("live socket recheck failed: %s", exc)
+            continue
+        if not still:
+            await ws.close(code=SESSION_ENDED, message=b"session ended: log in again")
+            return
 
 
 async def _forward(ws: web.WebSocketResponse, subscription: Any, app: web.Application,

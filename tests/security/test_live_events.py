@@ -10,13 +10,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from crm.clock import utcnow
 from crm.hub import INTEGRATIONS, SUPERVISION, LocalHub, agent_topic
-from crm.models import Role, User
+from crm.models import ApiToken, Role, User
 from crm.tokens import NewToken, create_token
+from crm.users import end_sessions
 from prowebcrm.settings import Settings
 from tests.web.webtools import login, make_user
 from web.app import create_app
-from web.appkeys import HUB_KEY
+from web.appkeys import HUB_KEY, SERVICES_KEY
+from web.live import SESSION_ENDED
 
 
 @pytest.fixture
@@ -143,3 +146,43 @@ async def test_behind_https_an_http_origin_is_refused(settings: Settings, aiohtt
     ws = await client.ws_connect("/ws/live", origin=f"https://{host}", headers=headers)
     assert (await _next_event(ws))["type"] == "snapshot"
     await ws.close()
+
+
+async def _closed_with(ws: aiohttp.ClientWebSocketResponse, timeout: float = 3.0) -> int | None:
+    while True:
+        message = await asyncio.wait_for(ws.receive(), timeout)
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            return ws.close_code
+
+
+@pytest.mark.parametrize("how", ["sessions_ended", "demoted", "deactivated"])
+async def test_an_open_socket_closes_when_its_session_ends(
+        client: TestClient, hub: LocalHub, app: web.Application, how: str) -> None:
+    app[SERVICES_KEY]["live_recheck_s"] = 0.1
+    sup = await make_user("sup", Role.SUPERVISOR)
+    await login(client, "sup")
+    ws = await client.ws_connect("/ws/live?topics=supervision")
+    assert (await _next_event(ws))["type"] == "snapshot"
+    if how == "sessions_ended":  # logout everywhere, password change
+        await end_sessions(sup)
+    elif how == "demoted":
+        await User.filter(id=sup.id).update(role=Role.AGENT)
+    else:
+        await User.filter(id=sup.id).update(active=False)
+    assert await _closed_with(ws) == SESSION_ENDED
+
+
+async def test_an_open_socket_closes_when_its_token_is_revoked(
+        client: TestClient, hub: LocalHub, app: web.Application, new_client: Any) -> None:
+    app[SERVICES_KEY]["live_recheck_s"] = 0.1
+    sup = await make_user("integrator", Role.SUPERVISOR)
+    plain = await _token_for(sup)
+    api = await new_client()
+    ws = await api.ws_connect("/ws/live?topics=integrations",
+                              headers={"Authorization": f"Bearer {plain}"})
+    assert (await _next_event(ws))["type"] == "snapshot"
+    await asyncio.sleep(0.3)  # still allowed: not closed
+    hub.publish("call.offered", {"call_id": "c1"}, [INTEGRATIONS])
+    assert (await _next_event(ws))["type"] == "call.offered"
+    await ApiToken.filter(user_id=sup.id).update(revoked_at=utcnow())
+    assert await _closed_with(ws) == SESSION_ENDED
