@@ -156,6 +156,8 @@ const BACKOFF_MAX_MS = 30000;
  * 30 s, each with ±20 % jitter so a restarted server is not hit by every page at once).
  * onEvent(type, data) gets every message, the snapshot first; onState("open"|"closed").
  */
+const SESSION_ENDED = 4401;  // web/live.py: the session or token no longer stands
+
 export function live({ topics = "", onEvent, onState = () => {} }) {
   let delay = BACKOFF_FIRST_MS;
   let socket = null;
@@ -172,9 +174,13 @@ export function live({ topics = "", onEvent, onState = () => {} }) {
       try { event = JSON.parse(message.data); } catch { return; }
       try { onEvent(event.type, event.data || {}); } catch (err) { console.error(event.type, err); }
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (closing) => {
       onState("closed");
       if (stopped) return;
+      if (closing.code === SESSION_ENDED) {  // logged out elsewhere, demoted, deactivated
+        location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+        return;
+      }
       const jitter = 0.8 + Math.random() * 0.4;
       setTimeout(connect, delay * jitter);
       delay = Math.min(delay * 2, BACKOFF_MAX_MS);
