@@ -282,6 +282,10 @@ class Controller:
         if self._executor is not None:
             self._executor.forget(call_id)
 
+    @property
+    def publisher(self) -> Publisher:
+        return self._publisher
+
     def pending_timers(self) -> int:
         return len(self._timers)
 

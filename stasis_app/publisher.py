@@ -136,6 +136,18 @@ class Publisher:
     def _queue_changed(self, e: o.QueueChanged) -> None:
         self._push(e, SUPERVISION)
 
+    def supervisor_action(self, agent_id: int, action: str, *, supervisor_id: int,
+                          supervisor_name: str, message: str, details: dict[str, Any]) -> None:
+        """A supervisor acted on this agent's call or state: the agent's page says so."""
+        self._hub.publish("supervisor.action", {
+            "action": action,
+            "agent_id": agent_id,
+            "supervisor_id": supervisor_id,
+            "supervisor_name": supervisor_name,
+            "message": message,
+            **details,
+        }, [agent_topic(agent_id)])
+
     # -- helpers -------------------------------------------------------------------------
 
     def _push(self, event: o.Event, *topics: str) -> None:

@@ -236,6 +236,13 @@ class AcdService:
         return next((a.agent_id for a in self._ctl.engine.agents() if a.call_id == call_id),
                     None)
 
+    def tell_agent(self, agent_id: int, action: str, *, supervisor_id: int,
+                   supervisor_name: str, message: str, details: dict[str, Any]) -> None:
+        """Tell the agent's page what a supervisor did (supervisor.action)."""
+        self._ctl.publisher.supervisor_action(
+            agent_id, action, supervisor_id=supervisor_id, supervisor_name=supervisor_name,
+            message=message, details=details)
+
     @staticmethod
     def deferred(outputs: list[o.Output]) -> bool:
         """A pause or logout asked during a call was kept for the call's end."""

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from crm import audit
 from crm.dialstrings import Extension, check_transfer_target, is_number
 from crm.errors import N_
-from crm.hub import agent_topic
 from crm.models import Group, Role, User
 from crm.stats.board import day_board
 from crm.stats.kpi import METHODS
@@ -30,7 +29,7 @@ from crm.users import extension_owner
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
 from web.api.registry import ApiRouteTable, parse_id, path_id
 from web.api.stats import stats_config
-from web.appkeys import HUB_KEY, RUNTIME_KEY, SETTINGS_KEY
+from web.appkeys import RUNTIME_KEY, SETTINGS_KEY
 from web.errors import ApiError
 from web.formatting import phone_display
 from web.i18n import gettext as _
@@ -212,16 +211,10 @@ async def _done(request: web.Request, action: str, *, agent_id: int | None,
     await audit.record(f"supervision.{action}", actor=supervisor, target_type=target_type,
                        target_id=target_id, details={**details, "agent_id": agent_id},
                        ip=client_ip(request))
-    hub = request.app[HUB_KEY]
-    if agent_id is not None and hub is not None:
-        hub.publish("supervisor.action", {
-            "action": action,
-            "agent_id": agent_id,
-            "supervisor_id": supervisor.id,
-            "supervisor_name": supervisor.name,
-            "message": message,
-            **details,
-        }, [agent_topic(agent_id)])
+    acd = request.app[RUNTIME_KEY]
+    if agent_id is not None and acd is not None:
+        acd.tell_agent(agent_id, action, supervisor_id=supervisor.id,
+                       supervisor_name=supervisor.name, message=message, details=details)
     return ActionOut(action=action, message=done, details=details)
 
 
