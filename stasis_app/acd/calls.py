@@ -340,6 +340,12 @@ class CallHandlers(QueueOps):
             return  # already over: the hang-up that caused the failure came first
         if leg.purpose is LegPurpose.CLICK_TO_CALL:
             self._end_call(call, "bridge_failed", CallOutcome.FAILED, hangup_caller=False)
+        elif leg.leg_id == call.consult_leg and call.complete_on_answer:
+            # the transferor has left already: nobody to go back to, the caller is queued
+            self._drop_leg(leg, hangup=True)
+            self._requeue_head(call, None)
+            if leg.agent_id is not None:
+                self._agent_ready(self._agents[leg.agent_id])
         elif leg.leg_id == call.consult_leg:
             self._consult_target_gone(call, leg, hangup=True)
         elif leg.agent_id is None:  # an outside number the caller was handed to

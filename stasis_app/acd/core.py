@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass
 
 from .model import (
+    CALL_TRANSITIONS,
     Agent,
     AgentState,
     Call,
@@ -77,6 +78,9 @@ class EngineCore:
         self._dirty: set[int] = set()
         self._queue_dirty: set[int] = set()
         self._collectable: set[int] = set()  # closed groups with no call left
+        # Call state changes the transition table does not allow (model.CALL_TRANSITIONS):
+        # made anyway (the engine must go on), counted, and the fuzz test demands none.
+        self.illegal_moves: list[tuple[str, CallState, CallState]] = []
 
     # ------------------------------------------------------------------------------ basics
 
@@ -116,6 +120,12 @@ class EngineCore:
         return group.config.ring_timeout_s if group else self._settings.agent_ring_timeout_s
 
     # ------------------------------------------------------------------------------ agents
+
+    def _move(self, call: Call, new: CallState) -> None:
+        """Every change of a call's state goes here, checked against the table."""
+        if new is not call.state and new not in CALL_TRANSITIONS[call.state]:
+            self.illegal_moves.append((call.call_id, call.state, new))
+        call.state = new
 
     def _set_state(
         self, agent: Agent, new: AgentState, reason: str = "", call_id: str | None = None
@@ -297,7 +307,7 @@ class EngineCore:
 
     def _connect_agent(self, call: Call, agent: Agent, leg: Leg) -> None:
         """The agent answered: caller and agent leg into the call's mixing bridge."""
-        call.state = CallState.CONNECTED
+        self._move(call, CallState.CONNECTED)
         call.agent_id = agent.agent_id
         call.agent_leg = leg.leg_id
         call.last_agent_id = agent.agent_id

@@ -69,6 +69,29 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
+# Where a call may go from each state (CallState): the engine's moves are checked against
+# it (EngineCore._move) and the fuzz test demands that none breaks it. A call enters QUEUED
+# (inbound), CONNECTED (click-to-call, adoption) or EXTERNAL (adoption).
+_Q, _O, _T, _C, _K, _X, _E = (CallState.QUEUED, CallState.OFFERING, CallState.TRANSFERRING,
+                              CallState.CONNECTED, CallState.CONSULTING, CallState.EXTERNAL,
+                              CallState.ENDED)
+CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    # rung, overflowed to a number, moved to an agent by a supervisor, or gone
+    _Q: frozenset({_O, _X, _T, _E}),
+    # answered, every offer failed (waits again), moved, overflowed, or gone
+    _O: frozenset({_C, _Q, _T, _X, _E}),
+    # the target took it, failed (head of the queue), moved again, or gone
+    _T: frozenset({_C, _Q, _X, _E}),
+    # consult, transfer (agent, group, number), the agent's leg lost (head of the queue), end
+    _C: frozenset({_K, _T, _Q, _X, _E}),
+    # back to the transferor, completed to an agent or a number, failed after completion
+    _K: frozenset({_C, _X, _Q, _E}),
+    # the number failed (head of the queue), or the call ended
+    _X: frozenset({_Q, _E}),
+    _E: frozenset(),
+}
+
+
 class LegPurpose(StrEnum):
     """Why a leg (agent offer or outbound dial) was created."""
 

@@ -130,7 +130,7 @@ class QueueOps(EngineCore):
             if call.preferred_agent_id == agent.agent_id:
                 self._release_sticky(call)
             if call.state is CallState.OFFERING and not self._unanswered_offers(call):
-                call.state = CallState.QUEUED  # still at its place: the head if it was
+                self._move(call, CallState.QUEUED)  # still at its place: the head if it was
                 if call.group_id is not None:
                     self._queue_dirty.add(call.group_id)
             if call.group_id is not None:
@@ -165,7 +165,7 @@ class QueueOps(EngineCore):
         """The consultation is over without a transfer: caller back with its agent."""
         call.consult_leg = None
         call.consult_by = None
-        call.state = CallState.CONNECTED
+        self._move(call, CallState.CONNECTED)
         if call.agent_leg is not None:
             self._connect_caller(call, call.agent_leg)
 
@@ -193,7 +193,7 @@ class QueueOps(EngineCore):
         self._hold(call, cfg.moh_class, cfg.id)
         call.group_id = cfg.id
         call.entered_at = since if since is not None else self._now
-        call.state = CallState.QUEUED
+        self._move(call, CallState.QUEUED)
         call.in_queue = True
         call.declined.clear()
         call.exit_kind = None
@@ -321,7 +321,7 @@ class QueueOps(EngineCore):
             kind = OverflowKind.NONE  # unknown or looping overflow group: nowhere to go
         if kind is OverflowKind.NUMBER:
             self._hold(call, cfg.moh_class, None)
-            call.state = CallState.EXTERNAL
+            self._move(call, CallState.EXTERNAL)
             call.exit_kind = LegPurpose.OVERFLOW
             leg = self._dial_external(call, cfg.overflow_target, LegPurpose.OVERFLOW, None)
             call.external_leg = leg.leg_id
@@ -377,7 +377,7 @@ class QueueOps(EngineCore):
             outcome = CallOutcome.ANSWERED
         else:
             outcome = fallback
-        call.state = CallState.ENDED
+        self._move(call, CallState.ENDED)
         self._calls.pop(call.call_id, None)
         group = self._groups.get(call.group_id) if call.group_id is not None else None
         if group is not None and group.closed:
@@ -492,5 +492,5 @@ class QueueOps(EngineCore):
             group.rr_last = group.index.key_of(agent_ids[-1])
         for agent_id in agent_ids:
             self._offer(call, self._agents[agent_id], LegPurpose.QUEUE, group.config.id, sticky)
-        call.state = CallState.OFFERING
+        self._move(call, CallState.OFFERING)
         self._queue_dirty.add(group.config.id)

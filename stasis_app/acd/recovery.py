@@ -107,7 +107,7 @@ class RecoveryHandlers(CallHandlers):
                   group_id=call.group_id, ringing=True, answered=True)
         self._legs[leg.leg_id] = leg
         call.legs[leg.leg_id] = None
-        call.state = CallState.CONNECTED
+        call.state = CallState.CONNECTED  # taken back: where Asterisk shows it, not a move
         call.agent_id = call.last_agent_id = agent.agent_id
         call.agent_leg = leg.leg_id
         call.answered_at = call.answered_at or self._now
@@ -135,7 +135,7 @@ class RecoveryHandlers(CallHandlers):
         call.legs[leg.leg_id] = None
         call.answered_at = call.answered_at or self._now
         if not outbound:
-            call.state = CallState.EXTERNAL
+            call.state = CallState.EXTERNAL  # taken back: where Asterisk shows it, not a move
             call.exit_kind = LegPurpose.TRANSFER
             call.external_leg = leg.leg_id
 
@@ -148,7 +148,7 @@ class RecoveryHandlers(CallHandlers):
         cfg = group.config
         call.group_id = cfg.id
         call.visited.add(cfg.id)
-        call.state = CallState.QUEUED
+        call.state = CallState.QUEUED  # taken back: where Asterisk shows it, not a move
         call.in_queue = True
         call.held = (cfg.moh_class, cfg.id)
         # Its place: after every caller who entered the queue before it.

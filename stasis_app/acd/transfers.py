@@ -118,7 +118,7 @@ class TransferHandlers(CallHandlers):
         if group is None:  # out of any queue while an agent or a number is rung
             self._hold(call, self._group_moh(call), None)
         if agent is not None:
-            call.state = CallState.TRANSFERRING
+            self._move(call, CallState.TRANSFERRING)
             call.transferred_from = from_agent
             self._offer(call, agent, LegPurpose.TRANSFER, call.group_id, sticky=False)
         elif group is not None:
@@ -126,7 +126,7 @@ class TransferHandlers(CallHandlers):
             self._admit(call, group)
         else:
             assert number is not None
-            call.state = CallState.EXTERNAL
+            self._move(call, CallState.EXTERNAL)
             call.exit_kind = LegPurpose.TRANSFER
             leg = self._dial_external(call, number, LegPurpose.TRANSFER, call.caller_number)
             call.external_leg = leg.leg_id
@@ -175,7 +175,7 @@ class TransferHandlers(CallHandlers):
             return
         agent, _, number = resolved
         self._hold(call, self._group_moh(call))
-        call.state = CallState.CONSULTING
+        self._move(call, CallState.CONSULTING)
         call.consult_by = inp.by_agent_id
         if agent is not None:
             leg = self._offer(call, agent, LegPurpose.CONSULT, call.group_id, sticky=False)
@@ -239,7 +239,7 @@ class TransferHandlers(CallHandlers):
         call.complete_on_answer = False
         if consult.agent_id is not None:
             agent = self._agents[consult.agent_id]
-            call.state = CallState.CONNECTED
+            self._move(call, CallState.CONNECTED)
             call.agent_id = agent.agent_id
             call.agent_leg = consult.leg_id
             call.last_agent_id = agent.agent_id
@@ -259,7 +259,7 @@ class TransferHandlers(CallHandlers):
             )
         else:
             consult.purpose = LegPurpose.TRANSFER
-            call.state = CallState.EXTERNAL
+            self._move(call, CallState.EXTERNAL)
             call.exit_kind = LegPurpose.TRANSFER
             call.external_leg = consult.leg_id
             self._connect_caller(call, consult.leg_id)
