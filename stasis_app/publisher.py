@@ -7,8 +7,6 @@ on a subscriber, so publishing adds microseconds to the call path, not a databas
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
-from enum import Enum
 from typing import Any
 
 from crm.clock import from_timestamp
@@ -17,6 +15,7 @@ from crm.journal import CallJournal
 from crm.models import AgentStateName, CallOutcome, Direction, OfferResult
 from stasis_app.acd import outputs as o
 from stasis_app.acd.model import AgentState, LegPurpose, OverflowTrigger
+from stasis_app.wire import event_type, to_json
 
 
 class Publisher:
@@ -184,51 +183,3 @@ def unanswered_outcome(end_reason: str) -> CallOutcome:
     if end_reason.startswith("supervisor_hangup"):
         return CallOutcome.REJECTED
     return _UNANSWERED_BY_REASON.get(end_reason, CallOutcome.FAILED)
-
-
-_EVENT_TYPES: dict[type, str] = {}
-
-
-def event_type(event: o.Event) -> str:
-    """``CallOffered`` → ``call.offered``: the name browsers and integrators see."""
-    kind = type(event)
-    name = _EVENT_TYPES.get(kind)
-    if name is None:
-        name = _EVENT_TYPES[kind] = _wire_name(kind.__name__)
-    return name
-
-
-def _wire_name(name: str) -> str:
-    words: list[str] = []
-    for ch in name:
-        if ch.isupper() and words:
-            words.append("_")
-        words.append(ch.lower())
-    snake = "".join(words)
-    head, _, tail = snake.partition("_")
-    return f"{head}.{tail}" if tail else head
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def to_json(value: Any) -> Any:
-    """Plain JSON data of an engine event or view. On the call path (a queue of 100 callers
-    is serialized on every change), hence the cached field names and the plain-type shortcut."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    names = _FIELD_NAMES.get(kind)
-    if names is None and is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
-    if names is not None:
-        return {name: to_json(getattr(value, name)) for name in names}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    return value
-

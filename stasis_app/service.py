@@ -15,8 +15,8 @@ from stasis_app.acd import outputs as o
 from stasis_app.acd.model import AgentState, Target, TargetKind
 from stasis_app.acd.views import AgentView, CallView
 from stasis_app.controller import Controller
-from stasis_app.publisher import to_json
 from stasis_app.spy import SpyManager, SpyMode, SpyRefused
+from stasis_app.wire import to_json
 
 
 class _NoCall:

@@ -34,7 +34,7 @@ from crm.hub import INTEGRATIONS, SUPERVISION, agent_topic
 from crm.models import Role, User
 from crm.tokens import authenticate_token
 from crm.users import get_active_user, password_fingerprint
-from stasis_app.publisher import to_json
+from stasis_app.wire import to_json
 from web.appkeys import HUB_KEY, RUNTIME_KEY, SERVICES_KEY, SETTINGS_KEY
 from web.formatting import phone_display
 from web.reasons import LOST_PAGE_REASON

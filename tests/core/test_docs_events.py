@@ -23,7 +23,8 @@ import pytest
 
 import crm.hub
 from stasis_app.acd import outputs as o
-from stasis_app.publisher import Publisher, event_type
+from stasis_app.publisher import Publisher
+from stasis_app.wire import event_type
 from web.api.agent import console_status, pop_payload
 from web.live import OWN_EVENTS, _display_numbers
 

@@ -38,8 +38,8 @@ from crm.models import (
 from crm.reference import label_in, list_entries
 from crm.stats.agent_day import agent_day
 from crm.users import extension_owner
-from stasis_app.publisher import to_json
 from stasis_app.service import AcdRefused, AcdService, TransferTarget
+from stasis_app.wire import to_json
 from web.acd_exit import ON_CALL_MESSAGE, OnCall, leave_acd
 from web.api.registry import ApiRouteTable, parse_id
 from web.api.schemas import Out
