@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from crm import audit
 from crm.dialstrings import Extension, check_transfer_target, is_number
 from crm.errors import N_
+from crm.floor_names import floor_names
 from crm.models import Group, Role, User
 from crm.stats.board import day_board
 from crm.stats.kpi import METHODS
@@ -168,14 +169,8 @@ def acd_of(request: web.Request) -> AcdService:
 
 
 async def names() -> Names:
-    agents = await User.filter(role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]).values(
-        "id", "name", "login", "role")
-    groups = await Group.all().values("id", "name")
-    return Names(
-        agents={str(a["id"]): {"name": a["name"], "login": a["login"],
-                               "role": str(a["role"])} for a in agents},
-        groups={str(g["id"]): g["name"] for g in groups},
-    )
+    agents, groups = await floor_names()
+    return Names(agents=agents, groups=groups)
 
 
 async def snapshot_out(request: web.Request) -> SnapshotOut:
