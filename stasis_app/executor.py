@@ -317,6 +317,17 @@ class CommandExecutor:
         caller = self._reg.callers.get(call_id)
         return call_id if caller is not None and not caller.hung_up else None
 
+    async def _MuteLeg(self, cmd: o.MuteLeg) -> None:
+        # "in": what the leg sends into the bridge; the agent still hears the caller.
+        if cmd.muted:
+            await self._ari.channels.mute(cmd.leg_id, "in")
+        else:
+            await self._ari.channels.unmute(cmd.leg_id, "in")
+
+    async def _SendDtmf(self, cmd: o.SendDtmf) -> None:
+        # Asterisk's defaults (100 ms tones, 100 ms apart) suit IVRs and carriers alike.
+        await self._ari.channels.send_dtmf(cmd.channel_id, cmd.digits)
+
     async def _CancelOffer(self, cmd: o.CancelOffer) -> None:
         await self._ari.channels.hangup(cmd.offer_id, reason="normal")
 

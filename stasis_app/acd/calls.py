@@ -324,6 +324,8 @@ class CallHandlers(QueueOps):
         for whoever takes it next."""
         assert call.agent_id is not None and call.agent_leg is not None
         agent = self._agents[call.agent_id]
+        self._close_hold(call, "requeued" if wait_in is not None else "transferred")
+        call.agent_muted = False  # the mute went with the agent's leg
         self._hold(call, self._group_moh(call), wait_in)
         self._drop_leg(self._legs[call.agent_leg], hangup=True)
         call.agent_id = None
