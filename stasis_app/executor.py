@@ -195,6 +195,10 @@ class CommandExecutor:
         """A caller found in a group's holding bridge after a restart."""
         self._waiting_in[call_id] = group_id
 
+    def adopt_held(self, call_id: str) -> None:
+        """A caller found on hold (on its own music) after a restart: resuming stops it."""
+        self._own_music.add(call_id)
+
     def adopt_bridge(self, bridge_id: str, call_id: str) -> None:
         """A call's bridge found in Asterisk after a restart: ours to use and destroy."""
         self._reg.add_bridge(bridge_id, call_id)

@@ -144,3 +144,22 @@ def test_dtmf_on_click_to_call_reaches_the_client_leg(h: Harness) -> None:
     h.send(OutboundAnswered, leg_id=dial.leg_id)
     out = h.send(AgentSendDtmf, agent_id=1, digits="3#")
     assert one(out, SendDtmf) == SendDtmf(channel_id=dial.leg_id, digits="3#")
+
+
+def test_a_call_adopted_on_hold_stays_held_until_resumed(h: Harness) -> None:
+    from stasis_app.acd import AdoptCall, AdoptionDone, AgentState, RestoreAgent
+
+    h.group(1, moh_class="jazz")
+    h.send(RestoreAgent, agent_id=1, extension="2001", groups={1: 0},
+           state=AgentState.ON_CALL, since=900.0)
+    out = h.send(AdoptCall, call_id="c1", group_id=1, started_at=900.0, answered_at=910.0,
+                 agent_id=1, leg_id="offer-9", bridge_id="bridge-9", held=True)
+    assert not of(out, HoldCaller) and not of(out, CallHeld)  # nothing happened: it was so
+    h.send(AdoptionDone)
+    view = h.engine.call("c1")
+    assert view is not None and view.on_hold and view.agent_id == 1
+    h.now += 6
+    out = h.send(AgentResume, agent_id=1)
+    assert one(out, ConnectCall) == ConnectCall(call_id="c1", leg_id="offer-9",
+                                                bridge_id="bridge-9")
+    assert one(out, CallResumed).held_s == 6
