@@ -354,9 +354,11 @@ class CallHandlers(QueueOps):
             # Not the agent's doing: free them at once (no wrap-up, no miss), and give the
             # caller back its place at the head of the queue.
             agent = self._agents[leg.agent_id]
+            self._close_hold(call, "requeued")  # a resume Asterisk could not carry out
             self._drop_leg(leg, hangup=True)
             call.agent_id = None
             call.agent_leg = None
+            call.agent_muted = False
             agent.calls_taken = max(0, agent.calls_taken - 1)
             self._agent_ready(agent)
             self._requeue_head(call, None)

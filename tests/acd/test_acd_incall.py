@@ -163,3 +163,18 @@ def test_a_call_adopted_on_hold_stays_held_until_resumed(h: Harness) -> None:
     assert one(out, ConnectCall) == ConnectCall(call_id="c1", leg_id="offer-9",
                                                 bridge_id="bridge-9")
     assert one(out, CallResumed).held_s == 6
+
+
+def test_a_resume_asterisk_refuses_sends_the_caller_back_to_the_queue(h: Harness) -> None:
+    from stasis_app.acd.inputs import ConnectFailed
+
+    leg = talking(h)
+    h.send(AgentMute, agent_id=1, muted=True)
+    h.send(AgentHold, agent_id=1)
+    h.now += 3
+    h.send(AgentResume, agent_id=1)
+    out = h.send(ConnectFailed, call_id="c1", leg_id=leg)
+    assert one(out, HoldCaller).group_id == 1  # back in its queue, at the head
+    assert one(out, OriginateAgent).call_id == "c1"  # offered again (not the agent's fault)
+    view = h.engine.call("c1")
+    assert view is not None and not view.agent_muted and view.hold_s == 3
