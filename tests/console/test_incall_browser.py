@@ -1,5 +1,5 @@
 """B11 in the console: the Hold / Resume, Mute / Unmute buttons and the keypad tones, as the
-agent clicks them, in English and in French."""
+agent clicks them (in French), and what a supervisor's page says of the call meanwhile."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ async def test_hold_mute_and_tones_from_the_call_card(served: tuple[Product, str
 
     prod, base = served
     alice = await make_user("alice", Role.AGENT, name="Alice Martin", language="fr")
+    await make_user("sup", Role.SUPERVISOR, name="Sam Super")
     await make_group([alice])
     await prod.reload_groups()
     prod.sim.phones.add("201", behaviour="manual")
@@ -27,6 +28,8 @@ async def test_hold_mute_and_tones_from_the_call_card(served: tuple[Product, str
         try:
             await log_in(page, base, "alice")
             await acd_login(page, "201")
+            supervisor = await (await browser.new_context()).new_page()
+            await log_in(supervisor, base, "sup", landing="/supervision")
             call_id = prod.sim.place_inbound_call(GROUP_NUMBER, "+33612345678", "Caller")
             await expect(page.locator("#call-card")).to_be_visible()
             # ringing: nothing to hold yet
@@ -42,15 +45,19 @@ async def test_hold_mute_and_tones_from_the_call_card(served: tuple[Product, str
             await expect(page.locator("#call-held")).to_contain_text("musique")
             await expect(page.locator("#dtmf-form")).to_be_hidden()  # tones over music: no
             await prod.until(lambda: channels[call_id].moh_class is not None, what="music")
+            state = supervisor.locator(f"tr[data-call='{call_id}'] .sv-call-state")
+            await expect(state).to_have_text("Connected · on hold")
             await shot(page, "90-call-on-hold-fr")
             await page.click("#btn-resume")
             await expect(page.locator("#btn-hold")).to_be_visible()
             await expect(page.locator("#call-held")).to_be_hidden()
             await prod.until(lambda: channels[call_id].moh_class is None, what="music off")
+            await expect(state).to_have_text("Connected")
 
             await page.click("#btn-mute")
             await expect(page.locator("#btn-unmute")).to_be_visible()
             await expect(page.locator("#call-muted")).to_be_visible()
+            await expect(state).to_have_text("Connected · muted")
             await page.click("#btn-unmute")
             await expect(page.locator("#btn-mute")).to_be_visible()
             await expect(page.locator("#call-muted")).to_be_hidden()
