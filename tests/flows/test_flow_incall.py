@@ -113,3 +113,22 @@ async def test_hold_mute_and_dtmf_on_the_wire(acd: Acd, sip: PbxTelephony,
     # the record's hold time is the time held (give or take the requests' round trips)
     assert abs(call.hold_s - held_s) < 0.5, (call.hold_s, held_s)
     assert call.talk_s is not None and call.talk_s > 0
+
+
+async def test_dtmf_on_a_click_to_call_reaches_the_outside_party(acd: Acd, sip: PbxTelephony,
+                                                               rtp: RtpCounter) -> None:
+    """A supplier's IVR on a click-to-call: the digits leave by the trunk as RFC 4733."""
+    agent = await make_agent("dialer")
+    await make_group("ivr", [agent])
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, sip.extension("ivr-1"))
+    await acd.service.click_to_call(agent.id, "0155667799")
+    await acd.until(lambda: acd.events_of("external.connected"), what="the supplier answers")
+    outside = acd.events_of("external.connected")[0]["leg_id"]
+    asterisk_port, far_port = channel_ports(sip.pbx.asterisk.ari, outside)
+    await acd.service.send_dtmf(agent.id, "2#")
+    await acd.until(lambda: len(rtp.events(asterisk_port, far_port)) >= 2, timeout=5,
+                    what="two key presses at the outside party")
+    assert rtp.events(asterisk_port, far_port) == [2, 11]
+    await acd.service.hangup(agent.id)
+    await assert_nothing_left(acd)
