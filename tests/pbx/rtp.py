@@ -113,10 +113,15 @@ class RtpCounter:
         from port ``source`` to ``destination`` so far, one per press, in order."""
         with self._lock:
             packets = list(self._events.get((source, destination), ()))
-        presses: dict[int, int] = {}
-        for timestamp, code, _ in packets:
-            presses.setdefault(timestamp, code)
-        return list(presses.values())
+        # A press: packets of one event code, its last ones with the end bit (sent three
+        # times). Not by RTP timestamp: Asterisk may restamp a press that spans a voice frame.
+        presses: list[int] = []
+        previous: tuple[int, bool] | None = None  # (code, end bit) of the last packet
+        for _, code, end in packets:
+            if previous is None or code != previous[0] or (previous[1] and not end):
+                presses.append(code)
+            previous = (code, end)
+        return presses
 
     def loud(self) -> collections.Counter[tuple[int, int]]:
         with self._lock:
