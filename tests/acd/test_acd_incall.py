@@ -9,6 +9,7 @@ from stasis_app.acd import (
     AttendedConsult,
     CallEnded,
     CallerHungUp,
+    CallTransferred,
     ClickToCall,
     ConnectCall,
     DialOutbound,
@@ -100,6 +101,8 @@ def test_blind_transfer_and_consult_close_the_hold(h: Harness) -> None:
     h.now += 1
     out = h.send(TransferBlind, call_id="c1", target=Target.agent(2), by_agent_id=1)
     assert one(out, CallResumed).reason == "transferred"
+    # before the transfer: the journal counts it on the row of the agent who held it
+    assert out.index(one(out, CallResumed)) < out.index(one(out, CallTransferred))
     assert not of(out, HoldCaller)  # already on its own music
 
     h2 = Harness()
