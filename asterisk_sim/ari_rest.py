@@ -162,6 +162,17 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         eng.start_moh(request.match_info["channelId"], params.get("mohClass"))
         return reply(204)
 
+    async def mute(request: web.Request) -> web.Response:
+        params, _ = await read_params(request)
+        eng.mute(request.match_info["channelId"], params.get("direction"),
+                 on=request.method == "POST")
+        return reply(204)
+
+    async def send_dtmf(request: web.Request) -> web.Response:
+        params, _ = await read_params(request)
+        eng.send_dtmf(request.match_info["channelId"], params.get("dtmf"))
+        return reply(204)
+
     async def snoop(request: web.Request) -> web.Response:
         params, _ = await read_params(request)
         body = eng.snoop(request.match_info["channelId"], params, request.match_info.get("snoopId"))
@@ -258,6 +269,9 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         r.delete("/ari/channels/{channelId}/hold", indicate("hold", False)),
         r.post("/ari/channels/{channelId}/moh", moh_start),
         r.delete("/ari/channels/{channelId}/moh", indicate("moh", False)),
+        r.post("/ari/channels/{channelId}/mute", mute),
+        r.delete("/ari/channels/{channelId}/mute", mute),
+        r.post("/ari/channels/{channelId}/dtmf", send_dtmf),
         r.post("/ari/channels/{channelId}/snoop", snoop),
         r.post("/ari/channels/{channelId}/snoop/{snoopId}", snoop),
         r.post("/ari/channels/{channelId}/dial", dial),

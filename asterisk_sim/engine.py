@@ -702,6 +702,26 @@ class Engine:
         elif what == "moh":
             c.moh_class = None if not on else (c.moh_class or "default")
 
+    def mute(self, channel_id: str, direction: str | None, on: bool) -> None:
+        """ARI mute / unmute: state only (what the tests read), as Asterisk emits no event."""
+        c = self.control(channel_id)
+        self.check_state(c)
+        direction = direction or "both"
+        if direction not in ("in", "out", "both"):
+            raise AriError(400, "Invalid direction specified")
+        sides = {"in", "out"} if direction == "both" else {direction}
+        if on:
+            c.muted |= sides
+        else:
+            c.muted -= sides
+
+    def send_dtmf(self, channel_id: str, digits: str | None) -> None:
+        c = self.control(channel_id)
+        self.check_state(c)
+        if not digits:
+            raise AriError(400, "DTMF is required")
+        c.dtmf_sent.append(digits)
+
     def start_moh(self, channel_id: str, moh_class: str | None) -> None:
         c = self.control(channel_id)
         self.check_state(c)

@@ -104,6 +104,8 @@ class Channel:
     in_answer_phase: bool = False  # Local ;2 still inside Answer() (before Wait)
     moh_class: str | None = None
     on_hold: bool = False
+    muted: set[str] = field(default_factory=set)  # "in" / "out": audio the channel stops
+    dtmf_sent: list[str] = field(default_factory=list)  # digits sent to it through ARI
     snoops: list[Channel] = field(default_factory=list)
     snoop_target: Channel | None = None
     inbound_app: str | None = None  # per-call override of the inbound context's app

@@ -57,6 +57,7 @@ from crm.journal_facts import (
     CallClient,
     CallClosed,
     CallEnded,
+    CallHold,
     CallQueued,
     CallStarted,
     CallTransferred,
@@ -159,6 +160,7 @@ class CallJournal:
             OfferEnded: self._plan_offer_ended,
             CallAnswered: self._plan_call_answered,
             CallTransferred: self._plan_call_transferred,
+            CallHold: self._plan_call_hold,
             CallEnded: self._plan_call_ended,
             CallClosed: self._plan_call_closed,
             WrapupEnded: self._plan_wrapup_ended,
@@ -299,6 +301,11 @@ class CallJournal:
         transfer), that row ends with ``unanswered_outcome`` (default: abandoned)."""
         unanswered = str(CallOutcome(unanswered_outcome)) if unanswered_outcome else None
         self._add(CallEnded(ref, str(CallOutcome(outcome)), _ts(at), unanswered))
+
+    def call_hold(self, ref: str, seconds: float) -> None:
+        """The caller was on hold ``seconds`` (a period now over) with its current agent:
+        the call's current row counts them as hold, not talk."""
+        self._add(CallHold(ref, max(0.0, float(seconds))))
 
     def close_call(self, ref: str, outcome: CallOutcome | str, at: datetime | float) -> None:
         """A call that ended while no process was watching it (e.g. during a restart) ends
@@ -773,6 +780,13 @@ class CallJournal:
         rows.append(segment)
         plan.new_calls.append(segment)
 
+    def _plan_call_hold(self, plan: Plan, epoch: str, seq: int, f: CallHold) -> None:
+        row = self._current(f.ref)
+        if row is None or row.ended_at is not None:
+            return
+        row.hold_s = round(row.hold_s + f.seconds, 6)
+        self._changed(plan, row, "hold_s")
+
     @staticmethod
     def _row_outcome(row: CallRow, outcome: str, unanswered: str | None) -> str:
         if outcome == _ANSWERED and row.answered_at is None:
@@ -811,7 +825,8 @@ class CallJournal:
         row.ended_at = at
         row.outcome = outcome
         if row.answered_at is not None:
-            row.talk_s = _duration(at, row.answered_at)
+            # Talk excludes hold: AHT adds talk, hold and wrap-up (crm.stats.kpi).
+            row.talk_s = max(0.0, round(_duration(at, row.answered_at) - row.hold_s, 6))
             self._changed(plan, row, "ended_at", "outcome", "talk_s")
         elif row.entered_queue_at is not None:
             row.wait_s = _duration(at, row.entered_queue_at)

@@ -77,6 +77,14 @@ class CallTransferred:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHold:
+    """A hold period of the call's current row is over: ``seconds`` join its hold time."""
+
+    ref: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     """``unanswered``: the outcome for a row nobody answered when ``outcome`` is "answered"
     (the ACD's outcome is per call; a transfer segment can end unanswered)."""
@@ -116,7 +124,7 @@ class AgentStateChanged:
 
 Fact = (
     CallStarted | CallQueued | CallClient | OfferStarted | OfferRinging | OfferEnded
-    | CallAnswered | CallTransferred | CallEnded | CallClosed | WrapupEnded
+    | CallAnswered | CallTransferred | CallHold | CallEnded | CallClosed | WrapupEnded
     | AgentStateChanged
 )
 
@@ -124,7 +132,7 @@ KINDS: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
         CallStarted, CallQueued, CallClient, OfferStarted, OfferRinging, OfferEnded,
-        CallAnswered, CallTransferred, CallEnded, CallClosed, WrapupEnded,
+        CallAnswered, CallTransferred, CallHold, CallEnded, CallClosed, WrapupEnded,
         AgentStateChanged,
     )
 }

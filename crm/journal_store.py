@@ -62,7 +62,8 @@ class CallRow:
     wrapup_ended_at: float | None = None
     outcome: str | None = None
     wait_s: float | None = None
-    talk_s: float | None = None
+    talk_s: float | None = None  # answered to ended, hold periods excluded
+    hold_s: float = 0.0
     wrapup_s: float | None = None
     offers_count: int = 0
     # Not a column: its agent was done with it before it ended (no wrap-up in the group; the
@@ -210,7 +211,7 @@ def _call_values(row: CallRow, dt: Any) -> tuple[Any, ...]:
         row.group_id, row.client_id, row.agent_id, parent, dt(row.started_at),
         dt(row.entered_queue_at), dt(row.first_offered_at), dt(row.answered_at),
         dt(row.ended_at), dt(row.wrapup_ended_at), row.local_date, row.local_hour,
-        row.outcome, row.wait_s, row.talk_s, 0.0, row.wrapup_s, row.offers_count, "",
+        row.outcome, row.wait_s, row.talk_s, row.hold_s, row.wrapup_s, row.offers_count, "",
     )
 
 
@@ -511,7 +512,7 @@ _LOAD_CALL = (
     "SELECT id, ref, started_at, local_date, local_hour, direction, caller_number, "
     "caller_name, called_number, group_id, client_id, agent_id, transferred_from_id, "
     "entered_queue_at, first_offered_at, answered_at, ended_at, wrapup_ended_at, outcome, "
-    "wait_s, talk_s, wrapup_s, offers_count FROM calls WHERE "
+    "wait_s, talk_s, wrapup_s, offers_count, hold_s FROM calls WHERE "
 )
 _SEGMENT = "/t"
 
@@ -533,6 +534,7 @@ def _call_row(r: Sequence[Any]) -> CallRow:
         entered_queue_at=_ts(r[13]), first_offered_at=_ts(r[14]), answered_at=_ts(r[15]),
         ended_at=_ts(r[16]), wrapup_ended_at=_ts(r[17]), outcome=r[18], wait_s=_num(r[19]),
         talk_s=_num(r[20]), wrapup_s=_num(r[21]), offers_count=int(r[22] or 0),
+        hold_s=_num(r[23]) or 0.0,
     )
 
 

@@ -6,7 +6,9 @@ What Asterisk holds says what is live; the records say what it was:
 - a call's bridge (named ``call-<call id>``) holds the caller and its agent's leg (or the
   outside number it was handed to; for a click-to-call, the agent's leg and the client's);
 - every leg the app originated says, in its Stasis arguments, ``leg,<leg>,<agent>,<call>``;
-- a caller says ``inbound,<group>,<first try>``.
+- a caller says ``inbound,<group>,<first try>``;
+- a caller in no bridge while its agent's leg is alone in the call's bridge was put on hold
+  by that agent (B11): it is adopted with its agent, still on hold.
 The open records give each live call its times, client and group, and each logged-in agent
 its state. Anything of ours that fits no live call (a leg still ringing, a lone leg, a spy,
 an empty bridge) is ended; records whose call is no longer in Asterisk are closed.
@@ -47,6 +49,7 @@ class Plan:
     bridges: dict[str, str] = field(default_factory=dict)  # call bridge -> call
     vanished: list[OpenCall] = field(default_factory=list)  # records of calls gone meanwhile
     lone: dict[str, str] = field(default_factory=dict)  # call id -> the channel that ended it
+    held: set[str] = field(default_factory=set)  # callers on hold, on music of their own
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         adopted_calls.add(call_id)
 
     holding = {b.id: b for b in bridges if b.id.startswith(HOLDING_PREFIX)}
+    bridged = {m for b in bridges for m in b.channels}
     for bridge in bridges:
         if bridge.id in holding or not bridge.id.startswith(OUR_PREFIX):
             continue
@@ -185,6 +189,20 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             out.legs[outside[0]] = (call_id, "outbound")
             out.bridges[bridge.id] = call_id
             kept |= {leg, outside[0], bridge.id}
+        elif (caller is None and len(agent_legs) == 1 and not outside
+              and (held := legs[agent_legs[0]].values[2]) in callers
+              and held not in bridged and held not in kept):
+            leg = agent_legs[0]
+            agent_id = agent_of(leg)
+            assert agent_id is not None
+            adopt_call(held, by_id[held], agent_id=agent_id, leg_id=leg, bridge_id=bridge.id,
+                       answered_hint=_creation(by_id[leg]), held=True)
+            agents_on_calls[agent_id] = by_id[leg].name
+            out.callers[held] = None
+            out.held.add(held)
+            out.legs[leg] = (held, "agent")
+            out.bridges[bridge.id] = held
+            kept |= {held, leg, bridge.id}
         else:
             # One side left while nobody watched: the conversation is over.
             if caller is not None:

@@ -195,6 +195,10 @@ class CommandExecutor:
         """A caller found in a group's holding bridge after a restart."""
         self._waiting_in[call_id] = group_id
 
+    def adopt_held(self, call_id: str) -> None:
+        """A caller found on hold (on its own music) after a restart: resuming stops it."""
+        self._own_music.add(call_id)
+
     def adopt_bridge(self, bridge_id: str, call_id: str) -> None:
         """A call's bridge found in Asterisk after a restart: ours to use and destroy."""
         self._reg.add_bridge(bridge_id, call_id)
@@ -316,6 +320,17 @@ class CommandExecutor:
         click-to-call has no caller channel (its call id names no channel): none then."""
         caller = self._reg.callers.get(call_id)
         return call_id if caller is not None and not caller.hung_up else None
+
+    async def _MuteLeg(self, cmd: o.MuteLeg) -> None:
+        # "in": what the leg sends into the bridge; the agent still hears the caller.
+        if cmd.muted:
+            await self._ari.channels.mute(cmd.leg_id, "in")
+        else:
+            await self._ari.channels.unmute(cmd.leg_id, "in")
+
+    async def _SendDtmf(self, cmd: o.SendDtmf) -> None:
+        # Asterisk's defaults (100 ms tones, 100 ms apart) suit IVRs and carriers alike.
+        await self._ari.channels.send_dtmf(cmd.channel_id, cmd.digits)
 
     async def _CancelOffer(self, cmd: o.CancelOffer) -> None:
         await self._ari.channels.hangup(cmd.offer_id, reason="normal")

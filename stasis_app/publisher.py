@@ -39,6 +39,7 @@ class Publisher:
             o.AgentStateChanged: self._agent_state,
             o.QueueChanged: self._queue_changed,
             o.ExternalConnected: self._external_connected,
+            o.CallResumed: self._call_resumed,
         }
 
     def publish(self, event: o.Event) -> None:
@@ -131,6 +132,12 @@ class Publisher:
         if e.purpose is LegPurpose.CLICK_TO_CALL:
             self._journal.call_answered(e.call_id, None, from_timestamp(e.at))
         self._push(e, SUPERVISION, INTEGRATIONS)
+
+    def _call_resumed(self, e: o.CallResumed) -> None:
+        # Before the call's end or transfer (same input, in order): the row it counts in
+        # is still the one of the agent who held it.
+        self._journal.call_hold(e.call_id, e.held_s)
+        self._push(e, SUPERVISION, *self._agent_topics(e))
 
     def _queue_changed(self, e: o.QueueChanged) -> None:
         self._push(e, SUPERVISION)

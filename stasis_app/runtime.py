@@ -287,6 +287,8 @@ class AcdRuntime:
             self.registry.add_caller(caller)
             if group_id is not None:
                 self.executor.adopt_waiting(caller, group_id)
+        for caller in plan.held:
+            self.executor.adopt_held(caller)
         for leg_id, (call_id, kind) in plan.legs.items():
             leg = self.registry.add_leg(
                 leg_id, call_id, LegKind.AGENT if kind == "agent" else LegKind.OUTBOUND)

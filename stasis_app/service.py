@@ -108,6 +108,18 @@ class AcdService:
     async def hangup(self, agent_id: int) -> list[o.Output]:
         return await self._ask(i.AgentHangup, agent_id=agent_id)
 
+    async def hold(self, agent_id: int) -> list[o.Output]:
+        return await self._ask(i.AgentHold, agent_id=agent_id)
+
+    async def resume(self, agent_id: int) -> list[o.Output]:
+        return await self._ask(i.AgentResume, agent_id=agent_id)
+
+    async def mute(self, agent_id: int, muted: bool) -> list[o.Output]:
+        return await self._ask(i.AgentMute, agent_id=agent_id, muted=muted)
+
+    async def send_dtmf(self, agent_id: int, digits: str) -> list[o.Output]:
+        return await self._ask(i.AgentSendDtmf, agent_id=agent_id, digits=digits)
+
     async def attach_client(
         self, call_id: str, client_id: int | None, note_ref: str | None = None
     ) -> list[o.Output]:

@@ -22,7 +22,7 @@ TOLERANCE_S = 0.01
 
 _CALL_COUNTS = ("calls", "new_calls", "queued", "answered", "answered_queued", "abandoned",
                 "transferred", "overflowed", "timed_out", "rejected", "failed", "handled")
-_CALL_SECONDS = ("talk_s", "wrapup_s", "wait_answered_s", "wait_abandoned_s")
+_CALL_SECONDS = ("talk_s", "hold_s", "wrapup_s", "wait_answered_s", "wait_abandoned_s")
 _OFFER_COUNTS = ("offers", "answered", "rejected", "no_answer", "busy", "failed",
                  "cancelled", "caller_abandoned", "forced")
 
@@ -38,7 +38,7 @@ def _day(value: Any) -> str:
 async def _expected_calls() -> dict[tuple[Any, ...], dict[str, float]]:
     rows = await sql.fetch(
         "SELECT local_date, local_hour, group_id, agent_id, direction, transferred_from_id, "
-        "entered_queue_at, answered_at, outcome, wait_s, talk_s, wrapup_s FROM calls "
+        "entered_queue_at, answered_at, outcome, wait_s, talk_s, hold_s, wrapup_s FROM calls "
         "WHERE outcome IS NOT NULL")
     out: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:
@@ -62,6 +62,7 @@ async def _expected_calls() -> dict[tuple[Any, ...], dict[str, float]]:
         if answered and r["talk_s"] is not None:
             c["handled"] += 1
             c["talk_s"] += r["talk_s"]
+            c["hold_s"] += r["hold_s"] or 0.0
             c["wrapup_s"] += r["wrapup_s"] or 0.0
     return out
 

@@ -324,6 +324,8 @@ class CallHandlers(QueueOps):
         for whoever takes it next."""
         assert call.agent_id is not None and call.agent_leg is not None
         agent = self._agents[call.agent_id]
+        self._close_hold(call, "requeued" if wait_in is not None else "transferred")
+        call.agent_muted = False  # the mute went with the agent's leg
         self._hold(call, self._group_moh(call), wait_in)
         self._drop_leg(self._legs[call.agent_leg], hangup=True)
         call.agent_id = None
@@ -358,9 +360,11 @@ class CallHandlers(QueueOps):
             # Not the agent's doing: free them at once (no wrap-up, no miss), and give the
             # caller back its place at the head of the queue.
             agent = self._agents[leg.agent_id]
+            self._close_hold(call, "requeued")  # a resume Asterisk could not carry out
             self._drop_leg(leg, hangup=True)
             call.agent_id = None
             call.agent_leg = None
+            call.agent_muted = False
             agent.calls_taken = max(0, agent.calls_taken - 1)
             self._agent_ready(agent)
             self._requeue_head(call, None)

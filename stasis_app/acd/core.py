@@ -34,6 +34,7 @@ from .outputs import (
     AgentStateChanged,
     CallAnswered,
     CallOffered,
+    CallResumed,
     CancelOffer,
     CancelTimer,
     ConnectCall,
@@ -334,6 +335,17 @@ class EngineCore:
             call.bridge_id = self._new_id("bridge")
         call.held = None
         self._emit(ConnectCall(call_id=call.call_id, leg_id=leg_id, bridge_id=call.bridge_id))
+
+    def _close_hold(self, call: Call, reason: str) -> None:
+        """End the caller's hold period, if any: its seconds join the call's hold time.
+        Whoever calls this decides where the caller goes next."""
+        if call.hold_since is None:
+            return
+        held = max(0.0, self._now - call.hold_since)
+        call.hold_since = None
+        call.hold_s += held
+        self._emit(CallResumed(at=self._now, call_id=call.call_id, agent_id=call.agent_id,
+                               held_s=held, total_hold_s=call.hold_s, reason=reason))
 
     def _destroy_bridge(self, call: Call) -> None:
         if call.bridge_id is not None:

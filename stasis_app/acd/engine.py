@@ -16,13 +16,14 @@ from typing import Any
 from . import inputs as i
 from .agents import AgentHandlers
 from .core import EngineSettings
+from .incall import InCallHandlers
 from .outputs import Output
 from .recovery import RecoveryHandlers
 from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
+class Engine(TransferHandlers, InCallHandlers, RecoveryHandlers, AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
     ) -> None:
@@ -50,6 +51,10 @@ class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
             i.AgentLegEnded: self._on_agent_leg_ended,
             i.AgentRejectOffer: self._on_reject,
             i.AgentHangup: self._on_agent_hangup,
+            i.AgentHold: self._on_hold,
+            i.AgentResume: self._on_resume,
+            i.AgentMute: self._on_mute,
+            i.AgentSendDtmf: self._on_send_dtmf,
             i.TimerFired: self._on_timer,
             i.ConnectFailed: self._on_connect_failed,
             i.HoldFailed: self._on_hold_failed,

@@ -208,6 +208,36 @@ class AgentHangup(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AgentHold(Input):
+    """B11: the agent puts its caller on hold (music for the caller, silence for the agent)."""
+
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentResume(Input):
+    """B11: the caller on hold talks with its agent again."""
+
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentMute(Input):
+    """B11: the far end stops (``muted``) or starts again hearing the agent."""
+
+    agent_id: int
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSendDtmf(Input):
+    """B11: the agent sends ``digits`` ([0-9*#A-D], 1 to 32) to the party it talks with."""
+
+    agent_id: int
+    digits: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectFailed(Input):
     """Asterisk did not put ``leg_id`` in a bridge with the call (addChannel refused or timed
     out): the engine must not believe they talk."""
@@ -359,6 +389,9 @@ class AdoptCall(Input):
     # The record has the answer. A process killed right after an answer may not have
     # written it: the call is answered again now, at ``answered_at``.
     answer_journaled: bool = True
+    # B11: the caller was on hold (out of the bridge, on its music) when the previous
+    # process went: it stays on hold, its hold time counted from now.
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

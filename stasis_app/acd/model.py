@@ -316,6 +316,11 @@ class Call:
     identified: bool = True
     awaiting_id: bool = False
     identify_timer: str | None = None
+    # B11: the agent put the caller on hold (music of its own, out of the bridge): since when,
+    # and the seconds of the hold periods already over (the record's hold_s).
+    hold_since: float | None = None
+    hold_s: float = 0.0
+    agent_muted: bool = False  # the caller does not hear the agent (agent leg muted "in")
 
 
 @dataclass(slots=True, eq=False)

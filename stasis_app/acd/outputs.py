@@ -122,6 +122,23 @@ class ConnectCall(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MuteLeg(Command):
+    """Stop (``muted``) or restore the audio channel ``leg_id`` sends into its bridge: the
+    others in the call stop hearing it (ARI mute, direction "in")."""
+
+    leg_id: str
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendDtmf(Command):
+    """Send ``digits`` to channel ``channel_id`` (the caller, or the outside leg)."""
+
+    channel_id: str
+    digits: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectLegs(Command):
     """Make mixing bridge ``bridge_id`` (created if needed) hold these legs (no caller):
     consultation (agent + target) and click-to-call (agent + client)."""
@@ -350,6 +367,36 @@ class ExternalConnected(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallHeld(Event):
+    """B11: the agent put the caller on hold (the caller hears music)."""
+
+    call_id: str
+    agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallResumed(Event):
+    """A hold period is over (``reason``: "resumed" by the agent, or the call left its agent:
+    "ended", "transferred", "requeued", "consulting"); ``held_s`` counts in the record's hold
+    time; ``total_hold_s``: the call's hold time so far."""
+
+    call_id: str
+    agent_id: int | None
+    held_s: float
+    total_hold_s: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentMuted(Event):
+    """B11: the caller stopped (``muted``) or started again hearing the agent."""
+
+    call_id: str
+    agent_id: int
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallEnded(Event):
     """Once per call. See engine docs for the outcome rules."""
 
@@ -365,6 +412,7 @@ class CallEnded(Event):
     first_offered_at: float | None
     answered_at: float | None
     ended_at: float
+    hold_s: float = 0.0  # B11: seconds the caller spent on hold by its agents
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -351,6 +351,7 @@ class QueueOps(EngineCore):
         """End the call once: every leg, bridge and timer it owns is released (C3)."""
         if call.state is CallState.ENDED:
             return
+        self._close_hold(call, "ended")
         self._unqueue(call)
         for leg_id in list(call.legs):
             leg = self._legs[leg_id]
@@ -397,6 +398,7 @@ class QueueOps(EngineCore):
                 first_offered_at=call.first_offered_at,
                 answered_at=call.answered_at,
                 ended_at=self._now,
+                hold_s=call.hold_s,
             )
         )
 

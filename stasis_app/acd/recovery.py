@@ -114,6 +114,9 @@ class RecoveryHandlers(CallHandlers):
         agent.leg_id = leg.leg_id
         agent.call_id = call.call_id
         agent.restoring = False
+        if inp.held:
+            call.held = (self._group_moh(call), None)
+            call.hold_since = self._now
         if agent.state is not AgentState.ON_CALL:
             self._set_state(agent, AgentState.ON_CALL, purpose.value, call.call_id)
         if (not inp.journaled or not inp.answer_journaled) and (

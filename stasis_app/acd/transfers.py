@@ -100,6 +100,9 @@ class TransferHandlers(CallHandlers):
             return
         agent, group, number = resolved
         from_agent = call.agent_id
+        # The hold period belongs to the record of the agent who held the caller, which the
+        # transfer ends.
+        self._close_hold(call, "transferred")
         self._emit(
             CallTransferred(
                 at=self._now,
@@ -174,6 +177,9 @@ class TransferHandlers(CallHandlers):
         if resolved is None:
             return
         agent, _, number = resolved
+        # A caller already on hold stays on its music; that hold period ends here (the
+        # consultation is not the agent's hold).
+        self._close_hold(call, "consulting")
         self._hold(call, self._group_moh(call))
         self._move(call, CallState.CONSULTING)
         call.consult_by = inp.by_agent_id
@@ -226,6 +232,7 @@ class TransferHandlers(CallHandlers):
         self._drop_leg(self._legs[call.agent_leg], hangup=hangup)
         call.agent_id = None
         call.agent_leg = None
+        call.agent_muted = False  # the mute went with the transferor's leg
         call.transferred_from = transferor.agent_id
         self._agent_after_call(transferor, call.group_id)
         if consult.answered:

@@ -60,6 +60,9 @@ class CallView:
     legs: tuple[str, ...]
     bridge_id: str | None
     in_queue: bool
+    on_hold: bool = False  # B11: put on hold by its agent
+    hold_s: float = 0.0  # hold periods already over
+    agent_muted: bool = False
 
     @classmethod
     def of(cls, c: Call) -> CallView:
@@ -79,4 +82,7 @@ class CallView:
             legs=tuple(c.legs),
             bridge_id=c.bridge_id,
             in_queue=c.in_queue,
+            on_hold=c.hold_since is not None,
+            hold_s=c.hold_s,
+            agent_muted=c.agent_muted,
         )

@@ -144,6 +144,17 @@ class Channels:
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         await self._act("POST", channel_id, "moh", {"mohClass": moh_class})
 
+    async def mute(self, channel_id: str, direction: str = "both") -> None:
+        await self._act("POST", channel_id, "mute", {"direction": direction})
+
+    async def unmute(self, channel_id: str, direction: str = "both") -> None:
+        await self._act("DELETE", channel_id, "mute", {"direction": direction})
+
+    async def send_dtmf(self, channel_id: str, digits: str, *, between_ms: int | None = None,
+                        duration_ms: int | None = None) -> None:
+        await self._act("POST", channel_id, "dtmf",
+                        {"dtmf": digits, "between": between_ms, "duration": duration_ms})
+
     async def stop_moh(self, channel_id: str) -> None:
         await self._act("DELETE", channel_id, "moh")
 

@@ -156,3 +156,26 @@ def test_hour_splitter_handles_dst_and_half_hour_zones() -> None:
     assert sum(s for *_, s in paris.split(start, start + timedelta(days=3).total_seconds())) == (
         3 * 86400
     )
+
+
+async def test_hold_time_is_its_own_figure_and_part_of_aht(db: str) -> None:
+    """B11: hold periods reported by the ACD are the row's hold_s; talk excludes them, and
+    the rollups (hence AHT = talk + hold + wrap-up) count them once."""
+    world = await build_history()
+    journal = CallJournal(PARIS)
+    journal.start()
+    start = at(29, 2, 30)
+    journal.call_started("h1", at=start, group_id=world.sales.id, caller_number="+336")
+    journal.call_queued("h1", start)
+    journal.call_answered("h1", world.alice.id, start + timedelta(seconds=5))
+    journal.call_hold("h1", 12.5)
+    journal.call_hold("h1", 7.5)
+    journal.call_ended("h1", "answered", start + timedelta(seconds=105))
+    journal.wrapup_ended("h1", start + timedelta(seconds=115))
+    await journal.stop()
+    row = await Call.get(ref="h1")
+    assert (row.hold_s, row.talk_s, row.wrapup_s) == (20.0, 80.0, 10.0)
+    rollup = await StatsCallHourly.get(local_date=DAY2, local_hour=4, group_id=world.sales.id,
+                                       agent_id=world.alice.id)
+    assert rollup.hold_s == 20.0
+    await _assert_rollups_match_raw()

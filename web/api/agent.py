@@ -77,6 +77,15 @@ class NoteIn(In):
     client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
+class MuteIn(In):
+    muted: bool = True
+
+
+class DtmfIn(In):
+    digits: Annotated[str, StringConstraints(pattern=r"^[0-9*#A-D]{1,32}$")] = Field(
+        description="1 to 32 of 0-9, *, #, A-D")
+
+
 class AttachIn(In):
     client_id: int | None = Field(ge=1, le=MAX_ID)
     note: NoteText = ""
@@ -152,6 +161,10 @@ class CallOut(Out):
     matches: list[ClientRefOut] = Field(default_factory=list,
                                         description="every client with this number")
     group_name: str = ""
+    # B11: what the agent did to the call (the console's hold and mute buttons)
+    on_hold: bool = Field(default=False, description="the caller is on hold (hears music)")
+    hold_s: float = Field(default=0.0, description="seconds on hold so far (periods over)")
+    agent_muted: bool = Field(default=False, description="the caller does not hear the agent")
 
 
 class WrapupOut(Out):
@@ -570,6 +583,41 @@ async def hangup(request: web.Request) -> StatusOut:
     user = request_user(request)
     remember_call(request, user.id)
     await ask(acd_of(request).hangup(user.id))
+    return await status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/hold", role=Role.AGENT, response=StatusOut,
+             summary="B11: put the caller on hold (music for the caller, silence for you)",
+             errors=(409, 503))
+async def hold(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).hold(user.id))
+    return await status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/resume", role=Role.AGENT, response=StatusOut,
+             summary="B11: take the caller off hold", errors=(409, 503))
+async def resume(request: web.Request) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).resume(user.id))
+    return await status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/mute", role=Role.AGENT, request=MuteIn, response=StatusOut,
+             summary="B11: the other party stops (muted) or starts again hearing you",
+             errors=(409, 422, 503))
+async def mute(request: web.Request, body: MuteIn) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).mute(user.id, body.muted))
+    return await status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/dtmf", role=Role.AGENT, request=DtmfIn, response=StatusOut,
+             summary="B11: send DTMF digits to the party you talk with (an IVR, say)",
+             errors=(409, 422, 503))
+async def dtmf(request: web.Request, body: DtmfIn) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).send_dtmf(user.id, body.digits))
     return await status_of(request, user.id)
 
 

@@ -88,6 +88,11 @@ ERROR_CODES = {
     "outcome_required": N_("This group requires a call outcome: choose one to finish."),
     "wrapup_limit": N_("The wrap-up has reached its 10 minutes: it cannot be extended."),
     "network": N_("The server cannot be reached: check the network and try again."),
+    "already_held": N_("The caller is already on hold."),
+    "not_held": N_("The caller is not on hold."),
+    "unsupported": N_("This call cannot do that."),
+    "bad_digits": N_("Keypad tones: 1 to 32 of 0-9, *, #, A-D."),
+    "no_far_end": N_("Nobody on the line can receive the tones now."),
 }
 # English messages of the JSON API (crm errors, request validation, this console's API).
 SERVER_MESSAGES = (

@@ -2,7 +2,8 @@
 // "Unknown caller", the number in the centre's format, group, wait, direction — the running
 // duration, and the buttons that make sense now: reject a ringing inbound call, hang up
 // (or cancel one's own outbound call while it rings), transfer, complete or cancel a
-// consultation. A new call is brought into view.
+// consultation, hold / resume, mute / unmute, send keypad tones (B11). A new call is
+// brought into view.
 import { $, api, fmt, show } from "../lib/core.js";
 import { showError, t } from "./messages.js";
 
@@ -59,6 +60,16 @@ export function createCallCard({ me, nowServer, colleagueName, onActed }) {
     show($("btn-cancel-dial"), ringing && outbound);
     show($("btn-hangup"), talking && !consulting);
     show($("btn-transfer"), talking && !consulting && !outbound);
+    const held = !!call.on_hold;
+    const connected = talking && call.state === "connected";
+    show($("call-held"), held);
+    show($("call-muted"), !!call.agent_muted);
+    // Hold plays music to a caller: a click-to-call has none of its own.
+    show($("btn-hold"), connected && !outbound && !held);
+    show($("btn-resume"), connected && held);
+    show($("btn-mute"), talking && !call.agent_muted);
+    show($("btn-unmute"), talking && !!call.agent_muted);
+    show($("dtmf-form"), talking && !held);
     show($("btn-complete"), consulting);
     show($("btn-cancel-transfer"), consulting);
     if (!talking || outbound) show($("transfer-form"), false);
@@ -93,6 +104,17 @@ export function createCallCard({ me, nowServer, colleagueName, onActed }) {
     // One's own click-to-call, still ringing one's phone: declining it cancels it.
     $("btn-cancel-dial").addEventListener("click", () => act("/api/v1/agent/call/reject"));
     $("btn-hangup").addEventListener("click", () => act("/api/v1/agent/call/hangup"));
+    $("btn-hold").addEventListener("click", () => act("/api/v1/agent/call/hold"));
+    $("btn-resume").addEventListener("click", () => act("/api/v1/agent/call/resume"));
+    $("btn-mute").addEventListener("click", () => act("/api/v1/agent/call/mute", { muted: true }));
+    $("btn-unmute").addEventListener("click", () => act("/api/v1/agent/call/mute", { muted: false }));
+    $("dtmf-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const digits = $("dtmf-digits").value.trim().toUpperCase();
+      if (!digits) return;
+      await act("/api/v1/agent/call/dtmf", { digits });
+      $("dtmf-digits").value = "";
+    });
     $("btn-complete").addEventListener("click", () => act("/api/v1/agent/call/transfer/complete"));
     $("btn-cancel-transfer").addEventListener("click", () => act("/api/v1/agent/call/transfer/cancel"));
   }

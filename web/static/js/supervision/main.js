@@ -81,6 +81,9 @@ const handlers = {
   "call.answered": (d) => Object.assign(call(d.call_id, d.at), { agent_id: d.agent_id, state: "connected", answered_at: d.at }),
   "external.connected": (d) => Object.assign(call(d.call_id, d.at), { state: "connected", answered_at: d.at }),
   "call.transferred": (d) => { call(d.call_id, d.at).state = "transferring"; },
+  "call.held": (d) => { call(d.call_id, d.at).on_hold = true; },
+  "call.resumed": (d) => { call(d.call_id, d.at).on_hold = false; },
+  "agent.muted": (d) => { call(d.call_id, d.at).agent_muted = d.muted; },
   "call.ended": (d) => {
     const c = model.calls.get(d.call_id);
     if (c) {
@@ -262,7 +265,8 @@ function renderCalls() {
       el("td", { class: "sv-agent", text: c.agent_id != null ? agentName(c.agent_id) : "" }),
       el("td", { class: "sv-duration num", "data-level": waiting ? waitLevel(c.group_id, now - c.entered_at) : "",
                  text: fmt.duration(now - c.started_at) }),
-      el("td", { class: "sv-call-state", text: T(c.state) }),
+      el("td", { class: "sv-call-state", text: [T(c.state), c.on_hold ? T("on hold") : "",
+                                                  c.agent_muted ? T("muted") : ""].filter(Boolean).join(" · ") }),
       el("td", {}, callActions(c)));
   }));
   if (!list.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty", text: T("No call in progress.") })));
