@@ -17,12 +17,13 @@ from . import inputs as i
 from .agents import AgentHandlers
 from .core import EngineSettings
 from .outputs import Output
+from .phone_dial import PhoneDialHandlers
 from .recovery import RecoveryHandlers
 from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
+class Engine(TransferHandlers, PhoneDialHandlers, RecoveryHandlers, AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
     ) -> None:
@@ -63,6 +64,7 @@ class Engine(TransferHandlers, RecoveryHandlers, AgentHandlers):
             i.SupervisorForceReject: self._on_force_reject,
             i.SupervisorHangup: self._on_supervisor_hangup,
             i.ClickToCall: self._on_click_to_call,
+            i.PhoneDialed: self._on_phone_dialed,
             i.OutboundAnswered: self._on_outbound_answered,
             i.OutboundFailed: self._on_outbound_failed,
             i.OutboundLegEnded: self._on_outbound_ended,
