@@ -345,3 +345,42 @@ async def test_phone_dials_out_as_the_agents_call_and_takes_queue_calls_only_aft
     offers = await Offer.filter(call_id=inbound.id)
     assert [o.agent_id for o in offers] == [agent.id]
     assert offers[0].offered_at >= outbound.ended_at
+
+
+async def test_phone_of_no_logged_in_agent_dials_through_the_dialplan(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    """App connected, nobody logged in on 2001: the app hands the call back ([direct]):
+    Asterisk places it, no record, nothing of it left in the app."""
+    number = "0612340063"
+    assert acd.runtime.controller is not None
+    handled = acd.runtime.controller.inputs_handled
+    code, log = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        number, shipped.root / "dial-nobody")
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    assert re.search(r"^From: .*<sip:2001@", _invite_to(shipped.farms["pstn"].messages(),
+                                                         number), re.M)
+    # It went through the app (the dialplan's way when the app is away is tested above).
+    assert acd.runtime.controller.inputs_handled > handled
+    assert not acd.engine.calls() and not acd.runtime.registry.legs
+    assert await Call.all().count() == 0
+
+
+async def test_phone_dialling_a_busy_number_hears_busy_and_agent_is_back(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    agent = await make_agent("busydialer")
+    await _group("busydial", SAMPLE_GROUP, [agent])
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, "2001")
+    await acd.service.pause(agent.id, "callbacks")
+    folder = shipped.root / "dial-busy"
+    code, _ = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        "0612340486", folder)  # the 'pstn' farm answers ...0486 with 486 Busy Here
+    assert code != 0  # the scenario expects an answer: the phone got a final refusal
+    codes = re.findall(r"^SIP/2\.0 (\d{3})", (folder / "messages.log").read_text(), re.M)
+    assert codes and codes[-1] >= "400" and "200" not in codes, codes
+    await acd.until(lambda: acd.agent_state(agent.id) == "paused", what="agent paused again")
+    await assert_nothing_left(acd)
+    call = await Call.get(direction="outbound", agent_id=agent.id)
+    assert call.outcome is CallOutcome.FAILED and call.answered_at is None
