@@ -50,12 +50,13 @@ class PhoneDialHandlers(CallHandlers):
                 and number.lstrip("+").isdigit() and number.isascii()):
             self._back(inp, "bad_number", f"{number!r} is not a number a phone may dial")
             return
+        # A group's number is queued whoever's phone dials it (agent or not).
+        if any(g.config.number == number for g in self._groups.values() if not g.closed):
+            self._back(inp, "group", f"{number} is a group's number")
+            return
         agent = self._phone_agent(inp.extension)
         if agent is None:
             self._back(inp, "direct", f"phone {inp.extension!r} is no logged-in agent's")
-            return
-        if any(g.config.number == number for g in self._groups.values() if not g.closed):
-            self._back(inp, "group", f"{number} is a group's number")
             return
         if self._phone_agent(number) is not None:
             self._back(inp, "direct", f"{number} is another agent's extension")

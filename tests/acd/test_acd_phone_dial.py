@@ -93,6 +93,7 @@ def test_paused_agent_returns_to_pause_after_a_failed_number(h: Harness) -> None
     ("extension", "number", "reason"),
     [
         ("2001", "700", "group"),  # a group's number: queued as any caller by the dialplan
+        ("2999", "700", "group"),  # whoever's phone dials it
         ("2001", "2002", "direct"),  # another agent's phone: rung by the dialplan
         ("2999", "0612345678", "direct"),  # no logged-in agent's phone
         ("", "0612345678", "direct"),  # a channel that is no phone of the template

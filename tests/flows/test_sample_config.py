@@ -384,3 +384,19 @@ async def test_phone_dialling_a_busy_number_hears_busy_and_agent_is_back(
     await assert_nothing_left(acd)
     call = await Call.get(direction="outbound", agent_id=agent.id)
     assert call.outcome is CallOutcome.FAILED and call.answered_at is None
+
+
+async def test_phone_dialling_a_group_number_is_queued_in_that_group(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    """2001 (nobody logged in on it) dials the group's number: handed back to the dialplan,
+    it enters [inbound] and waits in the group as any caller (answered, on hold)."""
+    group = await _group("dialled", SAMPLE_GROUP, [])
+    await acd.runtime.reload_groups()
+    code, log = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        SAMPLE_GROUP, shipped.root / "dial-group", 2000)
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    await assert_nothing_left(acd)
+    call = await Call.get(group_id=group.id)
+    assert call.caller_number == "2001" and call.direction.value == "inbound"
+    assert call.outcome is CallOutcome.ABANDONED
