@@ -51,13 +51,14 @@ class Controller:
         *,
         directory: CallerDirectory | None = None,
         clock: Callable[[], float] = time.time,
+        agent_dial: str = "PJSIP/{extension}",
     ) -> None:
         self.engine = engine
         self.registry = registry
         self._publisher = publisher
         self._directory = directory or NoDirectory()
         self.clock = clock
-        self._translator = EventTranslator(registry)
+        self._translator = EventTranslator(registry, agent_dial)
         self._executor: CommandExecutor | None = None
         self._stray: Callable[[str, str], Awaitable[None]] | None = None
         self._spies: SpyManager | None = None

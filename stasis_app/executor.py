@@ -246,6 +246,9 @@ class CommandExecutor:
         await self._music_off(cmd.call_id)
         await self._ari.channels.set_variable(cmd.call_id, REFUSED_VARIABLE, cmd.reason)
         await self._ari.channels.continue_in_dialplan(cmd.call_id)
+        leg = self._reg.legs.get(cmd.call_id)
+        if leg is not None and leg.phone:  # a phone's call the dialplan places: not ours
+            del self._reg.legs[cmd.call_id]
 
     async def _PlayAndHangup(self, cmd: o.PlayAndHangup) -> None:
         playback_id = f"{cmd.call_id}-play-{next(self._playback_ids)}"
@@ -297,6 +300,10 @@ class CommandExecutor:
 
     async def _DialOutbound(self, cmd: o.DialOutbound) -> None:
         self._reg.add_leg(cmd.leg_id, cmd.call_id, LegKind.OUTBOUND)
+        phone = self._reg.legs.get(cmd.call_id)
+        if phone is not None and phone.phone:
+            # The agent dialled from the phone: it hears ringback while the number rings.
+            await self._ignore_gone(self._ari.channels.ring(cmd.call_id))
         try:
             await self._ari.channels.originate(
                 self._outbound_dial.format(number=cmd.number),
@@ -351,8 +358,16 @@ class CommandExecutor:
     async def _ConnectLegs(self, cmd: o.ConnectLegs) -> None:
         call_id = self._reg.call_of(cmd.leg_ids[0]) or cmd.bridge_id
         await asyncio.gather(self._bridge(cmd.bridge_id, call_id),
-                             *(self._music_off(leg_id) for leg_id in cmd.leg_ids))
+                             *(self._music_off(leg_id) for leg_id in cmd.leg_ids),
+                             *(self._answer_phone(leg_id) for leg_id in cmd.leg_ids))
         await self._ari.bridges.add_channel(cmd.bridge_id, list(cmd.leg_ids))
+
+    async def _answer_phone(self, leg_id: str) -> None:
+        """A phone that dialled out waits unanswered (ringback): answered with its far end,
+        so it is billed and gets media only once somebody is there."""
+        leg = self._reg.legs.get(leg_id)
+        if leg is not None and leg.phone:
+            await self._ari.channels.answer(leg_id)
 
     async def _music_off(self, channel_id: str) -> None:
         if channel_id in self._own_music:

@@ -33,6 +33,9 @@ class Leg:
     # The real hang-up cause arrives on ChannelHangupRequest/ChannelDestroyed, not on
     # StasisEnd; kept so a leg that fails before answer can say "busy" rather than "failed".
     cause: int | None = None
+    # An agent's phone that dialled out ("dial" args): not originated by us, entered
+    # unanswered; answered by the app when its far end answers.
+    phone: bool = False
 
 
 @dataclass

@@ -122,7 +122,8 @@ class AcdRuntime:
                                    database_key=database_key(s.database_url))
         self.journal.start()
         publisher = Publisher(self.journal, self.hub)
-        self.controller = Controller(engine, self.registry, publisher, directory=self.directory)
+        self.controller = Controller(engine, self.registry, publisher, directory=self.directory,
+                                     agent_dial=s.agent_dial)
         self.client = AriClient(
             s.ari_url, s.ari_user, s.ari_password, s.ari_app, key_of=self._event_key,
             backoff_initial=0.1, backoff_max=2.0, ignore_types=UNUSED_EVENT_TYPES,

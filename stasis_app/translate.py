@@ -22,6 +22,9 @@ from stasis_app.registry import LegKind, Registry
 
 INBOUND_ARG = "inbound"
 LEG_ARG = "leg"
+DIAL_ARG = "dial"  # Stasis(app,dial,<number>): what an agent's phone dialled
+EXTENSION_FIELD = "{extension}"
+MAX_DIALLED_LENGTH = 64  # longer is no number: not even handed to the engine
 
 CAUSE_BUSY = 17
 CAUSE_REJECTED = 21
@@ -55,8 +58,9 @@ Translated = i.Input | NewCaller | StrayChannel | PlaybackDone
 
 
 class EventTranslator:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, agent_dial: str = "PJSIP/{extension}") -> None:
         self._reg = registry
+        self._agent_dial = agent_dial
 
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
         if isinstance(event, ev.StasisStart):
@@ -105,7 +109,26 @@ class EventTranslator:
             ]
         if args and args[0] == LEG_ARG:
             return [StrayChannel(channel.id, "a leg this process does not know (restart?)")]
+        if args and args[0] == DIAL_ARG:
+            return self._phone_dialed(event, args, now)
         return [StrayChannel(channel.id, f"unexpected Stasis arguments {args!r}")]
+
+    def _phone_dialed(self, event: ev.StasisStart, args: list[str],
+                      now: float) -> list[Translated]:
+        channel = event.channel
+        if len(args) < 2 or not args[1] or len(args[1]) > MAX_DIALLED_LENGTH:
+            return [StrayChannel(channel.id, "Stasis(app,dial,<number>) lacks a number")]
+        if channel.id in self._reg.legs:
+            return []
+        # The phone's channel is the call's agent leg (see acd.phone_dial): its hang-up is
+        # then the agent's, and the far leg's events share its call.
+        leg = self._reg.add_leg(channel.id, channel.id, LegKind.AGENT)
+        leg.phone = True
+        leg.ringing = True
+        leg.answered = True
+        return [i.PhoneDialed(now=now, channel_id=channel.id,
+                              extension=phone_extension(channel.name, self._agent_dial),
+                              number=args[1].strip())]
 
     # -- legs ----------------------------------------------------------------------------
 
@@ -175,6 +198,21 @@ class EventTranslator:
         if leg.answered:
             return [i.OutboundLegEnded(now=now, leg_id=leg.leg_id, at=at)]
         return [i.OutboundFailed(now=now, leg_id=leg.leg_id, reason=_outbound_reason(leg.cause))]
+
+
+def phone_extension(channel_name: str, agent_dial: str) -> str:
+    """The extension whose phone a channel is, by the agent dial template read backwards
+    (``PJSIP/{extension}`` makes ``PJSIP/2001-0000002a`` extension 2001); empty when the
+    channel is not one the template makes."""
+    prefix, found, suffix = agent_dial.partition(EXTENSION_FIELD)
+    if not found:
+        return ""
+    # Asterisk names a channel <device>-<sequence> (Local channels: ;1/;2 after it).
+    device, dash, _ = channel_name.rpartition("-")
+    if not dash or not device.startswith(prefix) or not device.endswith(suffix):
+        return ""
+    extension = device[len(prefix):len(device) - len(suffix)]
+    return extension if extension.isascii() and extension.isalnum() else ""
 
 
 def _first_try(args: list[str], now: float) -> float | None:

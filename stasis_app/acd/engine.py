@@ -18,12 +18,14 @@ from .agents import AgentHandlers
 from .core import EngineSettings
 from .incall import InCallHandlers
 from .outputs import Output
+from .phone_dial import PhoneDialHandlers
 from .recovery import RecoveryHandlers
 from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, InCallHandlers, RecoveryHandlers, AgentHandlers):
+class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandlers,
+             AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
     ) -> None:
@@ -68,6 +70,7 @@ class Engine(TransferHandlers, InCallHandlers, RecoveryHandlers, AgentHandlers):
             i.SupervisorForceReject: self._on_force_reject,
             i.SupervisorHangup: self._on_supervisor_hangup,
             i.ClickToCall: self._on_click_to_call,
+            i.PhoneDialed: self._on_phone_dialed,
             i.OutboundAnswered: self._on_outbound_answered,
             i.OutboundFailed: self._on_outbound_failed,
             i.OutboundLegEnded: self._on_outbound_ended,

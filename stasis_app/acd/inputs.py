@@ -324,6 +324,17 @@ class ClickToCall(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneDialed(Input):
+    """An agent's phone dialled ``number`` (its channel ``channel_id`` waits in Stasis,
+    unanswered). ``extension``: the phone's, as the agent dial template names it; empty when
+    the channel is no phone of that template."""
+
+    channel_id: str
+    extension: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboundAnswered(Input):
     leg_id: str
 

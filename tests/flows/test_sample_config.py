@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from crm.models import Call, CallOutcome, Group, GroupMember
+from crm.models import Call, CallOutcome, Group, GroupMember, Offer
 from stasis_app.service import TransferTarget
 from tests.pbx import Pbx, PbxBuildFailed, PbxUnavailable, config
 from tests.pbx.rtp import RtpCounter, channel_ports, measure
@@ -283,3 +283,120 @@ async def test_transfer_to_number_presents_the_groups_caller_id(acd: Acd, shippe
     result = await asyncio.to_thread(run.wait, 30)
     assert result.of("+33612340077") == ["answered", "near_bye"]
     await assert_nothing_left(acd)
+
+
+async def test_phone_dials_out_as_the_agents_call_and_takes_queue_calls_only_after(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone, rtp: RtpCounter) -> None:
+    """The agent's phone (2001, authenticating as the sample's phone does) dials an outside
+    number: the app places it (audio both ways through the trunk), the agent is on call, so
+    a caller arriving meanwhile waits instead of ringing that phone; once the agent hangs up
+    it is available again and takes the waiting caller. The journal has the agent's
+    outbound call."""
+    agent = await make_agent("outdialer")
+    group = await _group("outdial", SAMPLE_GROUP, [agent],
+                         outbound_caller_id='"Sales" <+33170000700>')
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, "2001")
+    number = "0612340061"
+    dialling = asyncio.create_task(asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        number, shipped.root / "dial-app", 8000, audio=True))
+    await acd.until(lambda: acd.agent_state(agent.id) == "on_call", timeout=10,
+                    what="agent on call for the phone's own call")
+    view = acd.service.agent(agent.id)
+    assert view is not None and view.call_id
+    phone_channel = view.call_id  # the phone's own channel names the call
+    await acd.until(lambda: any(c["name"].startswith("PJSIP/trunk-")
+                                and c["state"] == "Up" for c in shipped.asterisk.channels()),
+                    timeout=10, what="the number answered")
+    _assert_presented(_invite_to(shipped.farms["pstn"].messages(), number),
+                      "Sales", "+33170000700")
+    trunk = next(c["id"] for c in shipped.asterisk.channels()
+                 if c["name"].startswith("PJSIP/trunk-"))
+    # The phone's stream starts after its ACK and the connected-line re-INVITE.
+    await asyncio.sleep(1.5)
+    ports = {cid: channel_ports(shipped.asterisk.ari, cid) for cid in (phone_channel, trunk)}
+    # A customer calls meanwhile: nobody to take it, it waits.
+    # It stays 12 s from its answer (the app answers it to hold it): longer than the
+    # agent's own call, so it ends talking with the agent.
+    run = shipped.carrier.start(E164_DID, [("+33612340062", "Waiting Caller")], hold_s=12)
+    flows = await measure(rtp, ports, 1.0)
+    for channel_id, flow in flows.items():
+        assert 40 <= flow.received <= 60 and 40 <= flow.sent <= 60, (channel_id, flow)
+    await acd.until(lambda: acd.engine.queue(group.id), timeout=10, what="the caller queued")
+    await asyncio.sleep(1.0)
+    assert acd.agent_state(agent.id) == "on_call"
+    assert not [c for c in acd.engine.calls() if c.agent_id == agent.id
+                and c.call_id != phone_channel], "the busy agent was offered the caller"
+    code, log = await dialling  # the phone hangs up after its 8 s
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    # Available again: the waiting caller is put through to the phone at once.
+    result = await asyncio.to_thread(run.wait, 30)
+    assert result.of("+33612340062") == ["answered", "near_bye"]
+    await assert_nothing_left(acd)
+    outbound = await Call.get(direction="outbound", agent_id=agent.id)
+    assert outbound.outcome is CallOutcome.ANSWERED and outbound.caller_number == number
+    assert outbound.group_id is None
+    inbound = await Call.get(group_id=group.id)
+    assert inbound.outcome is CallOutcome.ANSWERED and inbound.agent_id == agent.id
+    assert inbound.answered_at is not None and outbound.ended_at is not None
+    assert inbound.answered_at >= outbound.ended_at
+    # Rung once, only after its own call ended (never while busy on it).
+    offers = await Offer.filter(call_id=inbound.id)
+    assert [o.agent_id for o in offers] == [agent.id]
+    assert offers[0].offered_at >= outbound.ended_at
+
+
+async def test_phone_of_no_logged_in_agent_dials_through_the_dialplan(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    """App connected, nobody logged in on 2001: the app hands the call back ([direct]):
+    Asterisk places it, no record, nothing of it left in the app."""
+    number = "0612340063"
+    assert acd.runtime.controller is not None
+    handled = acd.runtime.controller.inputs_handled
+    code, log = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        number, shipped.root / "dial-nobody")
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    assert re.search(r"^From: .*<sip:2001@", _invite_to(shipped.farms["pstn"].messages(),
+                                                         number), re.M)
+    # It went through the app (the dialplan's way when the app is away is tested above).
+    assert acd.runtime.controller.inputs_handled > handled
+    assert not acd.engine.calls() and not acd.runtime.registry.legs
+    assert await Call.all().count() == 0
+
+
+async def test_phone_dialling_a_busy_number_hears_busy_and_agent_is_back(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    agent = await make_agent("busydialer")
+    await _group("busydial", SAMPLE_GROUP, [agent])
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, "2001")
+    await acd.service.pause(agent.id, "callbacks")
+    folder = shipped.root / "dial-busy"
+    code, _ = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        "0612340486", folder)  # the 'pstn' farm answers ...0486 with 486 Busy Here
+    assert code != 0  # the scenario expects an answer: the phone got a final refusal
+    codes = re.findall(r"^SIP/2\.0 (\d{3})", (folder / "messages.log").read_text(), re.M)
+    assert codes and codes[-1] >= "400" and "200" not in codes, codes
+    await acd.until(lambda: acd.agent_state(agent.id) == "paused", what="agent paused again")
+    await assert_nothing_left(acd)
+    call = await Call.get(direction="outbound", agent_id=agent.id)
+    assert call.outcome is CallOutcome.FAILED and call.answered_at is None
+
+
+async def test_phone_dialling_a_group_number_is_queued_in_that_group(
+        acd: Acd, shipped: Pbx, phone: RegisteredPhone) -> None:
+    """2001 (nobody logged in on it) dials the group's number: handed back to the dialplan,
+    it enters [inbound] and waits in the group as any caller (answered, on hold)."""
+    group = await _group("dialled", SAMPLE_GROUP, [])
+    await acd.runtime.reload_groups()
+    code, log = await asyncio.to_thread(
+        phone_dials, shipped.asterisk, "2001", config.SAMPLE_PHONES["2001"], config.PHONES_IP,
+        SAMPLE_GROUP, shipped.root / "dial-group", 2000)
+    assert code == 0 and "dialled answered" in log, (log, shipped.asterisk.tail_log())
+    await assert_nothing_left(acd)
+    call = await Call.get(group_id=group.id)
+    assert call.caller_number == "2001" and call.direction.value == "inbound"
+    assert call.outcome is CallOutcome.ABANDONED

@@ -371,9 +371,11 @@ Content-Length: 0
 """)
 
 
-def phone_dials(ext: str, password: str, hold_ms: int = 2000) -> str:
+def phone_dials(ext: str, password: str, hold_ms: int = 2000, pcap: str = "") -> str:
     """A phone of the sample (``ext``) dialling [service]: INVITE, digest challenge, INVITE
-    with credentials, talk ``hold_ms``, BYE. Logs ``dialled answered`` once through."""
+    with credentials, talk ``hold_ms`` (playing ``pcap`` when given), BYE. Logs ``dialled
+    answered`` once through."""
+    play = f'<exec play_pcap_audio="{pcap}"/>' if pcap else ""
     def invite(cseq: int, auth: str) -> str:
         return f"""
   <send retrans="500">
@@ -416,7 +418,10 @@ Content-Length: 0
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rrs="true">
-    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/></action>
+    <!-- Here, not in a <nop> after the ACK: Asterisk's re-INVITE follows the ACK within a
+         millisecond, and SIPp finds a message arriving at a <nop> unexpected. -->
+    <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="to_hdr"/>""" + play + """
+      <log message="dialled answered"/></action>
   </recv>
   <send>
     <![CDATA[
@@ -431,8 +436,16 @@ Content-Length: 0
 
 ]]>
   </send>
-  <nop><action><log message="dialled answered"/></action></nop>
-  <pause milliseconds=\"""" + str(hold_ms) + """\"/>
+  <label id="talk"/>
+  <!-- Not a <pause>: Asterisk re-INVITEs the phone (connected line) once it is bridged,
+       and SIPp aborts a call on a message received during a pause. -->
+  <recv request="INVITE" optional="true" next="reinvite" timeout=\"""" + str(hold_ms) + """\"
+        ontimeout="hangup"/>
+  <recv request="UPDATE" optional="true" next="reinvite_update"/>
+  <recv request="BYE"/>""" + _response("200 OK", tag=False) + """
+  <nop next="end"><action><log message="dialled far_bye"/></action></nop>""" + _refresh(
+        "reinvite", "talk") + """
+  <label id="hangup"/>
   <send retrans="500">
     <![CDATA[
 BYE [next_url] SIP/2.0
@@ -446,4 +459,5 @@ Content-Length: 0
 
 ]]>
   </send>
-  <recv response="200"/>""")
+  <recv response="200"/>
+  <label id="end"/>""")

@@ -298,17 +298,21 @@ def stranger_call(pbx: AsteriskInstance, did: str, ip: str, user: str,
 
 
 def phone_dials(pbx: AsteriskInstance, ext: str, password: str, ip: str, number: str,
-                folder: Path, hold_ms: int = 2000) -> tuple[int, str]:
+                folder: Path, hold_ms: int = 2000, *, audio: bool = False
+                ) -> tuple[int, str]:
     """The sample's phone ``ext`` dials ``number`` (digest auth as a real phone): (SIPp's
-    exit code, its log: ``dialled answered`` once the far end answered)."""
+    exit code, its log: ``dialled answered`` once the far end answered). ``audio``: it
+    plays the carrier's A-law stream while it talks (the 'pstn' farm echoes it back)."""
     folder.mkdir(parents=True, exist_ok=True)
     scenario = folder / "dial.xml"
-    scenario.write_text(scenarios.phone_dials(ext, password, hold_ms))
-    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip,
+    pcap = str(pbx.media_pcap) if audio else ""
+    scenario.write_text(scenarios.phone_dials(ext, password, hold_ms, pcap))
+    media = ["-mi", ip, "-mp", str(free_port(socket.SOCK_DGRAM))] if audio else []
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip, *media,
                       "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
-                      "-timeout", "20", "-timeout_error",
+                      "-timeout", str(20 + hold_ms // 1000), "-timeout_error",
                       "-trace_logs", "-log_file", str(folder / "dial.log"),
                       "-trace_msg", "-message_file", str(folder / "messages.log"),
-                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 40)
+                      "-t", "u1", f"127.0.0.1:{pbx.ports.sip}"], folder, 40 + hold_ms / 1000)
     log = folder / "dial.log"
     return done.returncode, log.read_text(errors="replace") if log.is_file() else ""
