@@ -79,13 +79,24 @@ class CommandExecutor:
         self._holding: dict[int, asyncio.Task[str]] = {}  # group id -> its holding bridge
         self._own_music: set[str] = set()  # callers on music of their own (not in a bridge)
         self._waiting_in: dict[str, int] = {}  # caller -> group whose holding bridge it is in
+        # One table from command type to what it does in Asterisk (tests/ari checks that
+        # every command the engine can emit has one).
+        self.handlers: dict[type[o.Command], Callable[[Any], Awaitable[None]]] = {
+            o.AnswerAndHold: self._AnswerAndHold, o.HoldCaller: self._HoldCaller,
+            o.HangupCall: self._HangupCall, o.ReturnToDialplan: self._ReturnToDialplan,
+            o.PlayAndHangup: self._PlayAndHangup, o.OriginateAgent: self._OriginateAgent,
+            o.DialOutbound: self._DialOutbound, o.MuteLeg: self._MuteLeg,
+            o.SendDtmf: self._SendDtmf, o.CancelOffer: self._CancelOffer,
+            o.HangupLeg: self._HangupLeg, o.ConnectCall: self._ConnectCall,
+            o.ConnectLegs: self._ConnectLegs, o.DestroyBridge: self._DestroyBridge,
+        }
 
     @staticmethod
     def holding_bridge_id(group_id: int) -> str:
         return f"{HOLDING_PREFIX}{group_id}"
 
     async def execute(self, command: o.Command) -> None:
-        handler = getattr(self, "_" + type(command).__name__, None)
+        handler = self.handlers.get(type(command))
         if handler is None:
             log.error("no ARI translation for %r", command)
             return

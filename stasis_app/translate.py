@@ -13,7 +13,9 @@ Quirks of a real Asterisk 22 (see the recorded traces) handled here:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stasis_app.acd import inputs as i
 from stasis_app.acd.model import FailReason
@@ -61,27 +63,34 @@ class EventTranslator:
     def __init__(self, registry: Registry, agent_dial: str = "PJSIP/{extension}") -> None:
         self._reg = registry
         self._agent_dial = agent_dial
+        # One table from event type to its reading, like the engine's inputs, the executor's
+        # commands and the publisher's events; any other event means nothing to the ACD.
+        self._readers: dict[type[ev.Event], Callable[[Any, float], list[Translated]]] = {
+            ev.StasisStart: self._stasis_start,
+            ev.StasisEnd: lambda e, now: self._gone(e.channel.id, None, now),
+            ev.ChannelDestroyed: lambda e, now: self._gone(e.channel.id, e.cause, now),
+            ev.ChannelHangupRequest: self._hangup_requested,
+            ev.ChannelStateChange: self._state_changed,
+            ev.Dial: self._dial,
+            ev.PlaybackFinished: self._playback_finished,
+        }
 
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
-        if isinstance(event, ev.StasisStart):
-            return self._stasis_start(event, now)
-        if isinstance(event, ev.StasisEnd):
-            return self._gone(event.channel.id, None, now)
-        if isinstance(event, ev.ChannelDestroyed):
-            return self._gone(event.channel.id, event.cause, now)
-        if isinstance(event, ev.ChannelHangupRequest):
-            self._note_cause(event)
-            return []
-        if isinstance(event, ev.ChannelStateChange):
-            if event.channel.state == "Ringing":
-                return self._ringing(event.channel.id, now)
-            return []
-        if isinstance(event, ev.Dial):
-            return self._dial(event, now)
-        if isinstance(event, ev.PlaybackFinished):
-            channel_id = self._reg.playbacks.pop(event.playback.id, None)
-            return [PlaybackDone(channel_id)] if channel_id else []
+        reader = self._readers.get(type(event))
+        return reader(event, now) if reader is not None else []
+
+    def _hangup_requested(self, event: ev.ChannelHangupRequest, now: float) -> list[Translated]:
+        self._note_cause(event)
         return []
+
+    def _state_changed(self, event: ev.ChannelStateChange, now: float) -> list[Translated]:
+        if event.channel.state == "Ringing":
+            return self._ringing(event.channel.id, now)
+        return []
+
+    def _playback_finished(self, event: ev.PlaybackFinished, now: float) -> list[Translated]:
+        channel_id = self._reg.playbacks.pop(event.playback.id, None)
+        return [PlaybackDone(channel_id)] if channel_id else []
 
     # -- StasisStart ---------------------------------------------------------------------
 
