@@ -8,7 +8,9 @@ What Asterisk holds says what is live; the records say what it was:
 - every leg the app originated says, in its Stasis arguments, ``leg,<leg>,<agent>,<call>``;
 - a caller says ``inbound,<group>,<first try>``;
 - a caller in no bridge while its agent's leg is alone in the call's bridge was put on hold
-  by that agent (B11): it is adopted with its agent, still on hold.
+  by that agent (B11): it is adopted with its agent, still on hold;
+- an agent's phone that dialled out through the app says ``dial,<number>`` and its channel
+  names the call: its bridge holds the phone and the number's leg.
 The open records give each live call its times, client and group, and each logged-in agent
 its state. Anything of ours that fits no live call (a leg still ringing, a lone leg, a spy,
 an empty bridge) is ended; records whose call is no longer in Asterisk are closed.
@@ -23,7 +25,7 @@ from crm.routing import OpenAgentState, OpenCall
 from stasis_app.acd import inputs as i
 from stasis_app.acd.model import AgentState
 from stasis_app.ari.models import Bridge, Channel
-from stasis_app.translate import INBOUND_ARG, LEG_ARG
+from stasis_app.translate import DIAL_ARG, INBOUND_ARG, LEG_ARG
 
 HOLDING_PREFIX = "pwq-"
 OUR_PREFIX = "pw"
@@ -95,6 +97,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
     args = {c.id: a for c in channels if (a := stasis_args(c, app)) is not None}
     legs = {cid: a for cid, a in args.items() if a.kind == LEG_ARG and len(a.values) >= 3}
     callers = {cid for cid, a in args.items() if a.kind == INBOUND_ARG}
+    # an agent's phone that dialled out through the app: its channel names the call
+    phones = {cid for cid, a in args.items() if a.kind == DIAL_ARG}
     kept: set[str] = set()
     adopted_calls: set[str] = set()
     adopt: list[i.AdoptCall] = []
@@ -156,7 +160,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         outside = [m for m in members if m in legs and agent_of(m) is None]
         if caller is not None:
             call_id = caller
-        if not call_id or not (caller or agent_legs or outside):
+        phone = call_id if call_id in phones and call_id in members else None
+        if not call_id or not (caller or agent_legs or outside or phone):
             out.destroy.append(bridge.id)
             continue
         if caller is not None and agent_legs:
@@ -177,6 +182,19 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             out.legs[outside[0]] = (call_id, "outbound")
             out.bridges[bridge.id] = call_id
             kept |= {caller, outside[0], bridge.id}
+        elif (phone is not None and outside and call_id in records.calls
+              and records.calls[call_id].agent_id is not None):
+            # the phone (the call's agent leg) talking with the number it dialled
+            agent_id = records.calls[call_id].agent_id
+            assert agent_id is not None
+            adopt_call(call_id, None, direction="outbound", agent_id=agent_id, leg_id=phone,
+                       external_leg_id=outside[0], bridge_id=bridge.id,
+                       external_number=records.calls[call_id].caller_number)
+            agents_on_calls[agent_id] = by_id[phone].name
+            out.legs[phone] = (call_id, "agent")
+            out.legs[outside[0]] = (call_id, "outbound")
+            out.bridges[bridge.id] = call_id
+            kept |= {phone, outside[0], bridge.id}
         elif caller is None and agent_legs and outside and call_id in records.calls:
             leg = agent_legs[0]
             agent_id = agent_of(leg)

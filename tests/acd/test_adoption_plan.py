@@ -1,0 +1,58 @@
+"""The adoption plan read from Asterisk's picture: a call an agent dialled from their own
+phone (Stasis dial args; its channel names the call) is taken back, not hung up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from crm.routing import OpenAgentState, OpenCall
+from stasis_app import adoption
+from stasis_app.acd import inputs as i
+from stasis_app.ari.models import Bridge, Channel
+
+APP = "prowebcrm"
+NOW = 1_800_000_000.0
+AT = datetime.fromtimestamp(NOW - 60, UTC)
+
+
+def _channel(cid: str, name: str, app_data: str) -> Channel:
+    return Channel.from_dict({
+        "id": cid, "name": name, "state": "Up", "creationtime": "2027-01-15T08:00:00.000+0000",
+        "dialplan": {"context": "x", "exten": "s", "priority": 1, "app_name": "Stasis",
+                     "app_data": app_data}})
+
+
+def _records(**calls: Any) -> adoption.Records:
+    return adoption.Records(
+        calls=calls,
+        agents={7: OpenAgentState(7, "on_call", "phone_dial", "2001", AT, "phone-1")},
+        memberships={7: {1: 0}}, wrapup_s={1: 0.0}, groups={1})
+
+
+def test_a_call_dialled_from_a_phone_is_taken_back_with_its_agent() -> None:
+    channels = [
+        _channel("phone-1", "PJSIP/2001-00000001", f"{APP},dial,0612345678"),
+        _channel("pwab-out-3", "PJSIP/trunk-00000002", f"{APP},leg,pwab-out-3,,phone-1"),
+    ]
+    bridges = [Bridge.from_dict({"id": "pwab-bridge-2", "name": "call-phone-1",
+                                 "channels": ["phone-1", "pwab-out-3"]})]
+    row = OpenCall("phone-1", "phone-1", "outbound", None, "0612345678", "", None, 7, AT,
+                   None, AT)
+    plan = adoption.plan(APP, channels, bridges, _records(**{"phone-1": row}), NOW)
+    assert plan.hangups == [] and plan.destroy == []
+    adopted = [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
+    assert len(adopted) == 1
+    call = adopted[0]
+    assert (call.call_id, call.direction, call.agent_id, call.leg_id, call.external_leg_id,
+            call.bridge_id) == ("phone-1", "outbound", 7, "phone-1", "pwab-out-3",
+                                "pwab-bridge-2")
+    assert plan.legs == {"phone-1": ("phone-1", "agent"), "pwab-out-3": ("phone-1", "outbound")}
+
+
+def test_a_phone_whose_number_never_answered_is_let_go() -> None:
+    # still ringing the number when the process went: nothing to take back
+    channels = [_channel("phone-1", "PJSIP/2001-00000001", f"{APP},dial,0612345678")]
+    plan = adoption.plan(APP, channels, [], _records(), NOW)
+    assert plan.hangups == ["phone-1"]
+    assert not [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
