@@ -93,6 +93,7 @@ class AcdRuntime:
     _reconciling: asyncio.Lock = field(default_factory=asyncio.Lock)
     _last_seen: float = 0.0  # the last moment Asterisk's picture was known complete
     _link_down_at: float = 0.0  # when the ARI link last dropped
+    _suspects: set[str] = field(default_factory=set)  # strays seen by the last sweep
     _moh: dict[int, str] = field(default_factory=dict)  # group -> its music class
     active: bool = False
 
@@ -399,6 +400,9 @@ class AcdRuntime:
         async with self._reconciling:
             try:
                 await self.client.drain()
+                # What the ACD knew BEFORE asking Asterisk: a caller whose StasisStart is
+                # handled while the list is on its way is absent from it, and is no hang-up.
+                known = self.registry.live_channel_ids()
                 channels = await self.client.channels.list()
                 bridges = await self.client.bridges.list()
             except AriError as exc:
@@ -407,7 +411,7 @@ class AcdRuntime:
             seen_at = self.controller.clock()
             present = {c.id for c in channels}
             vanished = 0
-            gone = sorted(self.registry.live_channel_ids() - present)
+            gone = sorted(known - present)
             ends = await self._end_stamps() if gone else {}
             # Without the dialplan's stamp, the end lies after the last complete picture and
             # after the link dropped (an Asterisk restart ends every call as it goes down).
@@ -457,6 +461,7 @@ class AcdRuntime:
         spy_bridges = {sp.bridge_id for sp in self.spies.spies.values()} if self.spies else set()
         owned = self.registry.live_channel_ids() | spying
         count = 0
+        strays: set[str] = set()
         for channel in channels:
             cid = channel.id
             half_of = cid[:-2] if cid.endswith("-2") else None
@@ -465,6 +470,11 @@ class AcdRuntime:
             ours = cid.startswith(ID_PREFIX) and half_of is None
             in_app = adoption.stasis_args(channel, self.settings.ari_app) is not None
             if (ours or in_app) and not self.registry.owns_channel(cid):
+                # Only a stray seen by two sweeps in a row: one seen once may be a call
+                # whose StasisStart was still on its way (a phone dialling, a new leg).
+                strays.add(cid)
+                if cid not in self._suspects:
+                    continue
                 await self._hang_up_stray(cid, "belongs to no live call")
                 count += 1
                 await asyncio.sleep(STRAY_HANGUP_SPACING_S)
@@ -474,6 +484,7 @@ class AcdRuntime:
                 with contextlib.suppress(AriError):
                     await self.client.bridges.destroy(bridge.id)
                     count += 1
+        self._suspects = strays
         return count
 
     async def _hang_up_stray(self, channel_id: str, reason: str) -> None:

@@ -104,3 +104,31 @@ async def test_taken_over_process_stops_acting(acd: Acd) -> None:
         assert not acd.runtime.active
     finally:
         await intruder.close()
+
+
+async def test_a_caller_arriving_while_the_sweep_lists_channels_is_not_cut(acd: Acd) -> None:
+    """The sweep asks Asterisk for its channels; a caller whose StasisStart is handled while
+    that answer is on its way is absent from it. It is no missed hang-up (the soak found
+    one caller cut and recorded as ending 30 s before it began)."""
+    group = await make_group("busy-sweep", [])
+    await acd.runtime.reload_groups()
+    client = acd.runtime.client
+    assert client is not None
+    real_list = client.channels.list
+    arrived: list[str] = []
+
+    async def list_then_a_caller_arrives() -> list:
+        listing = await real_list()
+        await acd.tel.place_inbound(group.number, "0611223344")
+        await acd.until(lambda: any(c.caller_number.endswith("611223344")
+                                    for c in acd.engine.calls()), what="caller queued")
+        arrived.extend(c.call_id for c in acd.engine.calls())
+        return listing  # taken before the caller existed
+
+    client.channels.list = list_then_a_caller_arrives  # type: ignore[method-assign]
+    try:
+        await acd.runtime.reconcile()
+    finally:
+        client.channels.list = real_list  # type: ignore[method-assign]
+    assert arrived and [c.call_id for c in acd.engine.calls()] == arrived
+    assert acd.engine.queue(group.id) == arrived
