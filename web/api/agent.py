@@ -562,7 +562,7 @@ async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
         outputs = await ask(acd.pause(user.id, body.reason))
     else:
         outputs = await ask(acd.unpause(user.id))
-    deferred = any(type(o).__name__ == "AgentChangeDeferred" for o in outputs)
+    deferred = AcdService.deferred(outputs)
     return await status_of(request, user.id,
                      "the pause starts when the current call ends" if deferred else "")
 
