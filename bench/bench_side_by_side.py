@@ -110,6 +110,9 @@ class ProwebcrmAcd(Acd):
     def __init__(self, database: str, folder: Path) -> None:
         self.name = f"prowebcrm-{database}"
         self.database = database
+        # Both run at once on one Asterisk: each its own Stasis app (tests/pbx/config.py)
+        self.context = "inbound" if database == "sqlite" else f"bench-prowebcrm-{database}"
+        self.app_suffix = "" if database == "sqlite" else f"-{database}"
         self.folder = folder
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
@@ -133,7 +136,7 @@ class ProwebcrmAcd(Acd):
             "PROWEBCRM_ARI_URL": pbx.asterisk.ari_url,
             "PROWEBCRM_ARI_USER": user,
             "PROWEBCRM_ARI_PASSWORD": password,
-            "PROWEBCRM_ARI_APP": pbx.app,
+            "PROWEBCRM_ARI_APP": pbx.app + self.app_suffix,
             "PROWEBCRM_AGENT_DIAL": "Local/{extension}@agent-phones",
             "PROWEBCRM_PORT": str(self.port),
             "PROWEBCRM_LOGIN_ATTEMPTS_PER_MINUTE": "100000",

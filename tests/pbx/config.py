@@ -264,6 +264,11 @@ exten => _X.,1,Answer()
 [bench-minimal]
 exten => _X.,1,Stasis(bench-minimal,inbound,${EXTEN})
  same => n,Hangup()
+; A second prowebcrm (MariaDB) beside the first: its own Stasis app name, the same dialplan
+; (a channel variable of the name overrides the global one).
+[bench-prowebcrm-mariadb]
+exten => _X.,1,Set(PROWEBCRM_APP={app}-mariadb)
+ same => n,Goto(inbound,${EXTEN},1)
 """
 
 def _extensions_extra(app: str) -> str:
