@@ -44,6 +44,13 @@ class TransferTarget:
         return Target(kind=TargetKind(self.kind), value=self.value)
 
 
+@dataclass(frozen=True)
+class Done:
+    """An ACD request that went through (a refusal raises AcdRefused instead)."""
+
+    deferred: bool = False  # a pause or logout asked during a call waits for its end
+
+
 class AcdService:
     def __init__(self, controller: Controller, spies: SpyManager | None = None) -> None:
         self._ctl = controller
@@ -53,12 +60,12 @@ class AcdService:
     def engine_clock(self) -> float:
         return self._ctl.clock()
 
-    async def _ask(self, build: type[i.Input], **fields: Any) -> list[o.Output]:
+    async def _ask(self, build: type[i.Input], **fields: Any) -> Done:
         outputs = await self._ctl.ask(build(now=self._ctl.clock(), **fields))
         for out in outputs:
             if isinstance(out, o.Refused):
                 raise AcdRefused(out.code, out.message)
-        return outputs
+        return Done(deferred=any(isinstance(out, o.AgentChangeDeferred) for out in outputs))
 
     # -- agents (S6, S9, C7) -------------------------------------------------------------
 
@@ -77,19 +84,19 @@ class AcdService:
         # the login went through (a refusal raised): the engine knows the agent now
         return self.agent(agent_id)  # type: ignore[return-value]
 
-    async def logout(self, agent_id: int) -> list[o.Output]:
+    async def logout(self, agent_id: int) -> Done:
         return await self._ask(i.AgentLogout, agent_id=agent_id)
 
-    async def pause(self, agent_id: int, reason: str = "") -> list[o.Output]:
+    async def pause(self, agent_id: int, reason: str = "") -> Done:
         return await self._ask(i.AgentPause, agent_id=agent_id, reason=reason)
 
-    async def unpause(self, agent_id: int) -> list[o.Output]:
+    async def unpause(self, agent_id: int) -> Done:
         return await self._ask(i.AgentUnpause, agent_id=agent_id)
 
-    async def wrapup_done(self, agent_id: int) -> list[o.Output]:
+    async def wrapup_done(self, agent_id: int) -> Done:
         return await self._ask(i.AgentWrapupDone, agent_id=agent_id)
 
-    async def wrapup_extend(self, agent_id: int, seconds: float) -> list[o.Output]:
+    async def wrapup_extend(self, agent_id: int, seconds: float) -> Done:
         """The agent's wrap-up now ends ``seconds`` from now (refused outside a wrap-up)."""
         return await self._ask(i.AgentWrapupExtend, agent_id=agent_id, seconds=seconds)
 
@@ -102,27 +109,27 @@ class AcdService:
 
     # -- calls (S7, C4, C5, C6) ----------------------------------------------------------
 
-    async def reject(self, agent_id: int) -> list[o.Output]:
+    async def reject(self, agent_id: int) -> Done:
         return await self._ask(i.AgentRejectOffer, agent_id=agent_id)
 
-    async def hangup(self, agent_id: int) -> list[o.Output]:
+    async def hangup(self, agent_id: int) -> Done:
         return await self._ask(i.AgentHangup, agent_id=agent_id)
 
-    async def hold(self, agent_id: int) -> list[o.Output]:
+    async def hold(self, agent_id: int) -> Done:
         return await self._ask(i.AgentHold, agent_id=agent_id)
 
-    async def resume(self, agent_id: int) -> list[o.Output]:
+    async def resume(self, agent_id: int) -> Done:
         return await self._ask(i.AgentResume, agent_id=agent_id)
 
-    async def mute(self, agent_id: int, muted: bool) -> list[o.Output]:
+    async def mute(self, agent_id: int, muted: bool) -> Done:
         return await self._ask(i.AgentMute, agent_id=agent_id, muted=muted)
 
-    async def send_dtmf(self, agent_id: int, digits: str) -> list[o.Output]:
+    async def send_dtmf(self, agent_id: int, digits: str) -> Done:
         return await self._ask(i.AgentSendDtmf, agent_id=agent_id, digits=digits)
 
     async def attach_client(
         self, call_id: str, client_id: int | None, note_ref: str | None = None
-    ) -> list[o.Output]:
+    ) -> Done:
         return await self._ask(
             i.AttachClient, call_id=call_id, client_id=client_id, note_ref=note_ref
         )
@@ -134,7 +141,7 @@ class AcdService:
         *,
         by_agent_id: int | None = None,
         by_supervisor_id: int | None = None,
-    ) -> list[o.Output]:
+    ) -> Done:
         return await self._ask(
             i.TransferBlind,
             call_id=call_id,
@@ -144,42 +151,42 @@ class AcdService:
         )
 
     async def consult(self, call_id: str, target: TransferTarget, agent_id: int
-                      ) -> list[o.Output]:
+                      ) -> Done:
         return await self._ask(
             i.AttendedConsult, call_id=call_id, target=target.to_engine(), by_agent_id=agent_id
         )
 
-    async def complete_transfer(self, call_id: str, agent_id: int) -> list[o.Output]:
+    async def complete_transfer(self, call_id: str, agent_id: int) -> Done:
         return await self._ask(i.AttendedComplete, call_id=call_id, by_agent_id=agent_id)
 
-    async def cancel_transfer(self, call_id: str, agent_id: int) -> list[o.Output]:
+    async def cancel_transfer(self, call_id: str, agent_id: int) -> Done:
         return await self._ask(i.AttendedCancel, call_id=call_id, by_agent_id=agent_id)
 
     async def click_to_call(
         self, agent_id: int, number: str, client_id: int | None = None
-    ) -> list[o.Output]:
+    ) -> Done:
         return await self._ask(
             i.ClickToCall, agent_id=agent_id, number=number, client_id=client_id
         )
 
     # -- supervisors (C4, C5, S5) --------------------------------------------------------
 
-    async def force_reject(self, call_id: str, supervisor_id: int) -> list[o.Output]:
+    async def force_reject(self, call_id: str, supervisor_id: int) -> Done:
         return await self._ask(
             i.SupervisorForceReject, call_id=call_id, supervisor_id=supervisor_id
         )
 
-    async def force_hangup(self, call_id: str, supervisor_id: int) -> list[o.Output]:
+    async def force_hangup(self, call_id: str, supervisor_id: int) -> Done:
         return await self._ask(i.SupervisorHangup, call_id=call_id, supervisor_id=supervisor_id)
 
-    async def force_logout(self, agent_id: int, supervisor_id: int) -> list[o.Output]:
+    async def force_logout(self, agent_id: int, supervisor_id: int) -> Done:
         return await self._ask(
             i.SupervisorForceLogout, agent_id=agent_id, supervisor_id=supervisor_id
         )
 
     async def force_pause(
         self, agent_id: int, supervisor_id: int, reason: str = "supervisor"
-    ) -> list[o.Output]:
+    ) -> Done:
         return await self._ask(
             i.SupervisorForcePause, agent_id=agent_id, supervisor_id=supervisor_id, reason=reason
         )
@@ -255,10 +262,6 @@ class AcdService:
             agent_id, action, supervisor_id=supervisor_id, supervisor_name=supervisor_name,
             message=message, details=details)
 
-    @staticmethod
-    def deferred(outputs: list[o.Output]) -> bool:
-        """A pause or logout asked during a call was kept for the call's end."""
-        return any(isinstance(out, o.AgentChangeDeferred) for out in outputs)
 
     def call(self, call_id: str) -> CallView | None:
         return self._ctl.engine.call(call_id)

@@ -559,10 +559,10 @@ async def set_status(request: web.Request, body: StatusIn) -> StatusOut:
     acd = acd_of(request)
     if body.state == "paused":
         await check_reason(body.reason)
-        outputs = await ask(acd.pause(user.id, body.reason))
+        done = await ask(acd.pause(user.id, body.reason))
     else:
-        outputs = await ask(acd.unpause(user.id))
-    deferred = AcdService.deferred(outputs)
+        done = await ask(acd.unpause(user.id))
+    deferred = done.deferred
     return await status_of(request, user.id,
                      "the pause starts when the current call ends" if deferred else "")
 

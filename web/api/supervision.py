@@ -470,11 +470,11 @@ async def force_pause(request: web.Request, body: PauseIn) -> ActionOut:
     _logged_in(acd, agent_id)
     reason = body.reason or "supervisor"
     try:
-        outputs = await acd.force_pause(agent_id, request_user(request).id, reason)
+        asked = await acd.force_pause(agent_id, request_user(request).id, reason)
     except AcdRefused as exc:
         raise _refused(exc) from None
     name = await _name_of(agent_id)
-    deferred = AcdService.deferred(outputs)
+    deferred = asked.deferred
     done = (_("{agent} will be paused when the current call ends.") if deferred
             else _("{agent} is paused.")).format(agent=name)
     return await _done(request, "pause", agent_id=agent_id, target_type="user",
@@ -490,11 +490,11 @@ async def force_logout(request: web.Request, body: NoBody) -> ActionOut:
     acd = acd_of(request)
     _logged_in(acd, agent_id)
     try:
-        outputs = await acd.force_logout(agent_id, request_user(request).id)
+        asked = await acd.force_logout(agent_id, request_user(request).id)
     except AcdRefused as exc:
         raise _refused(exc) from None
     name = await _name_of(agent_id)
-    deferred = AcdService.deferred(outputs)
+    deferred = asked.deferred
     done = (_("{agent} will be logged out when the current call ends.") if deferred
             else _("{agent} is logged out.")).format(agent=name)
     return await _done(request, "logout", agent_id=agent_id, target_type="user",
