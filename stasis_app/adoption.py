@@ -142,6 +142,8 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
             answered_at=answered if answered is not None else (now if taken else None),
             journaled=row is not None,
             answer_journaled=not taken or (row is not None and row.answered_at is not None),
+            queue_journaled=row is not None and (
+                row.entered_queue_at is not None or row.direction != "inbound"),
             # the caller's own keywords (agent_id, legs...): AdoptCall checks their names
             **{k: v for k, v in kw.items() if k != "direction"},  # type: ignore[arg-type]
         ))

@@ -68,6 +68,7 @@ UNUSED_EVENT_TYPES = frozenset({
 })
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
+GONE_SETTLE_S = 0.5  # a hang-up event still on its way after the channel list came back
 ID_PREFIX = "pw"
 END_STAMPS = "PROWEBCRM_ENDS"  # global the sample dialplan's hang-up handler fills
 
@@ -411,7 +412,7 @@ class AcdRuntime:
             seen_at = self.controller.clock()
             present = {c.id for c in channels}
             vanished = 0
-            gone = sorted(known - present)
+            gone = await self._really_gone(sorted(known - present))
             ends = await self._end_stamps() if gone else {}
             # Without the dialplan's stamp, the end lies after the last complete picture and
             # after the link dropped (an Asterisk restart ends every call as it goes down).
@@ -428,6 +429,26 @@ class AcdRuntime:
             level = logging.INFO if vanished or forgotten or strays else logging.DEBUG
             log.log(level, "reconciled: %d hang-up(s) missed, %d caller(s) taken back, %d "
                     "stray(s) ended", vanished, forgotten, strays)
+
+    async def _really_gone(self, missing: list[str]) -> list[str]:
+        """Of the channels the list missed, those that are really gone: not a hang-up whose
+        event was on its way (it then tells the real end), nor a leg whose creation was (a
+        second list shows it)."""
+        assert self.client is not None
+        if not missing:
+            return []
+        await asyncio.sleep(GONE_SETTLE_S)
+        await self.client.drain()
+        live = self.registry.live_channel_ids()
+        missing = [c for c in missing if c in live]
+        if not missing:
+            return []
+        try:
+            again = {c.id for c in await self.client.channels.list()}
+        except AriError as exc:
+            log.warning("second channel list failed (%s): the next sweep decides", exc)
+            return []
+        return [c for c in missing if c not in again]
 
     async def _remake_queues(self, present: set[str]) -> None:
         """Asterisk restarted: the groups' holding bridges are gone; make them again."""

@@ -88,12 +88,23 @@ class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandle
         at = getattr(inp, "at", None)
         now = self._now
         if at is not None and at < now:
-            self._now = at
+            # never before what is known of the call: it was alive then
+            self._now = max(at, self._known_alive(inp))
         handler(inp)
         self._now = now
         self._flush()
         out, self._out = self._out, []
         return out
+
+    def _known_alive(self, inp: i.Input) -> float:
+        """The last moment the call of a late hang-up is known to have been alive."""
+        leg = self._legs.get(getattr(inp, "offer_id", None) or getattr(inp, "leg_id", None)
+                             or "")
+        call = self._calls.get(leg.call_id if leg is not None else getattr(inp, "call_id", ""))
+        if call is None:
+            return 0.0
+        return max(call.started_at, call.entered_at, call.answered_at or 0.0,
+                   call.hold_since or 0.0, leg.started_at if leg is not None else 0.0)
 
     # ------------------------------------------------------------------------------ views
 

@@ -400,6 +400,8 @@ class AdoptCall(Input):
     # The record has the answer. A process killed right after an answer may not have
     # written it: the call is answered again now, at ``answered_at``.
     answer_journaled: bool = True
+    # The record has the queue entry (same cause: the entry fact lost at a kill -9).
+    queue_journaled: bool = True
     # B11: the caller was on hold (out of the bridge, on its music) when the previous
     # process went: it stays on hold, its hold time counted from now.
     held: bool = False

@@ -86,8 +86,9 @@ class RecoveryHandlers(CallHandlers):
             return
         self._calls[call.call_id] = call
         if not inp.journaled:
+            # stamped when it really happened, as Asterisk or the record tells it
             self._emit(CallStarted(
-                at=self._now, call_id=call.call_id, direction=call.direction,
+                at=call.started_at, call_id=call.call_id, direction=call.direction,
                 group_id=call.group_id, caller_number=call.caller_number,
                 caller_name=call.caller_name, client_id=call.client_id,
                 agent_id=inp.agent_id if outbound else None))
@@ -119,8 +120,13 @@ class RecoveryHandlers(CallHandlers):
             call.hold_since = self._now
         if agent.state is not AgentState.ON_CALL:
             self._set_state(agent, AgentState.ON_CALL, purpose.value, call.call_id)
-        if (not inp.journaled or not inp.answer_journaled) and (
-                call.direction is CallDirection.INBOUND):
+        inbound = call.direction is CallDirection.INBOUND
+        if inbound and call.group_id is not None and not inp.journaled:
+            self._emit(CallQueued(at=call.entered_at, call_id=call.call_id,
+                                  group_id=call.group_id, position=1,
+                                  caller_number=call.caller_number,
+                                  caller_name=call.caller_name, client_id=call.client_id))
+        if inbound and (not inp.journaled or not inp.answer_journaled):
             answered = call.answered_at
             self._emit(CallAnswered(at=answered, call_id=call.call_id, agent_id=agent.agent_id,
                                     offer_id=leg.leg_id, group_id=call.group_id,
@@ -163,8 +169,8 @@ class RecoveryHandlers(CallHandlers):
         group.queue.insert(place, call.call_id)
         self._queue_dirty.add(cfg.id)
         self._dirty.add(cfg.id)
-        if not inp.journaled:
-            self._emit(CallQueued(at=self._now, call_id=call.call_id, group_id=cfg.id,
+        if not inp.journaled or not inp.queue_journaled:
+            self._emit(CallQueued(at=call.entered_at, call_id=call.call_id, group_id=cfg.id,
                                   position=place + 1, caller_number=call.caller_number,
                                   caller_name=call.caller_name, client_id=call.client_id))
         if cfg.max_wait_s > 0:

@@ -93,8 +93,31 @@ def test_adopted_caller_unknown_to_the_records_gets_one(h: Harness) -> None:
     h.group(1)
     out = h.send(AdoptCall, call_id="c9", group_id=1, caller_number="0622", journaled=False,
                  started_at=h.now - 5, entered_at=h.now - 5)
-    assert one(out, CallStarted).call_id == "c9"
-    assert one(out, CallQueued).call_id == "c9"
+    # a kill -9 came before the record was written: stamped when it happened, not now
+    assert one(out, CallStarted).at == h.now - 5
+    queued = one(out, CallQueued)
+    assert queued.call_id == "c9" and queued.at == h.now - 5
+
+
+def test_adopted_caller_whose_queue_entry_was_never_written_gets_it_at_its_time(
+        h: Harness) -> None:
+    h.group(1)
+    out = h.send(AdoptCall, call_id="c9", group_id=1, caller_number="0622",
+                 queue_journaled=False, started_at=h.now - 7, entered_at=h.now - 6)
+    assert not of(out, CallStarted)
+    assert one(out, CallQueued).at == h.now - 6
+
+
+def test_adopted_conversation_unknown_to_the_records_gets_all_of_it(h: Harness) -> None:
+    h.group(1)
+    restore(h, 1, AgentState.ON_CALL)
+    out = h.send(AdoptCall, call_id="c1", group_id=1, caller_number="0611", journaled=False,
+                 started_at=h.now - 30, entered_at=h.now - 30, answered_at=h.now - 20,
+                 agent_id=1, leg_id="old-offer-1", bridge_id="old-bridge-1")
+    assert one(out, CallStarted).at == h.now - 30
+    assert one(out, CallQueued).at == h.now - 30
+    answered = one(out, CallAnswered)
+    assert answered.at == h.now - 20 and answered.waited_s == 10
 
 
 def test_agent_whose_call_ended_meanwhile_is_freed(h: Harness) -> None:
@@ -130,6 +153,21 @@ def test_late_hangup_is_recorded_at_its_real_time(h: Harness) -> None:
     assert one(out, HangupLeg).leg_id == offer
     assert h.state(1) is AgentState.AVAILABLE
     assert h.engine.agent(1).state_since == talk_end  # type: ignore[union-attr]
+
+
+def test_late_hangup_is_never_recorded_before_the_call_was_known_alive(h: Harness) -> None:
+    # the only bound known for a missed hang-up may be older than the call itself
+    h.group(1, wrapup_s=0)
+    h.login(1)
+    h.advance(30)
+    offer = one(h.enter("c1"), OriginateAgent).offer_id
+    h.advance(2)
+    answered_at = h.now
+    one(h.send(OfferAnswered, offer_id=offer), ConnectCall)
+    h.advance(10)
+    ended = one(h.send(CallerHungUp, call_id="c1", at=answered_at - 25), CallEnded)
+    assert ended.ended_at == answered_at
+    assert ended.answered_at is not None and ended.ended_at >= ended.answered_at
 
 
 def test_caller_who_retried_while_the_app_was_away_waits_from_its_first_try(h: Harness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -132,3 +133,45 @@ async def test_a_caller_arriving_while_the_sweep_lists_channels_is_not_cut(acd: 
         client.channels.list = real_list  # type: ignore[method-assign]
     assert arrived and [c.call_id for c in acd.engine.calls()] == arrived
     assert acd.engine.queue(group.id) == arrived
+
+
+async def test_a_caller_hanging_up_while_the_sweep_lists_channels_ends_at_its_hang_up(
+        acd: Acd) -> None:
+    """The reverse race: the caller has hung up when Asterisk lists its channels, but its
+    hang-up event is still on its way. The record ends when the caller hung up, never at the
+    previous sweep (the soak found a call recorded as lasting -29 s)."""
+    agent = await make_agent("swept")
+    group = await make_group("sweep-end", [agent])
+    await acd.runtime.reload_groups()
+    await acd.service.login(agent.id, acd.tel.extension("2231"))
+    caller = await acd.tel.place_inbound(group.number, "0633445566")
+    await acd.until(lambda: acd.agent_state(agent.id) == "on_call")
+    await acd.settle()
+    call_id = acd.engine.calls()[0].call_id
+    client = acd.runtime.client
+    assert client is not None
+    real_list = client.channels.list
+    hung_up_at: list[float] = []
+
+    async def list_without_the_caller_then_it_hangs_up() -> list:
+        listing = [c for c in await real_list() if c.id != call_id]
+        if not hung_up_at:  # the first list only: the second one is the truth
+            async def hang_up_soon() -> None:
+                await asyncio.sleep(0.1)
+                hung_up_at.append(time.time())
+                await acd.tel.caller_hangup(caller)
+            asyncio.get_running_loop().create_task(hang_up_soon())
+        return listing
+
+    client.channels.list = list_without_the_caller_then_it_hangs_up  # type: ignore[method-assign]
+    try:
+        await acd.runtime.reconcile()
+    finally:
+        client.channels.list = real_list  # type: ignore[method-assign]
+    await acd.until(lambda: acd.agent_state(agent.id) == "available", what="call over")
+    await acd.settle()
+    row = await Call.get(ref=call_id)
+    assert row.outcome is CallOutcome.ANSWERED and row.ended_at is not None
+    assert row.answered_at is not None and row.ended_at >= row.answered_at
+    assert abs(row.ended_at.timestamp() - hung_up_at[0]) < 0.5
+    await assert_nothing_left(acd)
