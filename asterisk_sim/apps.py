@@ -27,6 +27,15 @@ class Application:
         self.name = name
         self.sink: EventSink | None = None
         self.subscribe_all = False
+        # PUT /applications/{app}/eventFilter: Asterisk applies them when it writes on the
+        # socket (res/ari/ari_websockets.c), disallowed first
+        self.events_allowed: list[str] = []
+        self.events_disallowed: list[str] = []
+
+    def wants(self, event_type: str) -> bool:
+        if event_type in self.events_disallowed:
+            return False
+        return not self.events_allowed or event_type in self.events_allowed
 
     @property
     def active(self) -> bool:
@@ -96,7 +105,8 @@ class AppRegistry:
             listener(name, stamped, delivered)
         if delivered:
             assert app is not None and app.sink is not None
-            app.sink.send_event(stamped)
+            if app.wants(str(stamped.get("type", ""))):
+                app.sink.send_event(stamped)
 
     def _stamp(self, name: str, event: dict[str, Any], order: str = "last") -> dict[str, Any]:
         body = {k: v for k, v in event.items()}

@@ -122,6 +122,16 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         eng.subscribe(name, params.get("eventSource"), subscribe=request.method == "POST")
         return reply(200, eng.application_json(name))
 
+    async def app_filter(request: web.Request) -> web.Response:
+        name = request.match_info["app"]
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            raise AriError(400, "Invalid JSON body") from None
+        eng.filter_events(name, body)
+        return reply(200, eng.application_json(name))
+
     # --- channels -------------------------------------------------------------
     async def channels_list(request: web.Request) -> web.Response:
         return reply(200, [c.to_json() for c in eng.channels.values()])
@@ -256,6 +266,7 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         r.get("/ari/applications/{app}", app_get),
         r.post("/ari/applications/{app}/subscription", app_subscribe),
         r.delete("/ari/applications/{app}/subscription", app_subscribe),
+        r.put("/ari/applications/{app}/eventFilter", app_filter),
         r.get("/ari/channels", channels_list),
         r.post("/ari/channels", originate),
         r.post("/ari/channels/create", create),

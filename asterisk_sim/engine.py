@@ -183,15 +183,41 @@ class Engine:
         return any(b.app_refs.get(app, 0) > 0 for b in self.bridges.values())
 
     def application_json(self, app: str) -> dict[str, Any]:
+        app_ = self.registry.get(app)
         return {
             "name": app,
             "channel_ids": [c.id for c in self.channels.values() if app in c.apps()],
             "bridge_ids": [b.id for b in self.bridges.values() if b.app_refs.get(app, 0) > 0],
             "endpoint_ids": [],
             "device_names": [],
-            "events_allowed": [],
-            "events_disallowed": [],
+            "events_allowed": [{"type": t} for t in app_.events_allowed] if app_ else [],
+            "events_disallowed": [{"type": t} for t in app_.events_disallowed] if app_ else [],
         }
+
+    def filter_events(self, app: str, body: Any) -> None:
+        """PUT /applications/{app}/eventFilter, with Asterisk's rules: an empty body empties
+        both lists, a list given replaces that list, a list not given is kept."""
+        found = self.registry.get(app)
+        if found is None:
+            raise AriError(404, "Application not found")
+        if body in (None, {}):
+            found.events_allowed, found.events_disallowed = [], []
+            return
+        if not isinstance(body, dict):
+            raise AriError(400, "Invalid json type event filter")
+        lists = {}
+        for kind in ("allowed", "disallowed"):
+            if kind not in body:
+                continue
+            entries = body[kind]
+            if not isinstance(entries, list) or not all(
+                    isinstance(e, dict) and isinstance(e.get("type"), str) for e in entries):
+                raise AriError(400, f"Invalid json type event filter: {kind}")
+            lists[kind] = [e["type"] for e in entries]
+        if "allowed" in lists:
+            found.events_allowed = lists["allowed"]
+        if "disallowed" in lists:
+            found.events_disallowed = lists["disallowed"]
 
     def subscribe(self, app: str, event_source: str | None, subscribe: bool = True) -> None:
         if not event_source:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .dispatch import Handler, KeyedDispatcher, KeyFunc
-from .errors import AppAlreadyRunning, AriNotFound
+from .errors import AppAlreadyRunning, AriError, AriNotFound
 from .events import ApplicationReplaced, Event, parse_event
 from .http import MAX_POOL, AriHttp
 from .resources import Applications, AsteriskApi, Bridges, Channels
@@ -186,6 +186,14 @@ class AriClient:
         self.feed(text)
         return self.replaced
 
+    async def _filter_at_the_source(self) -> None:
+        # On every connect: a restarted Asterisk has forgotten the filter. Without it (an
+        # older Asterisk), the types are still dropped here, before parsing.
+        try:
+            await self.applications.filter_events(sorted(self._ignore_types))
+        except AriError as exc:
+            log.warning("Asterisk keeps sending unused event types (eventFilter: %s)", exc)
+
     def _mark_replaced(self) -> None:
         if self._http.refusal is None:
             log.critical(
@@ -194,6 +202,8 @@ class AriClient:
             self._http.refusal = f"Stasis app {self.app!r} was replaced by another connection"
 
     async def _on_link_state(self, state: LinkState, first: bool, reason: str | None) -> None:
+        if state is LinkState.CONNECTED and self._ignore_types:
+            await self._filter_at_the_source()
         for hook in self._conn_hooks:
             try:
                 await hook(state, first, reason)

@@ -123,6 +123,8 @@ class Application:
     bridge_ids: tuple[str, ...]
     endpoint_ids: tuple[str, ...]
     device_names: tuple[str, ...]
+    events_allowed: tuple[str, ...] = ()  # event types; empty: all
+    events_disallowed: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Application:
@@ -132,7 +134,13 @@ class Application:
             tuple(d.get("bridge_ids") or ()),
             tuple(d.get("endpoint_ids") or ()),
             tuple(d.get("device_names") or ()),
+            _types(d.get("events_allowed")),
+            _types(d.get("events_disallowed")),
         )
+
+
+def _types(entries: Any) -> tuple[str, ...]:
+    return tuple(str(e.get("type", "")) for e in entries or () if isinstance(e, dict))
 
 
 @dataclass(slots=True)

@@ -278,6 +278,16 @@ class Applications:
             params={"eventSource": event_source})
         return _one(Application.from_dict, data)
 
+    async def filter_events(self, disallowed: Sequence[str], name: str | None = None
+                            ) -> Application:
+        """Asterisk stops sending these event types to the app (it still builds them, but
+        neither serialises nor writes them on the socket, and the app neither reads nor
+        parses them). Kept by Asterisk with the application, not with the socket."""
+        data = await self._http.request(
+            "PUT", f"/applications/{seg(name or self._app)}/eventFilter",
+            json_body={"disallowed": [{"type": t} for t in sorted(disallowed)]})
+        return _one(Application.from_dict, data)
+
     async def unsubscribe(self, event_source: str | Sequence[str],
                           name: str | None = None) -> Application:
         data = await self._http.request(

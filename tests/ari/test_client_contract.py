@@ -151,3 +151,45 @@ async def test_call_flow_reconnect_and_no_leftovers(ari_target: Target) -> None:
                     await client.bridges.destroy(bid)
         await client.close()
 
+
+
+async def test_unused_event_types_are_filtered_by_asterisk_itself(ari_target: Target) -> None:
+    """Types no handler wants are not even sent (Asterisk's eventFilter, set again at every
+    connect); what is still wanted keeps coming."""
+    url, user, password, app, dial = ari_target
+    unused = frozenset({"ChannelVarset", "ChannelDialplan"})
+    client = AriClient(url, user, password, app, backoff_initial=0.2, backoff_max=2.0,
+                       ignore_types=unused)
+    watch = Watch(client)
+    sent: list[str] = []
+    on_text = client._on_text
+
+    def counting(text: str) -> bool:  # what Asterisk really writes on the socket
+        sent.append(text)
+        return on_text(text)
+
+    client._stream._on_text = counting  # type: ignore[attr-defined]
+    chan = f"{new_id('ct')[:14]}-flt"
+    try:
+        await client.start()
+        for _ in range(50):  # the filter is set by the connect hook, just after the socket
+            if set((await client.applications.get()).events_disallowed) == unused:
+                break
+            await asyncio.sleep(0.05)
+        assert set((await client.applications.get()).events_disallowed) == unused
+        await client.channels.originate(
+            dial, channel_id=chan, other_channel_id=f"{chan}-2" if dial.startswith("Local/")
+            else None, app_args="agent,2001", timeout=15)
+        await watch.wait(lambda: watch.index(StasisStart, chan) >= 0, "StasisStart")
+        await client.channels.set_variable(chan, "PROWEBCRM_TEST", "1")
+        await client.channels.hangup(chan, reason="normal")
+        await watch.wait(lambda: watch.index(StasisEnd, chan) >= 0, "StasisEnd")
+        assert not [t for t in sent if '"ChannelVarset"' in t or '"ChannelDialplan"' in t]
+
+        client.drop_connection()  # set again on the new socket
+        await watch.wait(lambda: (LinkState.CONNECTED, False) in watch.links, "reconnect")
+        assert set((await client.applications.get()).events_disallowed) == unused
+    finally:
+        with contextlib.suppress(AriError):
+            await client.channels.hangup(chan)
+        await client.close()
