@@ -100,7 +100,9 @@ async def _check_records(placed: dict[str, float], answered_by_asterisk: set[str
             continue
         length = (row.ended_at - row.started_at).total_seconds()
         if abs(length - hold) > END_TOLERANCE_S:
-            wrong.append(f"{number}: lasted {length:.1f} s for a {hold} s caller")
+            wrong.append(f"{number}: lasted {length:.1f} s for a {hold} s caller (started "
+                         f"{row.started_at:%H:%M:%S.%f}, waited {row.wait_s} s, ended "
+                         f"{row.ended_at:%H:%M:%S.%f})")
         if row.outcome is CallOutcome.ANSWERED and row.answered_at is not None:
             bridged += 1
         elif row.outcome is CallOutcome.ABANDONED and row.answered_at is None:
