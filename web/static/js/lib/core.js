@@ -153,7 +153,8 @@ const BACKOFF_MAX_MS = 30000;
 
 /**
  * /ws/live, reconnecting after a drop with exponential backoff (0.5 s, 1 s, 2 s… up to
- * 30 s, each with ±20 % jitter so a restarted server is not hit by every page at once).
+ * 30 s, each with ±20 % jitter so a restarted server is not hit by every page at once);
+ * the delay goes back to 0.5 s once a connection has delivered a message.
  * onEvent(type, data) gets every message, the snapshot first; onState("open"|"closed").
  */
 const SESSION_ENDED = 4401;  // web/live.py: the session or token no longer stands
@@ -168,8 +169,12 @@ export function live({ topics = "", onEvent, onState = () => {} }) {
   };
   function connect() {
     socket = new WebSocket(url());
-    socket.addEventListener("open", () => { delay = BACKOFF_FIRST_MS; onState("open"); });
+    socket.addEventListener("open", () => onState("open"));
     socket.addEventListener("message", (message) => {
+      // The backoff starts over once the server has sent something (its snapshot comes
+      // first), not on open alone: a server that accepts and drops at once must not be
+      // retried every 0.5 s.
+      delay = BACKOFF_FIRST_MS;
       let event;
       try { event = JSON.parse(message.data); } catch { return; }
       try { onEvent(event.type, event.data || {}); } catch (err) { console.error(event.type, err); }
