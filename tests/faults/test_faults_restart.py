@@ -40,13 +40,22 @@ async def _talking_and_waiting(floor: Floor, process) -> dict:
     await floor.log_agents_in(process)
     floor.place(CALLERS)
 
+    last: dict = {}
+
     async def settled() -> dict | None:
-        snap = await floor.snapshot(process)
+        snap = last["snap"] = await floor.snapshot(process)
         talking = [c for c in snap["calls"] if c["state"] == "connected"]
         waiting = [c for q in snap["queues"].values() for c in q]
         return snap if len(talking) == 3 and len(waiting) == 2 else None
 
-    return await floor.until(settled, timeout=20, what="3 talking, 2 waiting")
+    try:
+        return await floor.until(settled, timeout=20, what="3 talking, 2 waiting")
+    except AssertionError as exc:  # say where it stood: the engine, Asterisk, the app's log
+        snap = last.get("snap") or {}
+        raise AssertionError(
+            f"{exc}; calls {[(c['call_id'], c['state']) for c in snap.get('calls', [])]}, "
+            f"agents {[(a['agent_id'], a['state']) for a in snap.get('agents', [])]}, "
+            f"channels {[c['name'] for c in floor.channels()]}\n{process.tail(40)}") from None
 
 
 async def _check_after_fault(floor: Floor, before: dict, process) -> dict:
