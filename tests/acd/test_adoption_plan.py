@@ -56,3 +56,28 @@ def test_a_phone_whose_number_never_answered_is_let_go() -> None:
     plan = adoption.plan(APP, channels, [], _records(), NOW)
     assert plan.hangups == ["phone-1"]
     assert not [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
+
+
+def _waiting_caller(cid: str) -> tuple[list[Channel], list[Bridge]]:
+    channels = [_channel(cid, "PJSIP/trunk-00000009", f"{APP},inbound,1")]
+    bridges = [Bridge.from_dict({"id": f"{adoption.HOLDING_PREFIX}1", "name": "hold-1",
+                                 "channels": [cid]})]
+    return channels, bridges
+
+
+def test_a_waiting_caller_the_records_never_caught_waits_from_its_arrival() -> None:
+    # kill -9 before its record was written: its time is Asterisk's, not the restart's
+    channels, bridges = _waiting_caller("c-1")
+    plan = adoption.plan(APP, channels, bridges, _records(), NOW)
+    call = next(x for x in plan.inputs if isinstance(x, i.AdoptCall))
+    arrived = datetime(2027, 1, 15, 8, 0, tzinfo=UTC).timestamp()
+    assert (call.journaled, call.started_at, call.entered_at) == (False, arrived, arrived)
+
+
+def test_a_waiting_caller_whose_queue_entry_was_lost_gets_it_again() -> None:
+    channels, bridges = _waiting_caller("c-1")
+    row = OpenCall("c-1", "c-1", "inbound", 1, "0611", "", None, None, AT, None, None)
+    plan = adoption.plan(APP, channels, bridges, _records(**{"c-1": row}), NOW)
+    call = next(x for x in plan.inputs if isinstance(x, i.AdoptCall))
+    assert call.journaled and not call.queue_journaled
+    assert call.entered_at == AT.timestamp()
