@@ -21,7 +21,6 @@ from .calls import CallHandlers
 from .inputs import AttendedCancel, AttendedComplete, AttendedConsult, TransferBlind
 from .model import (
     Agent,
-    AgentState,
     Call,
     CallDirection,
     CallState,
@@ -47,7 +46,8 @@ class TransferHandlers(CallHandlers):
                 agent = self._agents.get(int(target.value))
             except ValueError:
                 agent = None
-            if agent is None or agent.state is not AgentState.AVAILABLE:
+            # A phone busy elsewhere or unreachable would only fail the transfer (issue 12).
+            if agent is None or not agent.offerable:
                 self._refuse(
                     "target_unavailable", f"agent {target.value} is not available", request
                 )
