@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .devices import device_of, device_state
 from .engine import Engine, int_param
 from .errors import AriError
 from .model import ari_time
@@ -147,22 +146,6 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         params, variables = await read_params(request)
         return reply(200, eng.create(params, variables))
 
-    # --- phones: device and endpoint state (what the ACD reads at an agent's login) -----
-    async def device_state_get(request: web.Request) -> web.Response:
-        name = request.match_info["deviceName"]
-        return reply(200, {"name": name,
-                           "state": device_state(name, list(eng.channels.values()))})
-
-    async def endpoint_get(request: web.Request) -> web.Response:
-        tech, resource = request.match_info["tech"], request.match_info["resource"]
-        if tech.upper() != "PJSIP" or eng.phones.get(resource) is None:
-            raise AriError(404, "Endpoint not found")
-        device = f"{tech}/{resource}"
-        channels = [c.id for c in eng.channels.values()
-                    if not c.destroyed and device_of(c) == device]
-        return reply(200, {"technology": tech, "resource": resource, "state": "online",
-                           "channel_ids": channels})
-
     async def channel_get(request: web.Request) -> web.Response:
         return reply(200, eng.channel(request.match_info["channelId"]).to_json())
 
@@ -284,9 +267,6 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         r.post("/ari/applications/{app}/subscription", app_subscribe),
         r.delete("/ari/applications/{app}/subscription", app_subscribe),
         r.put("/ari/applications/{app}/eventFilter", app_filter),
-        # A device name holds a '/' (PJSIP/2001), sent encoded or not.
-        r.get("/ari/deviceStates/{deviceName:.+}", device_state_get),
-        r.get("/ari/endpoints/{tech}/{resource}", endpoint_get),
         r.get("/ari/channels", channels_list),
         r.post("/ari/channels", originate),
         r.post("/ari/channels/create", create),

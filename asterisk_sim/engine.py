@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from . import dialplan as dp
 from .apps import AppRegistry
-from .devices import DeviceStates
 from .errors import AriError
 from .model import CAUSE_TEXT, SOFT_EXPLICIT, SOFT_LOCAL, Bridge, CallerId, Channel, ari_time
 from .phones import Behaviour, Phone, PhoneBook
@@ -73,7 +72,6 @@ class Engine:
         self.channels: dict[str, Channel] = {}
         self.bridges: dict[str, Bridge] = {}
         self.registry = AppRegistry(asterisk_id, self.has_subscriptions)
-        self.devices = DeviceStates(self.registry)
         self.hooks: list[EngineHook] = []
         self._epoch = int(time.time())
         self._uid = 0
@@ -113,8 +111,6 @@ class Engine:
         fields: dict[str, Any] | None = None,
     ) -> None:
         """Build one event and give it to every app subscribed to what it is about."""
-        if channel is not None and etype in ("ChannelStateChange", "ChannelDestroyed"):
-            self.devices.touched(channel, self.channels.values())
         recipients: set[str] = set()
         for obj in (channel, bridge, peer):
             if obj is not None:
@@ -193,7 +189,7 @@ class Engine:
             "channel_ids": [c.id for c in self.channels.values() if app in c.apps()],
             "bridge_ids": [b.id for b in self.bridges.values() if b.app_refs.get(app, 0) > 0],
             "endpoint_ids": [],
-            "device_names": self.devices.subscribed(app),
+            "device_names": [],
             "events_allowed": [{"type": t} for t in app_.events_allowed] if app_ else [],
             "events_disallowed": [{"type": t} for t in app_.events_disallowed] if app_ else [],
         }
@@ -250,11 +246,9 @@ class Engine:
                     br.app_refs[app] -= 1
                 else:
                     raise AriError(409, "Application not subscribed to event source")
-            elif scheme == "deviceState":
-                self.devices.subscribe(app, name, subscribe)
-            elif scheme == "endpoint":
-                # Accepted for compatibility; the simulated phones are always online, so
-                # no endpoint event is ever due.
+            elif scheme in ("endpoint", "deviceState"):
+                # Accepted for compatibility; the simulator emits no endpoint or
+                # device-state events (none appear in the traces).
                 continue
             else:
                 raise AriError(400, "Invalid event source URI scheme")

@@ -31,7 +31,6 @@ from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
 from stasis_app.acd.model import FailReason
 from stasis_app.ari import AriClient, AriError, AriNotFound
-from stasis_app.phones import PhoneWatcher
 from stasis_app.registry import LegKind, Registry
 from stasis_app.translate import LEG_ARG
 
@@ -70,7 +69,6 @@ class CommandExecutor:
         pjsip = agent_dial.upper().startswith("PJSIP/")
         self._leg_variables = AGENT_LEG_VARIABLES if set_transfer_handling and pjsip else None
         self._playback_ids = count(1)
-        self.phones = PhoneWatcher(client, submit, clock, agent_dial)
         # Originates in flight, by leg id. A new leg does not wait behind its caller's answer
         # and music on hold (they are other channels); whatever later acts on the leg waits
         # for its originate instead, so a cancel never overtakes the ring it cancels.
@@ -91,7 +89,6 @@ class CommandExecutor:
             o.SendDtmf: self._SendDtmf, o.CancelOffer: self._CancelOffer,
             o.HangupLeg: self._HangupLeg, o.ConnectCall: self._ConnectCall,
             o.ConnectLegs: self._ConnectLegs, o.DestroyBridge: self._DestroyBridge,
-            o.WatchPhone: self._WatchPhone, o.UnwatchPhone: self._UnwatchPhone,
         }
 
     @staticmethod
@@ -408,14 +405,6 @@ class CommandExecutor:
                 self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64]))
             task.add_done_callback(_log_failure)
         return task
-
-    # -- phones (issue 12) -----------------------------------------------------------------
-
-    async def _WatchPhone(self, cmd: o.WatchPhone) -> None:
-        await self.phones.watch(cmd.extension)
-
-    async def _UnwatchPhone(self, cmd: o.UnwatchPhone) -> None:
-        await self.phones.unwatch(cmd.extension)
 
     # -- helpers -------------------------------------------------------------------------
 

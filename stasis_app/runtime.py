@@ -347,9 +347,6 @@ class AcdRuntime:
             log.warning("ARI link back: reconciling with Asterisk")
             # Not awaited here: the hook runs in the socket's reader, which must keep reading.
             self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
-            if self.executor is not None:  # phone changes told while the link was down
-                self._tasks.append(asyncio.create_task(self.executor.phones.refresh(),
-                                                       name="acd-phones"))
         elif state is LinkState.DISCONNECTED:
             self._link_down_at = time.time()
             log.error("ARI link lost (%s): reconnecting", reason or "no reason given")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stasis_app.acd import inputs as i
-from stasis_app.acd.model import FailReason, PhoneState
+from stasis_app.acd.model import FailReason
 from stasis_app.ari import events as ev
 from stasis_app.registry import LegKind, Registry
 
@@ -73,8 +73,6 @@ class EventTranslator:
             ev.ChannelStateChange: self._state_changed,
             ev.Dial: self._dial,
             ev.PlaybackFinished: self._playback_finished,
-            ev.DeviceStateChanged: self._device_state,
-            ev.EndpointStateChange: self._endpoint_state,
         }
 
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
@@ -93,25 +91,6 @@ class EventTranslator:
     def _playback_finished(self, event: ev.PlaybackFinished, now: float) -> list[Translated]:
         channel_id = self._reg.playbacks.pop(event.playback.id, None)
         return [PlaybackDone(channel_id)] if channel_id else []
-
-    # -- phones (issue 12) ---------------------------------------------------------------
-
-    def _device_state(self, event: ev.DeviceStateChanged, now: float) -> list[Translated]:
-        extension = device_extension(event.device_state.name, self._agent_dial)
-        if not extension:
-            return []
-        return [i.PhoneStateChanged(now=now, extension=extension,
-                                    device=phone_state(event.device_state.state))]
-
-    def _endpoint_state(self, event: ev.EndpointStateChange, now: float) -> list[Translated]:
-        endpoint = event.endpoint
-        device = f"{endpoint.technology}/{endpoint.resource}"
-        extension = device_extension(device, self._agent_dial)
-        if not extension:
-            return []
-        # Sent at each channel change too; the engine ignores reports that change nothing.
-        return [i.PhoneStateChanged(now=now, extension=extension,
-                                    online=endpoint_online(endpoint.state))]
 
     # -- StasisStart ---------------------------------------------------------------------
 
@@ -243,48 +222,6 @@ def phone_extension(channel_name: str, agent_dial: str) -> str:
         return ""
     extension = device[len(prefix):len(device) - len(suffix)]
     return extension if extension.isascii() and extension.isalnum() else ""
-
-
-def phone_device(extension: str, agent_dial: str) -> str:
-    """The device (and endpoint) name of an extension's phone: the dial template filled."""
-    return agent_dial.replace(EXTENSION_FIELD, extension)
-
-
-def device_extension(device: str, agent_dial: str) -> str:
-    """The extension whose phone ``device`` is (``PJSIP/2001`` → 2001 with the template
-    ``PJSIP/{extension}``); empty when the template makes no such device. Asterisk may
-    change the case of the technology, so that part compares without it."""
-    prefix, found, suffix = agent_dial.partition(EXTENSION_FIELD)
-    if (not found or len(device) <= len(prefix) + len(suffix)
-            or device[:len(prefix)].casefold() != prefix.casefold()
-            or not device.endswith(suffix)):
-        return ""
-    extension = device[len(prefix):len(device) - len(suffix)]
-    return extension if extension.isascii() and extension.isalnum() else ""
-
-
-# Asterisk's device states (ast_devstate_str) as the engine's phone states. INVALID and
-# UNKNOWN say nothing of the phone (a template Asterisk cannot tell the state of): the agent
-# is offered calls as before.
-_DEVICE_STATES = {
-    "NOT_INUSE": PhoneState.IDLE,
-    "INUSE": PhoneState.IN_USE,
-    "BUSY": PhoneState.IN_USE,
-    "ONHOLD": PhoneState.IN_USE,
-    "RINGINUSE": PhoneState.IN_USE,
-    "RINGING": PhoneState.RINGING,
-    "UNAVAILABLE": PhoneState.UNAVAILABLE,
-}
-
-
-def phone_state(device_state: str) -> PhoneState:
-    return _DEVICE_STATES.get(device_state.upper(), PhoneState.UNKNOWN)
-
-
-def endpoint_online(state: str) -> bool:
-    """Only an endpoint Asterisk knows to be offline keeps its agent out ("unknown": a
-    phone not qualified, say, is offered as before)."""
-    return state.lower() != "offline"
 
 
 def _first_try(args: list[str], now: float) -> float | None:

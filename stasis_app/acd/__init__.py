@@ -32,10 +32,6 @@ Decisions (see also the module docstrings of agents.py and transfers.py):
   ``max_wait_s`` → overflow. Overflow to a group re-queues inside the engine (a loop or an
   unknown group falls back to hang-up); to a number → ``DialOutbound`` then the caller is
   bridged with it; goodbye → ``PlayAndHangup``; none → ``HangupCall``.
-- Phone state (issue 12, phone_state.py): the adapter follows each logged-in agent's phone
-  (``WatchPhone`` at login/restore, ``UnwatchPhone`` at logout) and reports it
-  (``PhoneStateChanged``); an available agent whose phone is in use, ringing or unavailable
-  is offered nothing until it is free again. Busy with a call of ours is never read.
 - Sticky (B10): when ``sticky_s > 0`` and ``CallEntered.preferred_agent_id`` is a logged-in
   member of the group, the call is offered only to that agent (before any other call gets
   it) for ``sticky_s`` seconds; then, or when that agent misses it or logs out, to anyone.
@@ -82,7 +78,6 @@ from .inputs import (
     OutboundFailed,
     OutboundLegEnded,
     PhoneDialed,
-    PhoneStateChanged,
     RemoveGroup,
     ResetDailyCounters,
     RestoreAgent,
@@ -106,7 +101,6 @@ from .model import (
     OfferResult,
     OverflowKind,
     OverflowTrigger,
-    PhoneState,
     Strategy,
     Target,
     TargetKind,
@@ -226,8 +220,6 @@ __all__ = [
     "OverflowKind",
     "OverflowTrigger",
     "PhoneDialed",
-    "PhoneState",
-    "PhoneStateChanged",
     "PlayAndHangup",
     "QueueChanged",
     "QueueEntry",

@@ -90,7 +90,6 @@ class AgentHandlers(QueueOps):
             self._dirty.add(gid)
         reason = inp.reason if inp.initial_state is AgentState.PAUSED else ""
         self._set_state(agent, inp.initial_state, reason)
-        self._watch_phone(agent)
 
     def _on_logout(self, inp: AgentLogout | SupervisorForceLogout) -> None:
         agent = self._logged_in(inp.agent_id, inp)
@@ -182,7 +181,7 @@ class AgentHandlers(QueueOps):
         agent = self._logged_in(inp.agent_id, inp)
         if agent is None or not self._check_groups(inp.groups, inp):
             return
-        available = agent.offerable
+        available = agent.state is AgentState.AVAILABLE
         old = agent.groups
         agent.groups = dict(inp.groups)
         for gid in old:

@@ -46,8 +46,6 @@ from .outputs import (
     Output,
     Refused,
     StartTimer,
-    UnwatchPhone,
-    WatchPhone,
 )
 from .strategies import agent_key
 
@@ -140,10 +138,17 @@ class EngineCore:
             wrapup_of, agent.wrapup_of = agent.wrapup_of, None
         if new is AgentState.WRAPUP:
             agent.wrapup_of = call_id
+        if old is AgentState.AVAILABLE and new is not AgentState.AVAILABLE:
+            for gid in agent.groups:
+                self._groups[gid].index.remove(agent.agent_id)
         agent.state = new
         agent.state_since = self._now
         agent.reason = reason
-        self._sync_index(agent)
+        if new is AgentState.AVAILABLE and old is not AgentState.AVAILABLE:
+            for gid in agent.groups:
+                group = self._groups[gid]
+                group.index.add(agent.agent_id, agent_key(group, agent))
+                self._dirty.add(gid)
         self._emit(
             AgentStateChanged(
                 at=self._now,
@@ -157,34 +162,11 @@ class EngineCore:
             )
         )
 
-    def _sync_index(self, agent: Agent) -> None:
-        """Put the agent in its groups' indexes, or take it out, as ``agent.offerable`` says
-        (state available and phone free). A key is computed when the agent enters, as
-        before: it does not change while the agent stays in."""
-        offerable = agent.offerable
-        for gid in agent.groups:
-            group = self._groups[gid]
-            if offerable and agent.agent_id not in group.index:
-                group.index.add(agent.agent_id, agent_key(group, agent))
-                self._dirty.add(gid)
-            elif not offerable and agent.agent_id in group.index:
-                group.index.remove(agent.agent_id)
-
-    def _watch_phone(self, agent: Agent) -> None:
-        """At login / restore: the adapter follows the phone's state (phone_state.py)."""
-        self._emit(WatchPhone(extension=agent.extension))
-
-    def _unwatch_phone(self, agent: Agent) -> None:
-        """After a logout: unless another logged-in agent uses the same phone."""
-        if not any(a.extension == agent.extension and a.state is not AgentState.LOGGED_OUT
-                   for a in self._agents.values()):
-            self._emit(UnwatchPhone(extension=agent.extension))
-
     def _rebuild_index(self, group: Group) -> None:
         group.index.clear()
         for agent_id in group.members:
             agent = self._agents[agent_id]
-            if agent.offerable:
+            if agent.state is AgentState.AVAILABLE:
                 group.index.add(agent_id, agent_key(group, agent))
         self._dirty.add(group.config.id)
 

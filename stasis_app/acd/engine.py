@@ -19,14 +19,13 @@ from .core import EngineSettings
 from .incall import InCallHandlers
 from .outputs import Output
 from .phone_dial import PhoneDialHandlers
-from .phone_state import PhoneStateHandlers
 from .recovery import RecoveryHandlers
 from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, PhoneStateHandlers,
-             RecoveryHandlers, AgentHandlers):
+class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandlers,
+             AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
     ) -> None:
@@ -75,7 +74,6 @@ class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, PhoneStateHand
             i.OutboundAnswered: self._on_outbound_answered,
             i.OutboundFailed: self._on_outbound_failed,
             i.OutboundLegEnded: self._on_outbound_ended,
-            i.PhoneStateChanged: self._on_phone_state,
         }
 
     def handle(self, inp: i.Input) -> list[Output]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import AgentState, FailReason, GroupConfig, PhoneState, Target
+from .model import AgentState, FailReason, GroupConfig, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,17 +111,6 @@ class SupervisorForcePause(Input):
     agent_id: int
     supervisor_id: int
     reason: str = "supervisor"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhoneStateChanged(Input):
-    """Issue 12: what Asterisk says of the phone ``extension`` (the agent dial template's
-    device): its device state, and/or whether its endpoint is online; ``None``: not told by
-    this report. Only an available agent's offers depend on it (see ``Agent.offerable``)."""
-
-    extension: str
-    device: PhoneState | None = None
-    online: bool | None = None
 
 
 # ------------------------------------------------------------------------------- inbound calls

@@ -25,23 +25,6 @@ class AgentState(StrEnum):
     WRAPUP = "wrapup"
 
 
-class PhoneState(StrEnum):
-    """What Asterisk says of an agent's phone (issue 12): its device state, or
-    ``unavailable`` while its endpoint is offline. It only decides whether an *available*
-    agent may be offered a call: while ringing or on a call of ours the phone is busy because
-    of us, and nothing reads it."""
-
-    UNKNOWN = "unknown"  # not told (yet), or Asterisk cannot tell: offered, as before
-    IDLE = "idle"
-    IN_USE = "in_use"  # on a call the app does not own (or on hold)
-    RINGING = "ringing"  # rung by someone else than the app
-    UNAVAILABLE = "unavailable"  # unregistered / unreachable / offline
-
-
-# Phone states that keep an available agent out of distribution.
-PHONE_NOT_OFFERABLE = frozenset({PhoneState.IN_USE, PhoneState.RINGING, PhoneState.UNAVAILABLE})
-
-
 class Strategy(StrEnum):
     """C8 distribution strategies."""
 
@@ -271,19 +254,6 @@ class Agent:
     wrapup_of: str | None = None  # the call the current wrap-up follows
     # Restored as ringing / on a call, waiting for its call to be adopted (or AdoptionDone).
     restoring: bool = False
-    # Issue 12: the phone's device state and whether its endpoint is offline, as last told.
-    phone: PhoneState = PhoneState.UNKNOWN
-    phone_offline: bool = False
-
-    @property
-    def phone_state(self) -> PhoneState:
-        return PhoneState.UNAVAILABLE if self.phone_offline else self.phone
-
-    @property
-    def offerable(self) -> bool:
-        """Available, and its phone free as far as Asterisk tells: in the groups' indexes."""
-        return (self.state is AgentState.AVAILABLE
-                and self.phone_state not in PHONE_NOT_OFFERABLE)
 
 
 @dataclass(slots=True, eq=False)

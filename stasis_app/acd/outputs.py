@@ -186,22 +186,6 @@ class DestroyBridge(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WatchPhone(Command):
-    """An agent logged in (or was restored) on ``extension``: follow its phone's device and
-    endpoint state (R-subscribe: that device only) and report it now and at each change as
-    ``PhoneStateChanged``."""
-
-    extension: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UnwatchPhone(Command):
-    """No logged-in agent uses ``extension`` any more: stop following its phone."""
-
-    extension: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class StartTimer(Command):
     """Send ``TimerFired(timer_id)`` after ``delay_s``, unless cancelled first."""
 

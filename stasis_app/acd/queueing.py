@@ -99,7 +99,6 @@ class QueueOps(EngineCore):
         self._set_state(agent, AgentState.LOGGED_OUT, reason)
         for gid in agent.groups:
             self._remove_member(self._groups[gid], agent.agent_id)
-        self._unwatch_phone(agent)
 
     def _remove_member(self, group: Group, agent_id: int) -> None:
         group.index.remove(agent_id)

@@ -46,11 +46,10 @@ class RecoveryHandlers(CallHandlers):
         )
         agent.restoring = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
         self._agents[agent.agent_id] = agent
-        self._watch_phone(agent)
         for gid, penalty in groups.items():
             group = self._groups[gid]
             group.members[agent.agent_id] = penalty
-            if agent.offerable:
+            if agent.state is AgentState.AVAILABLE:
                 group.index.add(agent.agent_id, agent_key(group, agent))
             self._dirty.add(gid)
         if agent.state is AgentState.WRAPUP:

@@ -21,6 +21,7 @@ from .calls import CallHandlers
 from .inputs import AttendedCancel, AttendedComplete, AttendedConsult, TransferBlind
 from .model import (
     Agent,
+    AgentState,
     Call,
     CallDirection,
     CallState,
@@ -46,8 +47,7 @@ class TransferHandlers(CallHandlers):
                 agent = self._agents.get(int(target.value))
             except ValueError:
                 agent = None
-            # A phone busy elsewhere or unreachable would only fail the transfer (issue 12).
-            if agent is None or not agent.offerable:
+            if agent is None or agent.state is not AgentState.AVAILABLE:
                 self._refuse(
                     "target_unavailable", f"agent {target.value} is not available", request
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Agent, AgentState, Call, CallDirection, CallState, PhoneState
+from .model import Agent, AgentState, Call, CallDirection, CallState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,9 +23,6 @@ class AgentView:
     leg_id: str | None
     pending_pause: str | None
     pending_logout: bool
-    # Issue 12: what Asterisk says of the agent's phone (idle, in_use, ringing, unavailable,
-    # unknown); while the agent rings or talks on a call of ours, that call's doing.
-    phone_state: PhoneState = PhoneState.UNKNOWN
 
     @classmethod
     def of(cls, a: Agent) -> AgentView:
@@ -43,7 +40,6 @@ class AgentView:
             leg_id=a.leg_id,
             pending_pause=a.pending_pause,
             pending_logout=a.pending_logout,
-            phone_state=a.phone_state,
         )
 
 

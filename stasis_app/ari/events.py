@@ -15,15 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
-from .models import (
-    Bridge,
-    Channel,
-    DeviceState,
-    Endpoint,
-    LiveRecording,
-    Playback,
-    target_id,
-)
+from .models import Bridge, Channel, LiveRecording, Playback, target_id
 
 log = logging.getLogger(__name__)
 
@@ -201,21 +193,6 @@ class BridgeDestroyed(Event):
 class BridgeMerged(Event):
     bridge: Bridge
     bridge_from: Bridge
-
-
-@_event
-class DeviceStateChanged(Event):
-    """A device the app subscribed to (``deviceState:<name>``) changed state."""
-
-    device_state: DeviceState
-
-
-@_event
-class EndpointStateChange(Event):
-    """An endpoint the app subscribed to (``endpoint:<tech>/<resource>``) changed: its
-    state (online/offline) or its channels."""
-
-    endpoint: Endpoint
 
 
 @_event

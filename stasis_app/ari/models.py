@@ -117,31 +117,6 @@ class Bridge:
 
 
 @dataclass(slots=True)
-class DeviceState:
-    """A device's aggregate state (``NOT_INUSE``, ``INUSE``, ``RINGING``, ``UNAVAILABLE``…)."""
-
-    name: str
-    state: str
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DeviceState:
-        return cls(d.get("name") or "", d.get("state") or "UNKNOWN")
-
-
-@dataclass(slots=True)
-class Endpoint:
-    technology: str
-    resource: str
-    state: str  # online, offline or unknown
-    channel_ids: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Endpoint:
-        return cls(d.get("technology") or "", d.get("resource") or "",
-                   d.get("state") or "unknown", tuple(d.get("channel_ids") or ()))
-
-
-@dataclass(slots=True)
 class Application:
     name: str
     channel_ids: tuple[str, ...]

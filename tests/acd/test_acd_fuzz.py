@@ -53,14 +53,8 @@ from stasis_app.acd import (
     Target,
     TransferBlind,
 )
-from stasis_app.acd.inputs import (
-    CallerIdentified,
-    ConnectFailed,
-    HoldFailed,
-    PhoneStateChanged,
-    RemoveGroup,
-)
-from stasis_app.acd.model import CALL_TRANSITIONS, CallState, PhoneState
+from stasis_app.acd.inputs import CallerIdentified, ConnectFailed, HoldFailed, RemoveGroup
+from stasis_app.acd.model import CALL_TRANSITIONS, CallState
 
 from .conftest import Harness
 
@@ -241,10 +235,6 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
                 send = (RemoveGroup, dict(group_id=gid))
             else:
                 send = (ConfigureGroup, dict(config=group_config(rng, gid)))
-        elif r < 0.83:  # issue 12: the phone busy elsewhere, free, unreachable, back
-            send = (PhoneStateChanged, dict(extension=f"x{agent_id}",
-                                            device=rng.choice((None, *PhoneState)),
-                                            online=rng.choice((None, True, True, False))))
         else:
             h.advance(rng.choice((0.5, 1, 2, 4, 12)))
         if send is not None:

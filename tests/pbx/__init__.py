@@ -7,7 +7,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import shutil
-import time
 from pathlib import Path
 
 from . import config
@@ -47,23 +46,6 @@ class Pbx:
         if farms:
             for farm in self.farms.values():
                 farm.start()
-            self.wait_phones_reachable()
-
-    def wait_phones_reachable(self, timeout: float = 45.0) -> None:
-        """Asterisk calls a qualified phone offline until its first OPTIONS is answered, and
-        spreads those first qualifies over ``qualify_frequency`` (30 s); the ACD offers no
-        call to an agent whose phone is offline (issue 12). Scenarios start once every farm
-        phone (the unreachable ones excepted) is known online."""
-        wanted = {str(ext) for behaviour, numbers in config.PHONE_RANGES.items()
-                  if behaviour != "unreachable" for ext in numbers}
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            endpoints = self.asterisk.ari("GET", "/endpoints/PJSIP") or []
-            online = {e["resource"] for e in endpoints  # type: ignore[attr-defined]
-                      if e.get("state") == "online"}
-            if wanted <= online:
-                return
-            time.sleep(0.5)
 
     def stop(self) -> None:
         for farm in self.farms.values():

@@ -133,10 +133,6 @@ class AgentOut(Out):
     call_id: str | None
     pending_pause: str | None
     pending_logout: bool
-    phone_state: str = Field(
-        default="unknown", description="what Asterisk says of the agent's phone: idle, in_use, "
-        "ringing, unavailable or unknown; an available agent is offered calls only while it "
-        "is idle or unknown (while on a call of ours, it is that call's doing)")
 
 
 class ClientRefOut(Out):
