@@ -122,16 +122,19 @@ class RecoveryHandlers(CallHandlers):
             self._set_state(agent, AgentState.ON_CALL, purpose.value, call.call_id)
         inbound = call.direction is CallDirection.INBOUND
         if inbound and call.group_id is not None and not inp.journaled:
-            self._emit(CallQueued(at=call.entered_at, call_id=call.call_id,
-                                  group_id=call.group_id, position=1,
-                                  caller_number=call.caller_number,
-                                  caller_name=call.caller_name, client_id=call.client_id))
+            self._queued_fact(call, call.group_id, position=1)
         if inbound and (not inp.journaled or not inp.answer_journaled):
             answered = call.answered_at
             self._emit(CallAnswered(at=answered, call_id=call.call_id, agent_id=agent.agent_id,
                                     offer_id=leg.leg_id, group_id=call.group_id,
                                     purpose=LegPurpose.QUEUE,
                                     waited_s=max(0.0, answered - call.entered_at)))
+
+    def _queued_fact(self, call: Call, group_id: int, *, position: int) -> None:
+        """The queue entry a kill -9 kept from the record, dated when it happened."""
+        self._emit(CallQueued(at=call.entered_at, call_id=call.call_id, group_id=group_id,
+                              position=position, caller_number=call.caller_number,
+                              caller_name=call.caller_name, client_id=call.client_id))
 
     def _adopt_external_leg(self, call: Call, inp: AdoptCall) -> None:
         assert inp.external_leg_id is not None
@@ -170,9 +173,7 @@ class RecoveryHandlers(CallHandlers):
         self._queue_dirty.add(cfg.id)
         self._dirty.add(cfg.id)
         if not inp.journaled or not inp.queue_journaled:
-            self._emit(CallQueued(at=call.entered_at, call_id=call.call_id, group_id=cfg.id,
-                                  position=place + 1, caller_number=call.caller_number,
-                                  caller_name=call.caller_name, client_id=call.client_id))
+            self._queued_fact(call, cfg.id, position=place + 1)
         if cfg.max_wait_s > 0:
             left = max(0.0, cfg.max_wait_s - (self._now - call.entered_at))
             call.max_wait_timer = self._start_timer(TimerKind.MAX_WAIT, call.call_id, left)
