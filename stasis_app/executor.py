@@ -89,6 +89,7 @@ class CommandExecutor:
             o.SendDtmf: self._SendDtmf, o.CancelOffer: self._CancelOffer,
             o.HangupLeg: self._HangupLeg, o.ConnectCall: self._ConnectCall,
             o.ConnectLegs: self._ConnectLegs, o.DestroyBridge: self._DestroyBridge,
+            o.TransferProgress: self._TransferProgress,
         }
 
     @staticmethod
@@ -384,6 +385,9 @@ class CommandExecutor:
         if channel_id in self._own_music:
             self._own_music.discard(channel_id)
             await self._ignore_gone(self._ari.channels.stop_moh(channel_id))
+
+    async def _TransferProgress(self, cmd: o.TransferProgress) -> None:
+        await self._ari.channels.transfer_progress(cmd.channel_id, cmd.state.value)
 
     async def _DestroyBridge(self, cmd: o.DestroyBridge) -> None:
         self._reg.bridges.pop(cmd.bridge_id, None)

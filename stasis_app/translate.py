@@ -73,6 +73,7 @@ class EventTranslator:
             ev.ChannelStateChange: self._state_changed,
             ev.Dial: self._dial,
             ev.PlaybackFinished: self._playback_finished,
+            ev.ChannelTransfer: self._transfer,
         }
 
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
@@ -87,6 +88,19 @@ class EventTranslator:
         if event.channel.state == "Ringing":
             return self._ringing(event.channel.id, now)
         return []
+
+    def _transfer(self, event: ev.ChannelTransfer, now: float) -> list[Translated]:
+        # Asterisk echoes every progress the app reports as another ChannelTransfer, with its
+        # state: only the phone's request itself (no state yet) asks for something.
+        if event.state:
+            return []
+        refer = event.refer_to
+        destination = (refer.destination or "")[:MAX_DIALLED_LENGTH]
+        replaced = refer.destination_channel.id if refer.destination_channel else None
+        return [i.PhoneTransfer(now=now, leg_id=event.referred_by.source_channel.id,
+                                destination=destination,
+                                attended=bool(refer.protocol_id) or replaced is not None,
+                                replaces=replaced)]
 
     def _playback_finished(self, event: ev.PlaybackFinished, now: float) -> list[Translated]:
         channel_id = self._reg.playbacks.pop(event.playback.id, None)

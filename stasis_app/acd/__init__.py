@@ -78,6 +78,7 @@ from .inputs import (
     OutboundFailed,
     OutboundLegEnded,
     PhoneDialed,
+    PhoneTransfer,
     RemoveGroup,
     ResetDailyCounters,
     RestoreAgent,
@@ -143,6 +144,8 @@ from .outputs import (
     ReturnToDialplan,
     ScreenPop,
     StartTimer,
+    TransferProgress,
+    TransferState,
 )
 from .views import (
     AgentView,
@@ -220,6 +223,7 @@ __all__ = [
     "OverflowKind",
     "OverflowTrigger",
     "PhoneDialed",
+    "PhoneTransfer",
     "PlayAndHangup",
     "QueueChanged",
     "QueueEntry",
@@ -240,6 +244,8 @@ __all__ = [
     "TimerFired",
     "TimerKind",
     "TransferBlind",
+    "TransferProgress",
+    "TransferState",
     "UpdateAgentGroups",
     "dialable",
 ]

@@ -21,11 +21,13 @@ from .inputs import (
     OutboundAnswered,
     OutboundFailed,
     OutboundLegEnded,
+    PhoneDialed,
     SupervisorForceReject,
     SupervisorHangup,
     TimerFired,
 )
 from .model import (
+    Agent,
     AgentState,
     Call,
     CallDirection,
@@ -264,6 +266,8 @@ class CallHandlers(QueueOps):
             self._end_call(
                 call, "agent_hangup", CallOutcome.FAILED, hangup_caller=False, gone_leg=gone
             )
+        elif leg.leg_id == call.consult_phone:
+            self._phone_consult_gone(call, leg)
         elif leg.leg_id == call.consult_leg:
             self._consult_target_gone(call, leg, hangup=hangup)
         elif leg.leg_id == call.agent_leg and call.state is CallState.CONSULTING:
@@ -601,4 +605,10 @@ class CallHandlers(QueueOps):
         raise NotImplementedError
 
     def _complete_attended(self, call: Call, *, by_agent_id: int | None, hangup: bool) -> None:
+        raise NotImplementedError
+
+    def _phone_consult(self, inp: PhoneDialed, agent: Agent) -> bool:
+        raise NotImplementedError
+
+    def _phone_consult_gone(self, call: Call, phone: Leg) -> None:
         raise NotImplementedError

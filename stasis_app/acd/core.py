@@ -351,3 +351,6 @@ class EngineCore:
         if call.bridge_id is not None:
             self._emit(DestroyBridge(bridge_id=call.bridge_id))
             call.bridge_id = None
+        if call.consult_bridge is not None:
+            self._emit(DestroyBridge(bridge_id=call.consult_bridge))
+            call.consult_bridge = None

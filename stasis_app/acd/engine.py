@@ -19,12 +19,12 @@ from .core import EngineSettings
 from .incall import InCallHandlers
 from .outputs import Output
 from .phone_dial import PhoneDialHandlers
+from .phone_transfer import PhoneTransferHandlers
 from .recovery import RecoveryHandlers
-from .transfers import TransferHandlers
 from .views import AgentView, CallView
 
 
-class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandlers,
+class Engine(PhoneTransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandlers,
              AgentHandlers):
     def __init__(
         self, *, rng: random.Random | None = None, settings: EngineSettings | None = None
@@ -71,6 +71,7 @@ class Engine(TransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryHandle
             i.SupervisorHangup: self._on_supervisor_hangup,
             i.ClickToCall: self._on_click_to_call,
             i.PhoneDialed: self._on_phone_dialed,
+            i.PhoneTransfer: self._on_phone_transfer,
             i.OutboundAnswered: self._on_outbound_answered,
             i.OutboundFailed: self._on_outbound_failed,
             i.OutboundLegEnded: self._on_outbound_ended,

@@ -335,6 +335,19 @@ class PhoneDialed(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneTransfer(Input):
+    """The transfer key of the phone on channel ``leg_id`` (a SIP REFER reaching the app as
+    ARI ChannelTransfer). Blind: ``destination`` is what was dialled (an agent's extension, a
+    group's number, an outside number). Attended (REFER with Replaces): the phone's
+    consultation is to take its place; ``replaces`` names its channel when Asterisk found it."""
+
+    leg_id: str
+    destination: str = ""
+    attended: bool = False
+    replaces: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboundAnswered(Input):
     leg_id: str
 

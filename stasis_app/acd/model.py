@@ -297,6 +297,10 @@ class Call:
     consult_leg: str | None = None  # agent offer or outbound leg consulted (attended)
     consult_by: int | None = None
     complete_on_answer: bool = False  # transferor hung up during a consult
+    # A consultation the agent dialled from the phone (its transfer key, C4): the phone's
+    # second channel, bridged with the target apart from the call (consult_bridge).
+    consult_phone: str | None = None
+    consult_bridge: str | None = None
     external_leg: str | None = None  # outbound leg the caller is handed to
     exit_kind: LegPurpose | None = None  # TRANSFER / OVERFLOW once handed to a number
     bridge_id: str | None = None

@@ -10,6 +10,7 @@ so that ids stay unique across restarts.  The caller's channel id is the ``call_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .model import (
     AgentState,
@@ -183,6 +184,23 @@ class PlayAndHangup(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DestroyBridge(Command):
     bridge_id: str
+
+
+class TransferState(StrEnum):
+    """What the phone that pressed its transfer key is told (ARI transfer_progress: a SIP
+    NOTIFY of the REFER's outcome)."""
+
+    PROGRESS = "channel_progress"  # 100 Trying, the subscription stays active
+    DONE = "channel_answered"  # 200 OK: the phone may hang up, the customer is taken care of
+    DECLINED = "channel_declined"  # 603: the transfer did not happen, the call is still there
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferProgress(Command):
+    """Tell the phone on channel ``channel_id`` how its transfer (REFER) went."""
+
+    channel_id: str
+    state: TransferState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

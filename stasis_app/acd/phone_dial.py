@@ -10,6 +10,8 @@ on every path (answer, busy, hang-ups, the bridge) is click-to-call's.
 What the engine does not place itself goes back to the dialplan with a reason the sample
 dialplan reads (``PROWEBCRM_REFUSED``):
 
+- a number dialled while the agent talks with a caller is the consultation of a transfer
+  pressed on the phone (acd.phone_transfer);
 - ``direct``: the phone is no logged-in agent's, or it dialled another agent's extension.
   Asterisk rings that phone itself ([direct]): an unknown phone has no agent to journal or
   make busy, and a call between two phones needs no outside line;
@@ -37,6 +39,13 @@ MAX_NUMBER_LENGTH = 32  # with the "+": what crm.dialstrings accepts for an outs
 PHONE_DIAL_REASON = "phone_dial"
 
 
+def phone_number(number: str) -> bool:
+    """Digits with an optional leading "+", nothing else: what a phone sends becomes a dial
+    string, so "*", "#", "@", "/" and friends never get through."""
+    return (len(number) <= MAX_NUMBER_LENGTH and dialable(number)
+            and number.lstrip("+").isdigit() and number.isascii())
+
+
 class PhoneDialHandlers(CallHandlers):
     def _on_phone_dialed(self, inp: PhoneDialed) -> None:
         channel_id = inp.channel_id
@@ -44,10 +53,7 @@ class PhoneDialHandlers(CallHandlers):
             self._refuse("duplicate_call", f"channel {channel_id!r} is already a call", inp)
             return
         number = inp.number
-        # Digits with an optional leading "+", nothing else: what a phone sends becomes a
-        # dial string, so "*", "#", "@", "/" and friends never get through.
-        if not (len(number) <= MAX_NUMBER_LENGTH and dialable(number)
-                and number.lstrip("+").isdigit() and number.isascii()):
+        if not phone_number(number):
             self._back(inp, "bad_number", f"{number!r} is not a number a phone may dial")
             return
         # A group's number is queued whoever's phone dials it (agent or not).
@@ -57,6 +63,9 @@ class PhoneDialHandlers(CallHandlers):
         agent = self._phone_agent(inp.extension)
         if agent is None:
             self._back(inp, "direct", f"phone {inp.extension!r} is no logged-in agent's")
+            return
+        # Dialled during a call of theirs: the consultation of an attended transfer.
+        if agent.state is AgentState.ON_CALL and self._phone_consult(inp, agent):
             return
         if self._phone_agent(number) is not None:
             self._back(inp, "direct", f"{number} is another agent's extension")

@@ -30,6 +30,7 @@ from .outputs import (
     CallEnded,
     CallOverflowed,
     CallQueued,
+    DestroyBridge,
     HangupCall,
     HoldCaller,
     PlayAndHangup,
@@ -161,10 +162,22 @@ class QueueOps(EngineCore):
                 TimerKind.RETRY, call.call_id, group.config.retry_s
             )
 
+    def _end_phone_consult(self, call: Call) -> None:
+        """The phone's consultation channel and its bridge go (the transfer is done or
+        off); the agent's first line, on hold on the phone, is what remains."""
+        leg = self._legs.get(call.consult_phone or "")
+        call.consult_phone = None
+        if leg is not None:
+            self._drop_leg(leg, hangup=True)
+        if call.consult_bridge is not None:
+            self._emit(DestroyBridge(bridge_id=call.consult_bridge))
+            call.consult_bridge = None
+
     def _reconnect_transferor(self, call: Call) -> None:
         """The consultation is over without a transfer: caller back with its agent."""
         call.consult_leg = None
         call.consult_by = None
+        self._end_phone_consult(call)
         self._move(call, CallState.CONNECTED)
         if call.agent_leg is not None:
             self._connect_caller(call, call.agent_leg)
@@ -361,8 +374,8 @@ class QueueOps(EngineCore):
                 self._agent_ready(agent)
                 continue
             self._drop_leg(leg, hangup=leg_id != gone_leg)
-            if agent is None:
-                continue
+            if agent is None or leg_id == call.consult_phone:
+                continue  # the phone's consultation channel: its agent is the call's
             if leg_id == call.agent_leg or leg.purpose is LegPurpose.CLICK_TO_CALL:
                 self._agent_after_call(agent, call.group_id)
             else:  # an answered consultation target: it never took the call

@@ -158,6 +158,11 @@ class Channels:
     async def stop_moh(self, channel_id: str) -> None:
         await self._act("DELETE", channel_id, "moh")
 
+    async def transfer_progress(self, channel_id: str, states: str) -> None:
+        """Tell the phone that sent a REFER (ari-only transfer handling) how it went:
+        channel_progress, channel_answered, channel_unavailable or channel_declined."""
+        await self._act("POST", channel_id, "transfer_progress", {"states": states})
+
     async def continue_in_dialplan(
         self, channel_id: str, *, context: str | None = None, extension: str | None = None,
         priority: int | None = None, label: str | None = None,

@@ -50,6 +50,10 @@ def check_invariants(engine: Engine) -> None:
         call = e._calls.get(leg.call_id)
         assert call is not None, f"leg {leg_id} of a finished call"
         assert leg_id in call.legs
+        if leg_id == call.consult_phone:
+            # the second call of a phone whose agent consults (phone transfer key)
+            assert leg.agent_id == call.agent_id and call.state is CallState.CONSULTING
+            continue
         if leg.agent_id is not None:
             legs_by_agent.setdefault(leg.agent_id, []).append(leg_id)
     for agent_id, legs in legs_by_agent.items():

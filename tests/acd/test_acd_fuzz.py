@@ -46,6 +46,8 @@ from stasis_app.acd import (
     OutboundFailed,
     OutboundLegEnded,
     OverflowKind,
+    PhoneDialed,
+    PhoneTransfer,
     QueueChanged,
     Strategy,
     SupervisorForceReject,
@@ -111,6 +113,7 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
         return rng.choice(calls) if calls else None
 
     pending_ids: list[str] = []
+    phone_n = 0
     for _ in range(steps):
         r = rng.random()
         if transfers and r >= 0.79 and rng.random() < 0.6:
@@ -163,7 +166,7 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
                 AgentLogin,
                 dict(
                     agent_id=agent_id,
-                    extension=f"x{agent_id}",
+                    extension=str(2000 + agent_id),
                     groups=groups,
                     initial_state=initial,
                 ),
@@ -224,9 +227,22 @@ def run(seed: int, steps: int, transfers: bool = False) -> Harness:
                 if target.kind.value == "group" or rng.random() < 0.3:
                     target = Target.number("0622")
                 send = (AttendedConsult, dict(call_id=call_id, target=target, by_agent_id=by))
-            else:
+            elif choice < 0.8:
                 cls = rng.choice((AttendedComplete, AttendedCancel))
                 send = (cls, dict(call_id=call_id, by_agent_id=by))
+            else:  # the phone's own transfer key: its consultation call, then its REFER
+                phone_n += 1
+                raw: Any = h.engine
+                call = raw._calls[call_id]
+                dialled = rng.choice((str(2000 + target_agent), "0633", "2*1"))
+                legs = [x for x in (call.agent_leg, call.consult_phone, "stray") if x]
+                if rng.random() < 0.4:
+                    send = (PhoneDialed, dict(channel_id=f"p{phone_n}", number=dialled,
+                                              extension=str(2000 + by)))
+                else:
+                    send = (PhoneTransfer, dict(leg_id=rng.choice(legs), destination=dialled,
+                                                attended=rng.random() < 0.5,
+                                                replaces=rng.choice((None, call.consult_phone))))
         elif r < 0.78:
             send = (ClickToCall, dict(agent_id=agent_id, number="0611", client_id=1))
         elif r < 0.79:
