@@ -200,12 +200,21 @@ def _pstn_plan(answer: str) -> str:
 
 
 def _refer(refer_to: str, after_ms: int) -> str:
+    """Talk ``after_ms``, then press the transfer key: REFER to ``refer_to``, answer every
+    NOTIFY of its progress, and wait for Asterisk's BYE (the transferred phone is done).
+    Waits are receives with a timeout, not <pause>: Asterisk re-INVITEs or UPDATEs the phone
+    (connected line, hold) at any time, and SIPp aborts a call on a message during a pause."""
     return f"""
-  <pause milliseconds="{after_ms}"/>
-  <send>
+  <label id="talk"/>
+  <recv request="INVITE" optional="true" next="t_reinvite" timeout="{after_ms}"
+        ontimeout="refer"/>
+  <recv request="UPDATE" optional="true" next="t_reinvite_update"/>
+  <recv request="BYE" next="referred"/>""" + _refresh("t_reinvite", "talk") + """
+  <label id="refer"/>
+  <send retrans="500">
     <![CDATA[
 REFER [next_url] SIP/2.0
-""" + _OUR_REQUEST_HEADERS + """
+""" + _OUR_REQUEST_HEADERS + f"""
 CSeq: 2 REFER
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Refer-To: <{refer_to}>
@@ -217,9 +226,11 @@ Content-Length: 0
   <recv response="202"/>
   <label id="progress"/>
   <recv request="NOTIFY" optional="true" next="notified"/>
-  <recv request="BYE" timeout="30000" next="referred"/>
+  <recv request="INVITE" optional="true" next="p_reinvite"/>
+  <recv request="UPDATE" optional="true" next="p_reinvite_update"/>
+  <recv request="BYE" timeout="40000" next="referred"/>
   <label id="notified"/>""" + _response("200 OK", tag=False) + """
-  <nop next="progress"/>
+  <nop next="progress"/>""" + _refresh("p_reinvite", "progress") + """
   <label id="referred"/>""" + _response("200 OK", tag=False)
 
 

@@ -212,7 +212,7 @@ class RegisteredPhone:
     phones do, and keeps it on re-INVITEs."""
 
     def __init__(self, pbx: AsteriskInstance, ext: str, password: str, ip: str,
-                 folder: Path, *, codecs: str = "8 0") -> None:
+                 folder: Path, *, codecs: str = "8 0", scenario: str = "") -> None:
         self.pbx = pbx
         self.ext = ext
         self.password = password
@@ -220,6 +220,7 @@ class RegisteredPhone:
         self.port = free_port(socket.SOCK_DGRAM)
         self.folder = folder / f"phone-{ext}"
         self.codecs = codecs
+        self.scenario = scenario  # its own UAS scenario (scenarios.uas's), else "answer"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -236,7 +237,7 @@ class RegisteredPhone:
             text = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
             raise RuntimeError(f"phone {self.ext} did not register: {text}")
         uas = self.folder / "uas.xml"
-        text = scenarios.uas("answer")
+        text = self.scenario or scenarios.uas("answer")
         if self.codecs == "offer":
             text = text.replace(
                 '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>',
@@ -298,17 +299,19 @@ def stranger_call(pbx: AsteriskInstance, did: str, ip: str, user: str,
 
 
 def phone_dials(pbx: AsteriskInstance, ext: str, password: str, ip: str, number: str,
-                folder: Path, hold_ms: int = 2000, *, audio: bool = False
-                ) -> tuple[int, str]:
+                folder: Path, hold_ms: int = 2000, *, audio: bool = False,
+                call_id: str = "") -> tuple[int, str]:
     """The sample's phone ``ext`` dials ``number`` (digest auth as a real phone): (SIPp's
     exit code, its log: ``dialled answered`` once the far end answered). ``audio``: it
-    plays the carrier's A-law stream while it talks (the 'pstn' farm echoes it back)."""
+    plays the carrier's A-law stream while it talks (the 'pstn' farm echoes it back).
+    ``call_id``: the SIP Call-ID of its INVITE (a REFER's Replaces names it)."""
     folder.mkdir(parents=True, exist_ok=True)
     scenario = folder / "dial.xml"
     pcap = str(pbx.media_pcap) if audio else ""
     scenario.write_text(scenarios.phone_dials(ext, password, hold_ms, pcap))
     media = ["-mi", ip, "-mp", str(free_port(socket.SOCK_DGRAM))] if audio else []
-    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip, *media,
+    cid = ["-cid_str", call_id] if call_id else []
+    done = _run_once([SIPP, "-sf", str(scenario), "-s", number, "-i", ip, *media, *cid,
                       "-p", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin",
                       "-timeout", str(20 + hold_ms // 1000), "-timeout_error",
                       "-trace_logs", "-log_file", str(folder / "dial.log"),
