@@ -31,7 +31,7 @@ from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
 from stasis_app.acd.model import FailReason
 from stasis_app.ari import AriClient, AriError, AriNotFound
-from stasis_app.registry import LegKind, Registry
+from stasis_app.registry import Leg, LegKind, Registry
 from stasis_app.translate import LEG_ARG
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ ASTERISK_TIMEOUT_MARGIN_S = 5
 REFUSED_VARIABLE = "PROWEBCRM_REFUSED"
 HOLDING_PREFIX = "pwq-"  # + group id: the group's holding bridge, kept while the group exists
 RETRY_DELAYS_S = (0.2, 0.5, 1.0)  # a request Asterisk did not serve is tried again this often
+EARLY_STASIS_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)  # a created channel's StasisStart
 # Asterisk sets PJSIP transfer handling per channel: with ari-only, a transfer pressed on the
 # phone reaches the app as ChannelTransfer instead of being done behind its back (R-transfer).
 AGENT_LEG_VARIABLES = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
@@ -77,6 +78,7 @@ class CommandExecutor:
         # bridge id -> done when Asterisk has the bridge (its result is not used)
         self._bridges: dict[str, asyncio.Future[Any]] = {}
         self._holding: dict[int, asyncio.Task[str]] = {}  # group id -> its holding bridge
+        self._early: dict[str, set[str]] = {}  # bridge -> legs put in it before an answer
         self._own_music: set[str] = set()  # callers on music of their own (not in a bridge)
         self._waiting_in: dict[str, int] = {}  # caller -> group whose holding bridge it is in
         # One table from command type to what it does in Asterisk (tests/ari checks that
@@ -311,14 +313,17 @@ class CommandExecutor:
             self._leg_failed(cmd.offer_id)
 
     async def _DialOutbound(self, cmd: o.DialOutbound) -> None:
-        self._reg.add_leg(cmd.leg_id, cmd.call_id, LegKind.OUTBOUND)
-        phone = self._reg.legs.get(cmd.call_id)
-        if phone is not None and phone.phone:
+        leg = self._reg.add_leg(cmd.leg_id, cmd.call_id, LegKind.OUTBOUND)
+        listener = self._reg.legs.get(cmd.listener or "")
+        if listener is not None and listener.phone:
             # The agent dialled from the phone: it hears ringback while the number rings.
-            await self._ignore_gone(self._ari.channels.ring(cmd.call_id))
+            await self._ignore_gone(self._ari.channels.ring(listener.leg_id))
+        elif cmd.listener and cmd.early_bridge:
+            await self._dial_early(cmd, leg)
+            return
         try:
             await self._ari.channels.originate(
-                self._outbound_dial.format(number=cmd.number),
+                self._dial_string(cmd),
                 channel_id=cmd.leg_id,
                 other_channel_id=cmd.leg_id + "-2",
                 # No agent: an outside party (see _OriginateAgent for why the call is named).
@@ -332,6 +337,56 @@ class CommandExecutor:
         except AriError as exc:
             log.warning("dialing %s failed: %s", cmd.number, exc)
             self._leg_failed(cmd.leg_id)
+
+    async def _dial_early(self, cmd: o.DialOutbound, leg: Leg) -> None:
+        """Create the number's channel, put it in a bridge with the agent who waits, then
+        dial: Asterisk plays that agent the ringback (a ringing channel in a bridge with an
+        answered one), and the far end's early media ("number not in service") reaches them.
+        An originate would only hand the channel over once answered."""
+        assert cmd.listener is not None and cmd.early_bridge is not None
+        leg.early = True
+        presented = cmd.caller_id or self._outbound_caller_id
+        try:
+            await self._ari.channels.create(
+                self._dial_string(cmd),
+                channel_id=cmd.leg_id,
+                other_channel_id=cmd.leg_id + "-2",
+                app_args=f"{LEG_ARG},{cmd.leg_id},,{cmd.call_id}",
+                # The far end is shown to the agent's phone as the number it is.
+                variables={"CALLERID(all)": f"<{cmd.number}>",
+                           **({"CONNECTEDLINE(all,i)": presented} if presented else {})},
+            )
+            if presented:
+                # Two channels in a bridge present each other's caller id (connected line):
+                # the agent's leg carries the company's presentation for the outside world.
+                await self._ari.channels.set_variable(cmd.listener, "CALLERID(all)", presented)
+            await self._bridge(cmd.early_bridge, cmd.call_id)
+            await self._add_once_in_stasis(cmd.early_bridge, [cmd.listener, cmd.leg_id])
+            self._early[cmd.early_bridge] = {cmd.listener, cmd.leg_id}
+            await self._ari.channels.dial(
+                cmd.leg_id, timeout=int(cmd.timeout_s) + ASTERISK_TIMEOUT_MARGIN_S)
+        except AriError as exc:
+            log.warning("dialing %s failed: %s", cmd.number, exc)
+            if not _gone(exc):
+                await self._ignore_gone(self._ari.channels.hangup(cmd.leg_id))
+            self._leg_failed(cmd.leg_id)
+
+    async def _add_once_in_stasis(self, bridge_id: str, channel_ids: list[str]) -> None:
+        """A created channel enters the app a moment after /channels/create answers (its
+        StasisStart); until then Asterisk refuses it a bridge (422)."""
+        for delay in EARLY_STASIS_WAITS_S:
+            try:
+                await self._ari.bridges.add_channel(bridge_id, channel_ids)
+                return
+            except AriError as exc:
+                if not exc.not_in_stasis or delay is None:
+                    raise
+            await asyncio.sleep(delay)
+
+    def _dial_string(self, cmd: o.DialOutbound) -> str:
+        if cmd.internal:  # a colleague's phone, by its extension
+            return self._agent_dial.format(extension=cmd.number)
+        return self._outbound_dial.format(number=cmd.number)
 
     def _originator(self, call_id: str) -> str | None:
         """The caller's channel, so an agent's leg offers the caller's codec first and a phone
@@ -368,6 +423,8 @@ class CommandExecutor:
         await self._ari.bridges.add_channel(cmd.bridge_id, [cmd.call_id, cmd.leg_id])
 
     async def _ConnectLegs(self, cmd: o.ConnectLegs) -> None:
+        if set(cmd.leg_ids) <= self._early.pop(cmd.bridge_id, set()):
+            return  # already together since the dial (early media)
         call_id = self._reg.call_of(cmd.leg_ids[0]) or cmd.bridge_id
         await asyncio.gather(self._bridge(cmd.bridge_id, call_id),
                              *(self._music_off(leg_id) for leg_id in cmd.leg_ids),
@@ -390,6 +447,7 @@ class CommandExecutor:
         await self._ari.channels.transfer_progress(cmd.channel_id, cmd.state.value)
 
     async def _DestroyBridge(self, cmd: o.DestroyBridge) -> None:
+        self._early.pop(cmd.bridge_id, None)
         self._reg.bridges.pop(cmd.bridge_id, None)
         creation = self._bridges.pop(cmd.bridge_id, None)
         if creation is None:

@@ -36,6 +36,9 @@ class Leg:
     # An agent's phone that dialled out ("dial" args): not originated by us, entered
     # unanswered; answered by the app when its far end answers.
     phone: bool = False
+    # Created then dialled by the app (early media): in Stasis before it answers, so its
+    # StasisStart is no answer; its state turning Up is.
+    early: bool = False
 
 
 @dataclass

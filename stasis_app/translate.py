@@ -87,6 +87,9 @@ class EventTranslator:
     def _state_changed(self, event: ev.ChannelStateChange, now: float) -> list[Translated]:
         if event.channel.state == "Ringing":
             return self._ringing(event.channel.id, now)
+        leg = self._reg.legs.get(event.channel.id)
+        if event.channel.state == "Up" and leg is not None and leg.early:
+            return self._answered(leg.leg_id, now)
         return []
 
     def _transfer(self, event: ev.ChannelTransfer, now: float) -> list[Translated]:
@@ -113,7 +116,9 @@ class EventTranslator:
         args = list(event.args)
         leg = self._reg.legs.get(channel.id)
         if leg is not None:
-            # An originated leg enters Stasis when it is answered.
+            # An originated leg enters Stasis when it is answered (a created one at once).
+            if leg.early and channel.state != "Up":
+                return []
             return self._answered(leg.leg_id, now)
         if args and args[0] == INBOUND_ARG:
             if len(args) < 2 or not args[1].strip():

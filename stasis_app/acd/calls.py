@@ -233,7 +233,7 @@ class CallHandlers(QueueOps):
             call.last_agent_id = agent.agent_id
             self._set_state(agent, AgentState.ON_CALL, "click_to_call", call.call_id)
             self._dial_external(call, call.caller_number, LegPurpose.CLICK_TO_CALL,
-                                self._agent_caller_id(agent) or None)
+                                self._agent_caller_id(agent) or None, leg.leg_id)
 
     def _on_offer_failed(self, inp: OfferFailed) -> None:
         leg = self._agent_leg(inp.offer_id)

@@ -227,7 +227,9 @@ class EngineCore:
         return leg
 
     def _dial_external(
-        self, call: Call, number: str, purpose: LegPurpose, caller_id: str | None
+        self, call: Call, number: str, purpose: LegPurpose, caller_id: str | None,
+        listener: str | None = None, *, listener_is_phone: bool = False,
+        internal: bool = False,
     ) -> Leg:
         leg = Leg(
             leg_id=self._new_id("out"),
@@ -239,6 +241,12 @@ class EngineCore:
         self._legs[leg.leg_id] = leg
         call.legs[leg.leg_id] = None
         timeout = self._settings.outbound_timeout_s
+        early_bridge = None
+        if listener is not None and not listener_is_phone:
+            # the bridge the answer connects them in, made now: early media flows through it
+            if call.bridge_id is None:
+                call.bridge_id = self._new_id("bridge")
+            early_bridge = call.bridge_id
         self._emit(
             DialOutbound(
                 leg_id=leg.leg_id,
@@ -247,6 +255,9 @@ class EngineCore:
                 caller_id=self._group_caller_id(call.group_id) or caller_id,
                 timeout_s=timeout,
                 purpose=purpose,
+                listener=listener,
+                early_bridge=early_bridge,
+                internal=internal,
             )
         )
         leg.timer_id = self._start_timer(TimerKind.OUTBOUND_TIMEOUT, leg.leg_id, timeout)

@@ -110,6 +110,12 @@ class DialOutbound(Command):
     caller_id: str | None
     timeout_s: float
     purpose: LegPurpose
+    # Who waits to hear the number ring (an agent's answered leg, or a phone that dialled):
+    # a phone gets ringing; an answered leg is put with the new leg in ``early_bridge``
+    # before the number is dialled, so it hears the ringback and the far end's early media.
+    listener: str | None = None
+    early_bridge: str | None = None
+    internal: bool = False  # ``number`` is a colleague's extension (agent dial template)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,9 +12,11 @@ dialplan reads (``PROWEBCRM_REFUSED``):
 
 - a number dialled while the agent talks with a caller is the consultation of a transfer
   pressed on the phone (acd.phone_transfer);
-- ``direct``: the phone is no logged-in agent's, or it dialled another agent's extension.
-  Asterisk rings that phone itself ([direct]): an unknown phone has no agent to journal or
-  make busy, and a call between two phones needs no outside line;
+- a logged-in colleague's extension is rung by the app (the agent's dial template), as an
+  internal call of the dialling agent's, journaled as their outbound call to that extension;
+- ``direct``: the phone is no logged-in agent's: Asterisk rings what it dialled itself
+  ([direct]), as there is no agent to journal or make busy;
+- ``target_busy``: the colleague is ringing or talking (their phone is taken);
 - ``group``: a group's number; the call enters that group's queue as any caller ([inbound]);
 - ``agent_busy`` / ``bad_number``: refused ([refused] says so).
 """
@@ -67,13 +69,21 @@ class PhoneDialHandlers(CallHandlers):
         # Dialled during a call of theirs: the consultation of an attended transfer.
         if agent.state is AgentState.ON_CALL and self._phone_consult(inp, agent):
             return
-        if self._phone_agent(number) is not None:
-            self._back(inp, "direct", f"{number} is another agent's extension")
-            return
         if agent.state not in (AgentState.AVAILABLE, AgentState.PAUSED):
             self._back(inp, "agent_busy", f"agent {agent.agent_id} is {agent.state}")
             return
-        self._place(agent, channel_id, number)
+        colleague = self._phone_agent(number)
+        if colleague is not None:
+            # A colleague's phone: rung by the app as an internal call of the agent's.
+            if colleague is agent:
+                self._back(inp, "bad_number", f"{number} is the phone's own extension")
+                return
+            if colleague.state not in (AgentState.AVAILABLE, AgentState.PAUSED,
+                                       AgentState.WRAPUP):
+                self._back(inp, "target_busy", f"agent {colleague.agent_id} is "
+                           f"{colleague.state}")
+                return
+        self._place(agent, channel_id, number, internal=colleague is not None)
 
     def _back(self, inp: PhoneDialed, reason: str, message: str) -> None:
         # "direct" and "group" are routes, not refusals: only the others are reported.
@@ -89,7 +99,7 @@ class PhoneDialHandlers(CallHandlers):
                 return agent
         return None
 
-    def _place(self, agent: Agent, channel_id: str, number: str) -> None:
+    def _place(self, agent: Agent, channel_id: str, number: str, *, internal: bool) -> None:
         # The call is named after the phone's channel: its events then stay in one ordered
         # stream (R-order) with those of the far leg.
         call = Call(
@@ -138,5 +148,7 @@ class PhoneDialHandlers(CallHandlers):
         agent.leg_id = leg.leg_id
         agent.call_id = call.call_id
         self._set_state(agent, AgentState.ON_CALL, PHONE_DIAL_REASON, call.call_id)
-        self._dial_external(call, number, LegPurpose.CLICK_TO_CALL,
-                            self._agent_caller_id(agent) or None)
+        # A colleague sees the extension calling; the outside world, the company's number.
+        presented = f"<{agent.extension}>" if internal else self._agent_caller_id(agent)
+        self._dial_external(call, number, LegPurpose.CLICK_TO_CALL, presented or None,
+                            channel_id, listener_is_phone=True, internal=internal)

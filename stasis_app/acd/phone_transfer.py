@@ -155,7 +155,8 @@ class PhoneTransferHandlers(TransferHandlers):
                                   sticky=False)
         else:
             assert number is not None
-            consult = self._dial_external(call, number, LegPurpose.CONSULT, None)
+            consult = self._dial_external(call, number, LegPurpose.CONSULT, None,
+                                          phone.leg_id, listener_is_phone=True)
         call.consult_leg = consult.leg_id
         return True
 

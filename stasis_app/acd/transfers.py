@@ -187,7 +187,7 @@ class TransferHandlers(CallHandlers):
             leg = self._offer(call, agent, LegPurpose.CONSULT, call.group_id, sticky=False)
         else:
             assert number is not None
-            leg = self._dial_external(call, number, LegPurpose.CONSULT, None)
+            leg = self._dial_external(call, number, LegPurpose.CONSULT, None, call.agent_leg)
         call.consult_leg = leg.leg_id
 
     def _consult_answered(self, call: Call, leg: Leg) -> None:

@@ -288,6 +288,7 @@ def check_ledger(h: Harness, reported_gone: set[str]) -> None:
     # A bridge is named by a connection, or by an offer (created while the phone rings).
     bridges = {o.bridge_id for o in log if isinstance(o, ConnectCall | ConnectLegs)}
     bridges |= {o.bridge_id for o in log if isinstance(o, OriginateAgent) and o.bridge_id}
+    bridges |= {o.early_bridge for o in log if isinstance(o, DialOutbound) and o.early_bridge}
     destroyed = [o.bridge_id for o in log if isinstance(o, DestroyBridge)]
     assert bridges == set(destroyed) and len(destroyed) == len(set(destroyed))
     assert h.timers == {}, "every timer fired or was cancelled"

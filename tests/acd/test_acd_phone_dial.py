@@ -94,7 +94,7 @@ def test_paused_agent_returns_to_pause_after_a_failed_number(h: Harness) -> None
     [
         ("2001", "700", "group"),  # a group's number: queued as any caller by the dialplan
         ("2999", "700", "group"),  # whoever's phone dials it
-        ("2001", "2002", "direct"),  # another agent's phone: rung by the dialplan
+        ("2001", "2001", "bad_number"),  # its own extension
         ("2999", "0612345678", "direct"),  # no logged-in agent's phone
         ("", "0612345678", "direct"),  # a channel that is no phone of the template
         ("2001", "06@evil", "bad_number"),
@@ -112,6 +112,33 @@ def test_what_the_engine_does_not_place_goes_back_to_the_dialplan(
     assert not of(out, DialOutbound) and not of(out, CallStarted)
     assert bool(of(out, Refused)) == (reason == "bad_number")
     assert h.state(1) is AgentState.AVAILABLE
+
+
+def test_a_colleagues_extension_is_an_internal_call_of_the_agent(h: Harness) -> None:
+    setup(h)
+    out = dial(h, "2002")
+    ring = one(out, DialOutbound)
+    assert (ring.number, ring.internal, ring.listener) == ("2002", True, PHONE)
+    assert ring.caller_id == "<2001>"  # the colleague's phone shows who calls
+    started = one(out, CallStarted)
+    assert (started.agent_id, started.caller_number, started.direction.value) == (
+        1, "2002", "outbound")
+    assert h.state(1) is AgentState.ON_CALL
+    out = h.send(OutboundAnswered, leg_id=ring.leg_id)
+    assert one(out, ConnectLegs).leg_ids == (PHONE, ring.leg_id)
+    out = h.send(OutboundLegEnded, leg_id=ring.leg_id)  # the colleague hangs up
+    assert one(out, CallEnded).outcome is CallOutcome.ANSWERED
+    assert h.state(1) is AgentState.AVAILABLE
+
+
+def test_a_colleague_on_a_call_is_not_rung(h: Harness) -> None:
+    h.group(1, number="700")
+    h.login(1, groups={})
+    h.login(2)
+    h.answer(h.enter("c1"), 2)
+    out = dial(h, "2002")
+    assert one(out, ReturnToDialplan).reason == "target_busy"
+    assert not of(out, DialOutbound) and h.state(1) is AgentState.AVAILABLE
 
 
 def test_agent_ringing_for_a_queue_call_cannot_dial_out(h: Harness) -> None:

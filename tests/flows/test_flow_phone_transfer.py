@@ -232,3 +232,30 @@ async def test_attended_transfer_key_consults_then_refers_with_replaces(
     assert (call.agent_id, call.outcome) == (first.id, CallOutcome.TRANSFERRED)
     assert (leg.agent_id, leg.outcome) == (second.id, CallOutcome.ANSWERED)
     assert leg.talk_s is not None and leg.talk_s > 3
+
+
+async def test_a_phone_dialling_a_colleague_is_the_agents_internal_call(acd: Acd,
+                                                                        shipped: Pbx) -> None:
+    """2001 dials 2002 from the phone: the app rings 2002 itself (not the dialplan), the
+    first agent is busy for the distribution meanwhile and back after, and the journal has
+    the call as the agent's outbound call to that extension."""
+    first, second = await _agents(acd, "internal")
+    b = _phone(shipped, COLLEAGUE, "internal-b")
+    try:
+        dialling = asyncio.create_task(asyncio.to_thread(
+            phone_dials, shipped.asterisk, TRANSFEROR, config.SAMPLE_PHONES[TRANSFEROR],
+            config.PHONES_IP, COLLEAGUE, shipped.root / "internal-a", 4000))
+        await acd.until(lambda: acd.agent_state(first.id) == "on_call", timeout=8,
+                        what="the dialling agent busy")
+        assert acd.agent_state(second.id) == "available"
+        code, log = await dialling
+        assert code == 0 and "dialled answered" in log, log
+        assert re.search(r"^INVITE sip:2002@", b.messages(), re.M), b.messages()[-2000:]
+        await acd.until(lambda: acd.agent_state(first.id) == "available", what="back")
+    finally:
+        b.stop()
+    await assert_nothing_left(acd)
+    row = await Call.get(agent_id=first.id)
+    assert (row.direction.value, row.caller_number, row.outcome) == (
+        "outbound", COLLEAGUE, CallOutcome.ANSWERED)
+    assert row.talk_s is not None and 3 < row.talk_s < 6

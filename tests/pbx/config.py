@@ -95,7 +95,7 @@ def render(ports: Ports, paths: Paths, *, app: str = APP,
     no test phones, no helper contexts; the phones are the sample's, and they register."""
     files = {name: (SAMPLES / name).read_text() for name in (
         "http.conf", "ari.conf", "pjsip.conf", "extensions.conf", "rtp.conf",
-        "musiconhold.conf", "queues.conf")}
+        "musiconhold.conf", "queues.conf", "indications.conf")}
     files["http.conf"] = _sub(files["http.conf"], r"^bindport = \d+", f"bindport = {ports.http}",
                               "the HTTP port")
     files["pjsip.conf"] = (_pjsip_shipped if shipped else _pjsip)(files["pjsip.conf"], ports)

@@ -104,7 +104,7 @@ Max-Forwards: 70"""
 
 
 def uas(behaviour: str, *, answer_ms: int = 100, hangup_ms: int = 2000,
-        refer_to: str = "", refer_ms: int = 1500) -> str:
+        refer_to: str = "", refer_ms: int = 1500, early_pcap: str = "") -> str:
     """An agent phone (or the outside world for 'pstn')."""
     invite = """
   <recv request="INVITE" rrs="true">
@@ -157,7 +157,7 @@ Content-Length: 0
     elif behaviour == "refer":
         steps = invite + ring + answer + _refer(refer_to, refer_ms)
     elif behaviour == "pstn":
-        steps = invite + _pstn_plan(answer)
+        steps = invite + _pstn_plan(answer, early_pcap)
     else:
         raise ValueError(behaviour)
     return _wrap(f"phone-{behaviour}", _OPTIONS + steps + """
@@ -165,9 +165,12 @@ Content-Length: 0
   <label id="end"/>""", used="dummy,last,invite_from,invite_to")
 
 
-def _pstn_plan(answer: str) -> str:
+def _pstn_plan(answer: str, early_pcap: str = "") -> str:
     """The outside world by the number's last four digits: ...0486 busy, ...0183 early media
-    (183 with audio) then answer, ...0404 not found, ...0408 never answers; others answer."""
+    (183, then audio: ``early_pcap`` when given, an announcement) then answer, ...0404 not
+    found, ...0408 never answers; others answer."""
+    announce = (f"""
+  <nop><action><exec play_pcap_audio="{early_pcap}"/></action></nop>""" if early_pcap else "")
     tests = "".join(f"""
       <strcmp assign_to="is{d}" variable="last" value="{d}"/>
       <test assign_to="d{d}" variable="is{d}" compare="equal" value="0"/>"""
@@ -182,8 +185,8 @@ def _pstn_plan(answer: str) -> str:
   <nop next="notfound" test="d0404"/>
   <nop next="never" test="d0408"/>""" + _response("180 Ringing") + answer + """
   <nop next="talk"/>
-  <label id="early"/>""" + _response("183 Session Progress", sdp=True) + """
-  <pause milliseconds="1500"/>""" + _response("200 OK", sdp=True) + """
+  <label id="early"/>""" + _response("183 Session Progress", sdp=True) + announce + """
+  <pause milliseconds="2500"/>""" + _response("200 OK", sdp=True) + """
   <recv request="ACK"/>
   <nop next="talk"/>
   <label id="busy"/>""" + _response("486 Busy Here") + """

@@ -40,6 +40,8 @@ class Farm:
 
     def start(self, **options: object) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        if self.behaviour == "pstn":  # numbers with early media play the caller's stream
+            options.setdefault("early_pcap", str(self.pbx.media_pcap))
         self.scenario.write_text(scenarios.uas(self.behaviour, **options))  # type: ignore[arg-type]
         media_port = free_port(socket.SOCK_DGRAM)
         cmd = [
