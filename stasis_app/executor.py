@@ -91,7 +91,7 @@ class CommandExecutor:
             o.SendDtmf: self._SendDtmf, o.CancelOffer: self._CancelOffer,
             o.HangupLeg: self._HangupLeg, o.ConnectCall: self._ConnectCall,
             o.ConnectLegs: self._ConnectLegs, o.DestroyBridge: self._DestroyBridge,
-            o.TransferProgress: self._TransferProgress,
+            o.TransferProgress: self._TransferProgress, o.RingPhone: self._RingPhone,
         }
 
     @staticmethod
@@ -442,6 +442,9 @@ class CommandExecutor:
         if channel_id in self._own_music:
             self._own_music.discard(channel_id)
             await self._ignore_gone(self._ari.channels.stop_moh(channel_id))
+
+    async def _RingPhone(self, cmd: o.RingPhone) -> None:
+        await self._ari.channels.ring(cmd.channel_id)
 
     async def _TransferProgress(self, cmd: o.TransferProgress) -> None:
         await self._ari.channels.transfer_progress(cmd.channel_id, cmd.state.value)

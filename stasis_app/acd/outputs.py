@@ -188,6 +188,14 @@ class PlayAndHangup(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RingPhone(Command):
+    """Tell a phone that dialled (its channel waits unanswered) that the other side rings:
+    it plays its own ringback (SIP 180)."""
+
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DestroyBridge(Command):
     bridge_id: str
 

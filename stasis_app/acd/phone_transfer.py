@@ -30,7 +30,13 @@ from .model import (
     OfferResult,
     Target,
 )
-from .outputs import ConnectLegs, ReturnToDialplan, TransferProgress, TransferState
+from .outputs import (
+    ConnectLegs,
+    ReturnToDialplan,
+    RingPhone,
+    TransferProgress,
+    TransferState,
+)
 from .phone_dial import phone_number
 from .transfers import TransferHandlers
 
@@ -153,6 +159,7 @@ class PhoneTransferHandlers(TransferHandlers):
         if to_agent is not None:
             consult = self._offer(call, to_agent, LegPurpose.CONSULT, call.group_id,
                                   sticky=False)
+            self._emit(RingPhone(channel_id=phone.leg_id))
         else:
             assert number is not None
             consult = self._dial_external(call, number, LegPurpose.CONSULT, None,

@@ -32,6 +32,7 @@ from stasis_app.acd import (
     PhoneTransfer,
     Refused,
     ReturnToDialplan,
+    RingPhone,
     TransferProgress,
     TransferState,
 )
@@ -126,6 +127,7 @@ def test_attended_from_the_phone_completes_with_refer_replaces(h: Harness) -> No
     assert one(out, HoldCaller).call_id == "c1"  # the customer waits on the group's music
     ring = one(out, OriginateAgent)
     assert ring.agent_id == 2
+    assert one(out, RingPhone).channel_id == CONSULT  # the phone plays its ringback
     call = _call(h)
     assert call is not None and call.state is CallState.CONSULTING
     out = h.send(OfferAnswered, offer_id=ring.offer_id)
