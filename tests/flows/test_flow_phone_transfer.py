@@ -65,6 +65,12 @@ def _refer_to(pbx: Pbx, user: str, replaces: str = "") -> str:
     return f"{uri}?Replaces={replaces}" if replaces else uri
 
 
+def _phone_followed(messages: str) -> bool:
+    """The phone's scenario went through: no message it did not expect, none after its end
+    (Asterisk's BYE answered, not retransmitted to a phone that gave up)."""
+    return "Unexpected" not in messages and "Dead call" not in messages
+
+
 def _notified(messages: str) -> list[str]:
     """The REFER's outcomes the phone was told: each NOTIFY's sipfrag status code."""
     return re.findall(r"^NOTIFY .*?\r?\n\r?\nSIP/2\.0 (\d{3})", messages, re.M | re.S)
@@ -106,6 +112,8 @@ async def test_blind_transfer_key_to_a_colleague(acd: Acd, shipped: Pbx,
         await _audio_both_ways(shipped, rtp, [_trunk_channel(shipped, "0612345001"),
                                               view.leg_id])
         await acd.until(lambda: "BYE" in a.messages(), what="the transferor hung up")
+        await asyncio.sleep(0.5)  # its answer to the BYE, or Asterisk's retransmission
+        assert _phone_followed(a.messages()), a.messages()[-3000:]
         told = _notified(a.messages())
         assert told and told[-1] == "200", a.messages()[-3000:]
         assert re.search(r"^SIP/2\.0 202", a.messages(), re.M)
@@ -139,6 +147,8 @@ async def test_blind_transfer_key_to_an_outside_number(acd: Acd, shipped: Pbx) -
                 "PJSIP/trunk-") for c in b["channels"]) for b in shipped.asterisk.bridges())
         await acd.until(joined, timeout=10, what="customer bridged with the number")
         await acd.until(lambda: "BYE" in a.messages(), what="the transferor hung up")
+        await asyncio.sleep(0.5)  # its answer to the BYE, or Asterisk's retransmission
+        assert _phone_followed(a.messages()), a.messages()[-3000:]
         assert _notified(a.messages())[-1:] == ["200"], a.messages()[-3000:]
         result = await asyncio.to_thread(run.wait, 30)
         assert result.of("0612345002")[0] == "answered", result.lines
@@ -174,7 +184,7 @@ async def test_a_refused_transfer_keeps_the_customer(acd: Acd, shipped: Pbx) -> 
 
 async def test_attended_transfer_key_consults_then_refers_with_replaces(
         acd: Acd, shipped: Pbx, rtp: RtpCounter) -> None:
-    """The phone dials 2002 during its call (the consultation: the customer waits on music,
+    """The phone holds its call and dials 2002 (the consultation: the customer waits on music,
     2002 talks with the transferring phone), then REFERs with Replaces naming that second
     call: the customer and 2002 are joined, both of the phone's calls are hung up."""
     first, second = await _agents(acd, "attended")
@@ -186,7 +196,7 @@ async def test_attended_transfer_key_consults_then_refers_with_replaces(
                 + "%3Bto-tag%3Dunknown%3Bfrom-tag%3Dunknown")
     a = _phone(shipped, TRANSFEROR, "attended-a",
                scenarios.uas("refer", refer_to=_refer_to(shipped, COLLEAGUE, replaces),
-                             refer_ms=6000))
+                             refer_ms=6000, hold_first=True))
     b = _phone(shipped, COLLEAGUE, "attended-b")
     try:
         run = shipped.carrier.start(E164_DID, [("0612345004", "Attended Caller")], hold_s=16)
@@ -220,6 +230,8 @@ async def test_attended_transfer_key_consults_then_refers_with_replaces(
         code, log = await consulting
         assert code == 0 and "dialled answered" in log and "dialled far_bye" in log, log
         await acd.until(lambda: "BYE" in a.messages(), what="the first call hung up")
+        await asyncio.sleep(0.5)  # its answer to the BYE, or Asterisk's retransmission
+        assert _phone_followed(a.messages()), a.messages()[-3000:]
         assert _notified(a.messages())[-1:] == ["200"], a.messages()[-3000:]
         result = await asyncio.to_thread(run.wait, 30)
         assert result.of("0612345004") == ["answered", "near_bye"], result.lines

@@ -104,7 +104,8 @@ Max-Forwards: 70"""
 
 
 def uas(behaviour: str, *, answer_ms: int = 100, hangup_ms: int = 2000,
-        refer_to: str = "", refer_ms: int = 1500, early_pcap: str = "") -> str:
+        refer_to: str = "", refer_ms: int = 1500, early_pcap: str = "",
+        hold_first: bool = False) -> str:
     """An agent phone (or the outside world for 'pstn')."""
     invite = """
   <recv request="INVITE" rrs="true">
@@ -155,7 +156,8 @@ Content-Length: 0
   <recv response="200"/>
   <label id="hung"/>"""
     elif behaviour == "refer":
-        steps = invite + ring + answer + _refer(refer_to, refer_ms)
+        steps = invite + ring + answer + (_hold() if hold_first else "") + _refer(
+            refer_to, refer_ms, cseq=3 if hold_first else 2)
     elif behaviour == "pstn":
         steps = invite + _pstn_plan(answer, early_pcap)
     else:
@@ -202,7 +204,36 @@ def _pstn_plan(answer: str, early_pcap: str = "") -> str:
   <label id="talk"/>""" + _bye_from_far_end()
 
 
-def _refer(refer_to: str, after_ms: int) -> str:
+def _hold() -> str:
+    """The phone holds its call, as a phone does before dialling a consultation: a re-INVITE
+    whose SDP only sends."""
+    held = SDP.replace("a=ptime:20\n", "a=ptime:20\na=sendonly\n")
+    return """
+  <send retrans="500">
+    <![CDATA[
+INVITE [next_url] SIP/2.0
+""" + _OUR_REQUEST_HEADERS + """
+CSeq: 2 INVITE
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+""" + held + """]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+  <send>
+    <![CDATA[
+ACK [next_url] SIP/2.0
+""" + _OUR_REQUEST_HEADERS + """
+CSeq: 2 ACK
+Content-Length: 0
+
+]]>
+  </send>"""
+
+
+def _refer(refer_to: str, after_ms: int, *, cseq: int = 2) -> str:
     """Talk ``after_ms``, then press the transfer key: REFER to ``refer_to``, answer every
     NOTIFY of its progress, and wait for Asterisk's BYE (the transferred phone is done).
     Waits are receives with a timeout, not <pause>: Asterisk re-INVITEs or UPDATEs the phone
@@ -218,7 +249,7 @@ def _refer(refer_to: str, after_ms: int) -> str:
     <![CDATA[
 REFER [next_url] SIP/2.0
 """ + _OUR_REQUEST_HEADERS + f"""
-CSeq: 2 REFER
+CSeq: {cseq} REFER
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Refer-To: <{refer_to}>
 Referred-By: <sip:[local_ip]:[local_port]>

@@ -257,6 +257,9 @@ class RegisteredPhone:
         # The same address and port it registered from: Asterisk rewrites the contact to it.
         cmd = [SIPP, "-sf", str(uas), "-i", self.ip, "-p", str(self.port),
                "-mi", self.ip, "-mp", str(free_port()), "-rtp_echo", "-nostdin",
+               # A NOTIFY arriving while the scenario answers the one before (a REFER's
+               # progress comes in bursts) is answered 200 instead of ending the call.
+               "-aa",
                "-trace_msg", "-message_file", str(self.folder / "messages.log"),
                "-trace_err", "-error_file", str(self.folder / "errors.log"),
                "-max_socket", "512", "-t", "u1", target]
