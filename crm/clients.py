@@ -305,9 +305,13 @@ async def caller_lookup(raw: str, region: str) -> tuple[list[int], int | None]:
     if not candidates:
         return [], None
     conn = db.reader()
-    found = await (ClientPhone.filter(number__in=candidates).using_db(conn)
-                   .values_list("client_id", flat=True))
-    ids = sorted(set(cast("list[int]", found)))  # tortoise types flat values_list as tuples
+    # Hand-written: this runs for every call that arrives, and under a burst of callers the
+    # ORM's query building was a tenth of the ACD's CPU (issue 10).
+    mark = "?" if conn.capabilities.dialect == "sqlite" else "%s"
+    sql = (f"SELECT DISTINCT client_id FROM {ClientPhone._meta.db_table} "
+           f"WHERE number IN ({', '.join([mark] * len(candidates))})")
+    rows = await conn.execute_query_dict(sql, candidates)
+    ids = sorted(int(row["client_id"]) for row in rows)
     if len(ids) != 1:
         return ids, None
     return ids, await preferred_agent_for(ids[0], using=conn)

@@ -1,4 +1,5 @@
-"""The one HTTP session to Asterisk: small kept-alive pool, auth header, typed errors."""
+"""The connections to Asterisk: REST over a small kept-alive pool of our own (rest_pool), the
+WebSocket over aiohttp; auth header, typed errors."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import quote
 import aiohttp
 
 from .errors import AppReplaced, AriUnavailable, error_for
+from .rest_pool import RestPool, RestUnavailable
 
 # Asterisk's HTTP server keeps a listen backlog of ~10: a burst of fresh connections gets
 # refused, so the pool stays small and connections are kept alive and reused.
@@ -69,11 +71,14 @@ class AriHttp:
         # Shorter than Asterisk's session_inactivity (30 s) so we drop idle sockets first.
         self._keepalive = keepalive
         self._session: aiohttp.ClientSession | None = None
+        self._rest = RestPool(self.root, self.headers, size=self.max_connections,
+                              timeout=timeout)
         self.refusal: str | None = None  # set once the app was taken over (R-single)
         self.closed = False
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        """The WebSocket's (REST requests go through the pool)."""
         if self.closed:  # never silently reopen a pool after close()
             raise AriUnavailable("ARI client is closed")
         if self._session is None or self._session.closed:
@@ -98,29 +103,19 @@ class AriHttp:
         """Call ARI; returns decoded JSON (None for 204/empty) or raises an AriError."""
         if self.refusal is not None:
             raise AppReplaced(self.refusal, method=method, path=path)
-        url = self.root + path
-        for attempt in (0, 1):
-            try:
-                async with self.session.request(
-                    method, url, params=_query(params), json=json_body, headers=self.headers
-                ) as resp:
-                    body = await resp.read()
-                    if resp.status >= 400:
-                        raise error_for(resp.status, body, method, path)
-                    return json.loads(body) if body else None
-            except aiohttp.ServerDisconnectedError as exc:
-                # A kept-alive socket Asterisk closed meanwhile; only GET is safe to resend.
-                if attempt == 0 and method == "GET":
-                    continue
-                raise AriUnavailable(str(exc) or "server disconnected", method=method,
-                                     path=path) from exc
-            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-                raise AriUnavailable(str(exc) or type(exc).__name__, method=method,
-                                     path=path) from exc
-        raise AssertionError("unreachable")
+        if self.closed:
+            raise AriUnavailable("ARI client is closed", method=method, path=path)
+        try:
+            status, body = await self._rest.request(method, path, _query(params), json_body)
+        except RestUnavailable as exc:
+            raise AriUnavailable(str(exc), method=method, path=path) from exc
+        if status >= 400:
+            raise error_for(status, body, method, path)
+        return json.loads(body) if body else None
 
     async def close(self) -> None:
         self.closed = True
+        await self._rest.close()
         if self._session is not None and not self._session.closed:
             await self._session.close()
         # Let the connector's transports finish closing before the loop goes away.

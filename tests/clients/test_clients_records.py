@@ -86,6 +86,28 @@ async def test_a_shared_number_pops_every_client_and_garbage_pops_none(db: str) 
         assert await clients.find_by_number(caller_id, FR) == []
 
 
+async def test_the_acds_caller_lookup_agrees_with_the_screen_pops(db: str) -> None:
+    """caller_lookup is hand-written SQL (it runs for every call): the same clients as
+    find_by_number, for every caller id format, on SQLite and MariaDB."""
+    agent = await _agent()
+    shared_a = await clients.create_client(
+        {"last_name": "A", "phones": [{"number": "01 42 68 53 00"}]}, region=FR, actor=None)
+    shared_b = await clients.create_client(
+        {"last_name": "B", "phones": [{"number": "+33142685300"}, {"number": "0611111111"}]},
+        region=FR, actor=None)
+    alone = await clients.create_client(
+        {"last_name": "C", "assigned_agent_id": agent.id,
+         "phones": [{"number": "0612345678"}, {"number": "+33 1 99 99 99 99"}]},
+        region=FR, actor=None)
+    cases = {"0142685300": [shared_a.id, shared_b.id], "33142685300": [shared_a.id, shared_b.id],
+             "+33612345678": [alone.id], "0612345678": [alone.id], "0199999999": [alone.id],
+             "0611111111": [shared_b.id], "0600000000": [], "anonymous": [], "": []}
+    for caller_id, expected in cases.items():
+        ids, preferred = await clients.caller_lookup(caller_id, FR)
+        assert ids == expected == [c.id for c in await clients.find_by_number(caller_id, FR)]
+        assert preferred == (agent.id if expected == [alone.id] else None), caller_id
+
+
 async def test_search_by_name_company_email_and_numbers(db: str) -> None:
     jeanne = await clients.create_client(
         {"first_name": "Jeanne", "last_name": "Dupont", "email": "j.dupont@example.fr",
