@@ -78,7 +78,7 @@ async def test_mariadb_killed_while_calls_go_on_loses_nothing(
     assert not journal.database_available
     assert journal.spooled > 0 and journal.spool_path is not None
     assert journal.spool_path.stat().st_size > 0
-    assert slowest < 0.005  # reporting never waited on the dead database
+    assert slowest < 0.25  # reporting never waited on the dead database (a wait is >= 1 s)
 
     private_mariadb.start()
     await _report(journal, calls[40:], 1.0)
@@ -184,7 +184,9 @@ async def test_a_hung_database_is_given_up_on_and_nothing_is_lost(
                 break
             await asyncio.sleep(0.05)
         assert not journal.database_available and journal.spooled > 0
-        assert slowest < 0.005
+        # Reporting never waits for the hung database (its writes give up after 1 s); the
+        # bound leaves room for a loaded machine, a wait on the database would pass it.
+        assert slowest < 0.25
     finally:
         private_mariadb.resume()
     await _report(journal, calls[20:], 0.5)
