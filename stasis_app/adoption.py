@@ -249,7 +249,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         group_arg = args[caller].values[0] if args[caller].values else ""
         gid = row.group_id if row and row.group_id is not None else (
             int(group_arg) if group_arg.isdigit() and int(group_arg) in records.groups else None)
-        adopt_call(caller, by_id[caller], group_id=gid)
+        adopt_call(caller, by_id[caller], group_id=gid, in_holding_bridge=False)
         out.callers[caller] = gid
         kept.add(caller)
 

@@ -180,7 +180,8 @@ class CommandExecutor:
 
     async def _AnswerAndHold(self, cmd: o.AnswerAndHold) -> None:
         await self._ari.channels.answer(cmd.call_id)
-        await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)
+        if cmd.hold:
+            await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)
 
     async def _HoldCaller(self, cmd: o.HoldCaller) -> None:
         await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)

@@ -395,6 +395,8 @@ class CallHandlers(QueueOps):
             if agent is not None and agent.state is AgentState.WRAPUP:
                 agent.wrapup_timer = None
                 self._agent_ready(agent)
+        elif kind is TimerKind.QUEUE_VIEW:
+            self._queue_view_due(int(ref))
         elif kind is TimerKind.OUTBOUND_TIMEOUT:
             leg = self._legs.get(str(ref))
             if leg is not None and not leg.answered:
@@ -417,6 +419,10 @@ class CallHandlers(QueueOps):
             call.identify_timer = None
             if call.awaiting_id:  # the lookup is late: offer it to anyone rather than wait
                 self._identified_in_queue(call)
+        elif kind is TimerKind.MUSIC:
+            call.music_timer = None
+            if call.state in (CallState.QUEUED, CallState.OFFERING):
+                self._play_music(call)
         elif kind is TimerKind.RETRY:
             call.retry_timer = None
             call.declined.clear()

@@ -58,6 +58,13 @@ class EngineSettings:
     outbound_timeout_s: float = 60.0  # outbound legs (overflow/transfer/consult/click-to-call)
     agent_ring_timeout_s: float = 20.0  # agent legs with no group (click-to-call)
     identify_wait_s: float = 0.5  # a sticky group's wait for the caller's lookup
+    # A caller offered on arrival waits this long (answered, in silence) before joining its
+    # queue's holding bridge: an agent who answers sooner takes it straight from arrival, with
+    # no join and leave of the holding bridge (under a burst, most of Asterisk's work).
+    music_delay_s: float = 0.5
+    # A queue's snapshot (QueueChanged) goes out at once, then at most this often while it
+    # keeps changing: snapshots of every entry for every caller of a burst cost O(n^2).
+    queue_view_s: float = 0.25
     goodbye_media: str = "sound:vm-goodbye"  # goodbye overflow without a configured target
 
 
@@ -79,6 +86,7 @@ class EngineCore:
         self._dirty: set[int] = set()
         self._queue_dirty: set[int] = set()
         self._collectable: set[int] = set()  # closed groups with no call left
+        self._arrivals: list[str] = []  # callers whose music waits for this step's dispatch
         # Call state changes the transition table does not allow (model.CALL_TRANSITIONS):
         # made anyway (the engine must go on), counted, and the fuzz test demands none.
         self.illegal_moves: list[tuple[str, CallState, CallState]] = []
@@ -100,6 +108,12 @@ class EngineCore:
         self._timers[timer_id] = (kind, ref)
         self._emit(StartTimer(timer_id=timer_id, delay_s=delay_s, kind=kind))
         return timer_id
+
+    def _cancel_music(self, call: Call) -> None:
+        """The caller offered on arrival will not need its delayed music (see music_delay_s)."""
+        call.music_due = None
+        self._cancel_timer(call.music_timer)
+        call.music_timer = None
 
     def _cancel_timer(self, timer_id: str | None) -> None:
         if timer_id is not None and self._timers.pop(timer_id, None) is not None:
@@ -344,6 +358,7 @@ class EngineCore:
     def _connect_caller(self, call: Call, leg_id: str) -> None:
         if call.bridge_id is None:
             call.bridge_id = self._new_id("bridge")
+        self._cancel_music(call)
         call.held = None
         self._emit(ConnectCall(call_id=call.call_id, leg_id=leg_id, bridge_id=call.bridge_id))
 

@@ -418,6 +418,9 @@ class AdoptCall(Input):
     # B11: the caller was on hold (out of the bridge, on its music) when the previous
     # process went: it stays on hold, its hold time counted from now.
     held: bool = False
+    # False: a waiting caller found in no bridge (it arrived as the previous process went,
+    # or was being offered on arrival, before its music): it is answered and queued now.
+    in_holding_bridge: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -144,6 +144,8 @@ class TimerKind(StrEnum):
     RETRY = "retry"
     OUTBOUND_TIMEOUT = "outbound_timeout"
     IDENTIFY = "identify"  # how long a sticky group waits for the caller's lookup
+    QUEUE_VIEW = "queue_view"  # the next QueueChanged of a busy queue
+    MUSIC = "music"  # a caller offered on arrival gets its queue's music if still waiting
 
 
 AUTO_PAUSE_REASON = "auto-pause: no answer"
@@ -290,6 +292,10 @@ class Call:
     # Where the caller waits: (MOH class, group whose holding bridge, or None for music of its
     # own); None while in the call's mixing bridge.
     held: tuple[str, int | None] | None = None
+    # Offered on arrival: answered but not yet in the holding bridge; where it will wait if
+    # the agent has not answered when music_timer fires.
+    music_due: tuple[str, int | None] | None = None
+    music_timer: str | None = None
     legs: dict[str, None] = field(default_factory=dict)  # live leg ids, in creation order
     agent_id: int | None = None  # agent talking with the caller
     agent_leg: str | None = None
@@ -337,6 +343,10 @@ class Group:
     sticky_calls: int = 0  # waiting calls still inside their sticky window
     closed: bool = False  # deleted or deactivated: takes no call, goes once its calls end
     ranks: dict[int, int] = field(default_factory=dict)  # agent id -> position in member_order
+    # QueueChanged at most once per queue_view_s: the timer of the last one, and whether the
+    # queue changed since (a burst of callers is one snapshot, not one per caller).
+    view_timer: str | None = None
+    view_stale: bool = False
 
     def __post_init__(self) -> None:
         self.ranks = {a: i for i, a in enumerate(self.config.member_order)}

@@ -61,6 +61,7 @@ class AnswerAndHold(Command):
     call_id: str
     moh_class: str
     group_id: int | None
+    hold: bool = True  # False: answer only (offered on arrival; HoldCaller follows if needed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

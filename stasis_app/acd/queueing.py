@@ -7,6 +7,7 @@ Sits on top of ``EngineCore`` (state, timers, leg primitives); the input handler
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from .core import EngineCore
 from .model import (
@@ -203,7 +204,7 @@ class QueueOps(EngineCore):
         cfg = group.config
         if call.in_queue:
             return
-        self._hold(call, cfg.moh_class, cfg.id)
+        self._hold(call, cfg.moh_class, cfg.id, arriving=True)
         call.group_id = cfg.id
         call.entered_at = since if since is not None else self._now
         self._move(call, CallState.QUEUED)
@@ -254,17 +255,57 @@ class QueueOps(EngineCore):
             group.sticky_calls += 1
             call.sticky_timer = self._start_timer(TimerKind.STICKY, call.call_id, cfg.sticky_s)
 
-    def _hold(self, call: Call, moh_class: str, group_id: int | None = None) -> None:
+    def _hold(self, call: Call, moh_class: str, group_id: int | None = None, *,
+              arriving: bool = False) -> None:
         """Make sure the caller is answered and waiting, out of any mixing bridge: in group
-        ``group_id``'s queue (its holding bridge), or on music of its own (None)."""
+        ``group_id``'s queue (its holding bridge), or on music of its own (None).
+        ``arriving``: its first queue; the music may wait for the dispatch (_music_or_wait)."""
         where = (moh_class, group_id)
+        self._cancel_music(call)
         if not call.answered_by_app:
             call.answered_by_app = True
+            if arriving and group_id is not None and self._settings.music_delay_s > 0:
+                self._emit(AnswerAndHold(call_id=call.call_id, moh_class=moh_class,
+                                         group_id=group_id, hold=False))
+                call.music_due = where
+                self._arrivals.append(call.call_id)
+                return
             self._emit(AnswerAndHold(call_id=call.call_id, moh_class=moh_class,
                                      group_id=group_id))
         elif call.held != where:
             self._emit(HoldCaller(call_id=call.call_id, moh_class=moh_class, group_id=group_id))
         call.held = where
+
+    def _music_or_wait(self) -> None:
+        """Callers that arrived in this step: one already ringing an agent gets its music only
+        if still waiting after music_delay_s; the others join their queue now."""
+        for call_id in self._arrivals:
+            call = self._calls.get(call_id)
+            if call is None or call.music_due is None:
+                continue
+            if call.state is CallState.OFFERING:
+                call.music_timer = self._start_timer(TimerKind.MUSIC, call_id,
+                                                     self._settings.music_delay_s)
+            else:
+                self._hold_on_answer(call)
+        self._arrivals.clear()
+
+    def _hold_on_answer(self, call: Call) -> None:
+        """Nobody was offered: the answer sent in this step takes the caller to its queue too
+        (one command, as when there is no delay)."""
+        for n in range(len(self._out) - 1, -1, -1):
+            out = self._out[n]
+            if isinstance(out, AnswerAndHold) and out.call_id == call.call_id and not out.hold:
+                self._out[n] = replace(out, hold=True)
+                call.held, call.music_due = call.music_due, None
+                return
+        self._play_music(call)
+
+    def _play_music(self, call: Call) -> None:
+        where, call.music_due = call.music_due, None
+        if where is not None:
+            self._emit(HoldCaller(call_id=call.call_id, moh_class=where[0], group_id=where[1]))
+            call.held = where
 
     def _group_moh(self, call: Call) -> str:
         group = self._groups.get(call.group_id) if call.group_id is not None else None
@@ -284,6 +325,7 @@ class QueueOps(EngineCore):
     def _unqueue(self, call: Call) -> None:
         """Leave the queue (answered, abandoned, transferred, overflowed, ended)."""
         self._release_sticky(call)
+        self._cancel_music(call)
         call.awaiting_id = False
         self._cancel_timer(call.identify_timer)
         call.identify_timer = None
@@ -432,16 +474,41 @@ class QueueOps(EngineCore):
                 group = self._groups.get(gid)
                 if group is not None:
                     self._dispatch(group)
+        if self._arrivals:
+            self._music_or_wait()
         for gid in sorted(self._queue_dirty):
             group = self._groups.get(gid)
-            if group is not None:
-                self._emit(QueueChanged(at=self._now, group_id=gid, entries=self._entries(group)))
+            if group is None:
+                continue
+            if group.view_timer is None:
+                self._queue_view(group)
+            else:
+                group.view_stale = True
         self._queue_dirty.clear()
         for gid in self._collectable:
             group = self._groups.get(gid)
             if group is not None and group.closed:
+                if group.view_stale:  # its last snapshot (empty) goes out with it
+                    self._emit(QueueChanged(at=self._now, group_id=gid, entries=()))
+                self._cancel_timer(group.view_timer)
                 del self._groups[gid]
         self._collectable.clear()
+
+    def _queue_view(self, group: Group) -> None:
+        gid = group.config.id
+        group.view_stale = False
+        self._emit(QueueChanged(at=self._now, group_id=gid, entries=self._entries(group)))
+        if self._settings.queue_view_s > 0:
+            group.view_timer = self._start_timer(TimerKind.QUEUE_VIEW, gid,
+                                                 self._settings.queue_view_s)
+
+    def _queue_view_due(self, gid: int) -> None:
+        group = self._groups.get(gid)
+        if group is None:
+            return
+        group.view_timer = None
+        if group.view_stale:
+            self._queue_view(group)
 
     def _head_age(self, gid: int) -> tuple[float, int]:
         group = self._groups.get(gid)

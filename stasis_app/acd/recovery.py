@@ -163,6 +163,9 @@ class RecoveryHandlers(CallHandlers):
         call.state = CallState.QUEUED  # taken back: where Asterisk shows it, not a move
         call.in_queue = True
         call.held = (cfg.moh_class, cfg.id)
+        if not inp.in_holding_bridge:  # in silence meanwhile: to its queue's music now
+            call.answered_by_app, call.held = False, None
+            self._hold(call, cfg.moh_class, cfg.id)
         # Its place: after every caller who entered the queue before it.
         place = len(group.queue)
         for index, other in enumerate(group.queue):

@@ -26,6 +26,7 @@ from stasis_app.acd import (
     FailReason,
     HangupCall,
     HangupLeg,
+    HoldCaller,
     OfferAnswered,
     OfferEnded,
     OfferFailed,
@@ -54,8 +55,10 @@ def test_inbound_call_is_answered_held_queued_and_offered(h: Harness) -> None:
     h.login(1)
     out = h.enter("c1", caller_number="0611", caller_name="Bob")
     assert one(out, CallStarted).group_id == 1
-    # answered and waiting in group 1's queue (its holding bridge, playing its music)
-    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz", group_id=1)
+    # answered; an agent rings at once, so the queue's music waits a little (music_delay_s)
+    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz", group_id=1,
+                                                    hold=False)
+    assert [t.kind for t in of(out, StartTimer)].count(TimerKind.MUSIC) == 1
     assert one(out, CallQueued).position == 1
     orig = one(out, OriginateAgent)
     assert (orig.agent_id, orig.extension, orig.caller_number, orig.caller_name) == (
@@ -69,8 +72,40 @@ def test_inbound_call_is_answered_held_queued_and_offered(h: Harness) -> None:
     assert orig.bridge_id  # the call's bridge, made while the phone rings
     assert h.state(1) is AgentState.RINGING
     assert of(out, QueueChanged)[-1].entries[0].call_id == "c1"
-    # order: answer+hold before the agent leg is originated
+    # order: the answer before the agent leg is originated
     assert out.index(one(out, AnswerAndHold)) < out.index(orig)
+
+
+def test_a_caller_nobody_can_take_is_answered_and_queued_in_one_command(h: Harness) -> None:
+    h.group(1, moh_class="jazz")
+    out = h.enter("c1")
+    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz", group_id=1)
+    assert not of(out, HoldCaller) and TimerKind.MUSIC not in [t.kind for t in of(out, StartTimer)]
+
+
+def test_an_agent_who_answers_at_once_takes_the_caller_without_the_holding_bridge(
+        h: Harness) -> None:
+    h.group(1, moh_class="jazz")
+    h.login(1)
+    out = h.enter("c1")
+    out = h.answer(out)
+    assert one(out, ConnectCall).call_id == "c1"
+    assert not of(h.log, HoldCaller)  # never in the queue's holding bridge
+    assert not any(t.kind is TimerKind.MUSIC for t in of(h.log, StartTimer)
+                   if t.timer_id in h.timers)  # the music timer was cancelled
+    assert not of(h.advance(5), HoldCaller)
+
+
+def test_a_caller_still_ringing_an_agent_gets_the_queue_music_after_the_delay(
+        h: Harness) -> None:
+    h.group(1, moh_class="jazz", ring_timeout_s=15)
+    h.login(1)
+    out = h.enter("c1")
+    assert not of(h.advance(0.4), HoldCaller)
+    held = of(h.advance(0.2), HoldCaller)
+    assert held == [HoldCaller(call_id="c1", moh_class="jazz", group_id=1)]
+    out = h.answer(out)  # then the agent answers: from the holding bridge to the call's
+    assert one(out, ConnectCall).call_id == "c1"
 
 
 def test_screen_pop_on_ringing_then_answer_connects(h: Harness) -> None:
@@ -271,8 +306,9 @@ def test_caller_hangup_while_ringing_cancels_offers(h: Harness) -> None:
     assert one(out, CallAbandoned).while_ringing
     assert h.state(1) is AgentState.AVAILABLE and h.state(2) is AgentState.AVAILABLE
     assert h.engine.agent(1).missed == 0  # type: ignore[union-attr]
-    # the ring timers were cancelled: nothing fires later
-    assert h.advance(100) == []
+    # the ring timers were cancelled: nothing fires later but the queue's last snapshot
+    # (rate-limited, queue_view_s)
+    assert [type(o) for o in h.advance(100)] == [QueueChanged, StartTimer]
 
 
 def test_one_call_per_agent_and_queue_order(h: Harness) -> None:
@@ -456,3 +492,15 @@ def test_queue_changed_once_per_input(h: Harness) -> None:
         h.login(a)
     out = h.enter("c1")
     assert len(of(out, QueueChanged)) == 1
+
+
+def test_a_burst_of_callers_is_one_queue_snapshot_then_one_per_quarter_second(
+        h: Harness) -> None:
+    h.group(1)
+    first = h.enter("c0")
+    assert [e.call_id for e in one(first, QueueChanged).entries] == ["c0"]  # at once
+    burst = [o for n in range(1, 10) for o in h.enter(f"c{n}")]
+    assert not of(burst, QueueChanged)  # the same quarter second: folded into the next one
+    later = h.advance(0.25)
+    assert [e.call_id for e in one(later, QueueChanged).entries] == [f"c{n}" for n in range(10)]
+    assert not of(h.advance(10), QueueChanged)  # nothing changed since

@@ -8,6 +8,7 @@ from stasis_app.acd import (
     AdoptionDone,
     AgentState,
     AgentStateChanged,
+    AnswerAndHold,
     CallAnswered,
     CallEnded,
     CallerHungUp,
@@ -87,6 +88,19 @@ def test_adopted_waiting_callers_keep_their_places_and_remaining_wait(h: Harness
     out = h.advance(20.5)
     assert [e.call_id for e in of(out, CallEnded)] == ["first"]
     assert of(out, QueueChanged)[-1].entries[0].call_id == "middle"
+
+
+def test_adopted_caller_found_in_no_bridge_is_answered_and_queued_with_music(
+        h: Harness) -> None:
+    h.group(1, moh_class="jazz")
+    h.login(1, initial_state=AgentState.PAUSED)
+    out = h.send(AdoptCall, call_id="c1", group_id=1, started_at=h.now - 1,
+                 entered_at=h.now - 1, in_holding_bridge=False)
+    assert one(out, AnswerAndHold) == AnswerAndHold(call_id="c1", moh_class="jazz", group_id=1)
+    out = h.send(AdoptCall, call_id="c2", group_id=1, started_at=h.now - 1,
+                 entered_at=h.now - 1)
+    assert not of(out, AnswerAndHold)  # found in the holding bridge: already there
+    assert h.engine.queue(1) == ["c1", "c2"]
 
 
 def test_adopted_caller_unknown_to_the_records_gets_one(h: Harness) -> None:
