@@ -77,6 +77,10 @@ def acd_context(
 
 
 def serve(settings: Settings, *, takeover: bool = False) -> None:
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     asyncio.run(ensure_schema(settings))
     if not settings.ari_configured:
         log.warning("PROWEBCRM_ARI_URL is not set: serving the CRM without call distribution")

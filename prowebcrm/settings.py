@@ -112,6 +112,9 @@ def _complete(settings: Settings) -> Settings:
     if not 1 <= settings.sweep_interval_s <= 3600:
         raise SettingsError(f"PROWEBCRM_SWEEP_INTERVAL_S must be 1..3600 seconds, not "
                             f"{settings.sweep_interval_s}")
+    if settings.event_loop not in ("uvloop", "asyncio"):
+        raise SettingsError(f'{ENV_PREFIX}EVENT_LOOP must be "uvloop" or "asyncio", not '
+                            f"{settings.event_loop!r}")
     if settings.ari_url:
         _check_ari_url(settings.ari_url)
     for name in ("agent_dial", "outbound_dial"):

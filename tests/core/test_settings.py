@@ -50,6 +50,7 @@ def test_environment_beats_config_file(tmp_path: Path) -> None:
         ("OUTBOUND_DIAL", "PJSIP/trunk", "must contain {number}"),
         ("OUTBOUND_CALLER_ID", "sip:0170@x", "must be a number"),
         ("OUTBOUND_CALLER_ID", "Sales <0170000700>", "must be a number"),
+        ("EVENT_LOOP", "trio", 'must be "uvloop" or "asyncio"'),
     ],
 )
 def test_bad_settings_give_one_clear_line(
