@@ -5,7 +5,7 @@ phone numbers of the administration in the centre's format."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from aiohttp.test_utils import TestClient
 
@@ -41,7 +41,10 @@ async def test_labels_in_both_languages_and_pause_report(admin_client, settings 
     assert response.status == 201, await response.text()
     assert (await response.json())["label_fr"] == "Déjeuner"
     agent = await make_user("zoe", Role.AGENT, name="Zoé Martin")
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    # Yesterday at 10:00 in the centre's zone: the pauses fall in one local day whatever the
+    # time the suite runs (two hours back crossed midnight in Paris after 00:30 UTC).
+    yesterday = datetime.now(settings.tz).date() - timedelta(days=1)
+    start = datetime.combine(yesterday, time(10, 0), tzinfo=settings.tz).astimezone(UTC)
     await rollups.agent_states_closed(agent.id, [("paused", "lunch", start),
                                                  ("paused", "auto-pause: no answer",
                                                   start + timedelta(minutes=30))],
