@@ -249,3 +249,42 @@ async def purge(recordings_dir: str | Path, retention_days: int,
     if count:
         log.info("purged %d recording(s) older than %d day(s)", count, retention_days)
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """A recorded segment with what the supervisor's call history shows of its call."""
+
+    recording: RecordingView
+    caller_number: str
+    agent_name: str
+    group_name: str
+    client_id: int | None
+
+
+async def history(limit: int = 100, offset: int = 0, agent_id: int | None = None
+                  ) -> tuple[list[HistoryRow], int]:
+    """The recordings, newest first (the supervisor's call history, B9)."""
+    from crm.models import Group
+
+    query = Recording.all()
+    if agent_id is not None:
+        query = query.filter(agent_id=agent_id)
+    total = await query.count()
+    rows = await query.order_by("-started_at", "-id").offset(max(0, offset)).limit(
+        max(1, min(limit, 500)))
+    refs = sorted({r.call_ref for r in rows})
+    calls = {c["ref"]: c for c in await Call.filter(ref__in=refs).values(
+        "id", "ref", "caller_number", "client_id")} if refs else {}
+    users = dict(await User.filter(id__in={r.agent_id for r in rows if r.agent_id})
+                 .values_list("id", "name"))
+    groups = dict(await Group.filter(id__in={r.group_id for r in rows if r.group_id})
+                  .values_list("id", "name"))
+    call_ids = {ref: c["id"] for ref, c in calls.items()}
+    out = []
+    for row in rows:
+        call = calls.get(row.call_ref, {})
+        out.append(HistoryRow(_view(row, call_ids), str(call.get("caller_number") or ""),
+                              str(users.get(row.agent_id, "")), str(groups.get(row.group_id, "")),
+                              call.get("client_id")))
+    return out, total
