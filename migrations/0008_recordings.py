@@ -33,8 +33,8 @@ class Migration(migrations.Migration):
         ),
         # A group that recorded its calls records all of them (mode "all").
         ops.RunSQL(
-            "UPDATE groups SET recording = 'all' WHERE record_calls",
-            reverse_sql="UPDATE groups SET record_calls = (recording = 'all')",
+            "UPDATE `groups` SET `recording` = 'all' WHERE `record_calls`",
+            reverse_sql="UPDATE `groups` SET `record_calls` = (`recording` = 'all')",
         ),
         ops.RemoveField(model_name='Group', name='record_calls'),
         ops.CreateModel(

@@ -154,14 +154,14 @@ async def test_supervisor_history_page_plays_and_escapes(client: TestClient, new
     ok = await _recording(rec_dir, ann, "pwrec-h-1")
     await _recording(rec_dir, ann, "pwrec-h-2", status=RecordingStatus.FAILED, with_file=False)
     await login(client, "sue")
-    html = await (await client.get("/supervision/recordings")).text()
+    html = await (await client.get("/recordings")).text()
     assert f'<audio controls preload="none" src="/recordings/{ok.id}"></audio>' in html
     assert f'href="/recordings/{ok.id}?download=1"' in html
     assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann</b>" not in html
     assert "disk &lt;full&gt;" in html
     agent = await new_client()
     await login(agent, "ann")
-    response = await agent.get("/supervision/recordings", allow_redirects=False)
+    response = await agent.get("/recordings", allow_redirects=False)
     assert response.status in (403, 303)
 
 

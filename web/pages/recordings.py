@@ -51,7 +51,7 @@ async def recording_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers=headers)
 
 
-@routes.get("/supervision/recordings")
+@routes.get("/recordings")
 @require_role(Role.SUPERVISOR)
 async def recordings_page(request: web.Request) -> web.StreamResponse:
     page = pagination(request, page_size=50)
@@ -67,7 +67,7 @@ async def recordings_page(request: web.Request) -> web.StreamResponse:
         "agent": r.agent_name, "group": r.group_name, "client_id": r.client_id,
         "playable": r.recording.status == "ok",
     } for r in rows]
-    base = f"/supervision/recordings?agent={agent_id}&" if agent_id else "/supervision/recordings?"
+    base = f"/recordings?agent={agent_id}&" if agent_id else "/recordings?"
     return await render(request, "supervision/recordings.html", {
         "items": items, "page": pages_info(total, page), "base": base,
         "tz": request.app[SETTINGS_KEY].tz,
