@@ -395,7 +395,10 @@ class RecordingManager:
                 if exc.status != 404:
                     continue  # Asterisk unreachable: ask again next time
                 live = None
+            ours = row.name in self._meta  # started here, its end event still awaited
             if live is not None and live.state in ("queued", "recording", "paused"):
+                if ours:
+                    continue  # being stopped: its RecordingFinished finishes the row
                 bridge_id = target_id(live.target_uri, "bridge") if live.target_uri else None
                 call_id = self._call_of(bridge_id) if bridge_id else None
                 if bridge_id and call_id:
@@ -424,5 +427,6 @@ class RecordingManager:
                                         error="no file: the recording ended while no process "
                                               "was watching it")
             self.writer.put(fact)
+            self._meta.pop(row.name, None)
             settled += 1
         return settled

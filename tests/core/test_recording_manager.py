@@ -196,3 +196,27 @@ async def test_writer_retries_while_the_database_is_away(db: str, monkeypatch: A
     assert await Recording.filter(name="pwrec-x").exists()
     assert writer.failures == 2
     await writer.stop()
+
+
+async def test_sweep_leaves_a_segment_being_stopped_to_its_event(db: str, tmp_path: Path
+                                                                 ) -> None:
+    """Stopped by this process but still live in Asterisk for a moment: not adopted again."""
+    ari = FakeAri()
+    writer = rec.RecordingWriter()
+    writer.start()
+    m = RecordingManager(ari, writer, None, tmp_path, call_of={"b1": "c1"}.get,
+                         clock=lambda: 1000.0, policy=RecordingPolicy(token="t"))
+    m.set_modes({1: "all"})
+    [start] = m.observe(answered())
+    await m.execute(start)
+    [stop] = m.observe([o.HoldCaller(call_id="c1", moh_class="", group_id=None)])
+    await m.execute(stop)
+    ari.recordings.live[start.name] = LiveRecording(start.name, "wav", "recording", "bridge:b1")
+    assert await m.sweep() == 0
+    assert not m.policy.knows(start.name) and not m.policy.recording_now(7)
+    del ari.recordings.live[start.name]  # its event was lost: the next sweep finishes it
+    assert await m.sweep() == 1
+    await writer.idle()
+    row = await Recording.get(name=start.name)
+    assert row.status is RecordingStatus.FAILED  # no file in this test
+    await writer.stop()
