@@ -18,7 +18,6 @@ from web.security.sessions import pop_flashes
 NAV: list[tuple[Role, str, str]] = [
     (Role.AGENT, "/agent", N_("Agent console")),
     (Role.SUPERVISOR, "/supervision", N_("Supervision")),
-    (Role.SUPERVISOR, "/recordings", N_("Recordings")),
     (Role.ADMIN, "/admin/users", N_("Users")),
     (Role.ADMIN, "/admin/groups", N_("Groups")),
     (Role.ADMIN, "/admin/reference", N_("Pauses & outcomes")),

@@ -88,6 +88,7 @@ async def test_players_load_and_seek_with_range_requests(site: str, settings: Se
         page.on("response", seen)
         try:
             await log_in(page, site, "sue", landing="/supervision")
+            await expect(page.locator('a[href="/recordings"]')).to_be_visible()
             for where, selector in ((f"{site}/recordings", "#recordings audio"),
                                     (f"{site}/clients/{customer.id}", "#recorded-calls audio")):
                 ranged.clear()
