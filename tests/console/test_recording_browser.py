@@ -4,6 +4,8 @@ every call shows the indicator and no button."""
 
 from __future__ import annotations
 
+import asyncio
+
 from crm.models import Recording, Role
 from tests.console.browsing import acd_login, launch, log_in, needs_chromium, shot
 from tests.console.conftest import GROUP_NUMBER, Product, make_group
@@ -55,6 +57,10 @@ async def test_record_button_on_demand(served: tuple[Product, str]) -> None:
             await prod.until(lambda: not recordings, what="stopped")
             await page.click("#btn-hangup")
             await expect(page.locator("#btn-record")).to_be_hidden()
+            for _ in range(50):
+                if await Recording.filter(agent_id=alice.id).count() == 2:
+                    break
+                await asyncio.sleep(0.1)
             assert await Recording.filter(agent_id=alice.id).count() == 2
         finally:
             await browser.close()
@@ -81,6 +87,51 @@ async def test_recording_all_shows_the_indicator_only(served: tuple[Product, str
             await expect(page.locator("#call-recording")).to_be_visible()
             await expect(page.locator("#btn-record")).to_be_hidden()
             await expect(page.locator("#btn-record-stop")).to_be_hidden()
+            await page.click("#btn-hangup")
+        finally:
+            await browser.close()
+
+
+async def test_a_failed_recording_is_shown_and_the_call_goes_on(
+        served: tuple[Product, str]) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    from asterisk_sim.errors import AriError
+
+    prod, base = served
+    carol = await make_user("carol", Role.AGENT, name="Carol Petit")
+    await make_group([carol], recording="all")
+    await prod.reload_groups()
+    prod.sim.phones.add("203", behaviour="manual")
+
+    def broken(*args: object, **kwargs: object) -> dict[str, object]:
+        raise AriError(500, "Internal Server Error")
+
+    prod.sim.engine.bridge_record = broken  # type: ignore[method-assign]
+
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await (await browser.new_context(viewport={"width": 1366, "height": 768})
+                      ).new_page()
+        try:
+            await log_in(page, base, "carol")
+            await acd_login(page, "203")
+            call_id = prod.sim.place_inbound_call(GROUP_NUMBER, "+33612345670", "Caller")
+            await page.click("#sp-answer")
+            failed = page.locator("#call-recording-failed")
+            await expect(failed).to_be_visible()
+            await expect(failed).to_contain_text("Recording failed")
+            await expect(page.locator("#call-recording")).to_be_hidden()
+            await shot(page, "97-recording-failed")
+            # the call is untouched: still connected, the agent still talks
+            assert prod.sim.engine.channels[call_id].state == "Up"
+            await expect(page.locator("#btn-hangup")).to_be_visible()
+            for _ in range(50):  # the row is written beside the call: a moment later
+                rows = await Recording.filter(agent_id=carol.id)
+                if rows and rows[0].status.value != "recording":
+                    break
+                await asyncio.sleep(0.1)
+            assert [r.status.value for r in rows] == ["failed"] and "500" in rows[0].error
             await page.click("#btn-hangup")
         finally:
             await browser.close()
