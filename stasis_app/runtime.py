@@ -207,6 +207,8 @@ class AcdRuntime:
             "controller": controller, "registry": self.registry, "executor": self.executor,
             "publisher": getattr(controller, "_publisher", None),
             "journal": self.journal, "spies": self.spies, "ari": self.client,
+            "recorder": self.recorder,
+            "recording": self.recorder.policy if self.recorder is not None else None,
             "dispatcher": getattr(self.client, "_dispatcher", None),
         })
 

@@ -81,6 +81,8 @@ async def test_group_recording_all_writes_a_wav_and_its_row(acd: Acd, sip: PbxTe
     assert row.ended_at is not None and row.ended_at >= row.started_at
     _check_file(row, 2.0)
     assert any(e["recording"] for e in acd.events_of("recording.changed"))
+    sizes = acd.runtime.census()  # nothing kept of the ended call
+    assert sizes["recording.calls"] == 0 and sizes["recorder._meta"] == 0, sizes
 
 
 async def test_hold_splits_the_recording_in_two_segments(acd: Acd, sip: PbxTelephony) -> None:

@@ -50,6 +50,8 @@ async def test_simulator_records_holds_and_finishes(acd: Acd, tmp_path: Path) ->
             break
         await asyncio.sleep(0.05)
     assert [r.status for r in rows] == [RecordingStatus.OK, RecordingStatus.OK]
+    sizes = acd.runtime.census()  # nothing kept of the ended call
+    assert sizes["recording.calls"] == 0 and sizes["recorder._meta"] == 0, sizes
     assert _size(rows[0].path) >= 44 + 16000  # a second of silence
     assert rows[0].duration_s is not None and rows[0].duration_s >= 1.0
 
