@@ -7,6 +7,7 @@ import pytest
 from stasis_app.acd import (
     AgentHangup,
     AttendedCancel,
+    AttendedComplete,
     AttendedConsult,
     CallerHungUp,
     OfferAnswered,
@@ -170,3 +171,33 @@ def test_adopted_segment_is_stopped_by_the_next_hold(h: Harness, mode: str) -> N
     else:
         [stop] = policy.observe([HoldCaller(call_id="c9", moh_class="", group_id=None)])
         assert stop.name == "pwrec-c9-old-1"
+
+
+def _consult_agent_3(r: Rec) -> str:
+    h = r.h
+    h.login(3)  # an agent of group 1 to consult (agent 2 answers group 2 only)
+    out = r.send(AttendedConsult, call_id="c1", target=Target.agent(3), by_agent_id=1)
+    consult = one(out, OriginateAgent)
+    r.send(OfferAnswered, offer_id=consult.offer_id)
+    return consult.offer_id
+
+
+def test_attended_cancel_records_the_first_agent_again(h: Harness) -> None:
+    r = talking(h, "all")
+    [(_, first)] = r.take()
+    _consult_agent_3(r)
+    assert r.take() == [("stop", first)]
+    r.send(AttendedCancel, call_id="c1", by_agent_id=1)
+    [start] = r.commands
+    assert isinstance(start, StartRecording) and start.agent_id == 1
+    assert r.policy.toggle(1)[0].code == "recording_all"  # still agent 1's call
+
+
+def test_attended_complete_records_the_consulted_agent(h: Harness) -> None:
+    r = talking(h, "all")
+    r.take()
+    _consult_agent_3(r)
+    r.take()
+    r.send(AttendedComplete, call_id="c1", by_agent_id=1)
+    [start] = r.commands
+    assert isinstance(start, StartRecording) and start.agent_id == 3
