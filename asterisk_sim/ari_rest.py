@@ -245,17 +245,21 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         return reply(204)
 
     async def bridge_record(request: web.Request) -> web.Response:
-        # Minimal: a LiveRecording reply and no RecordingStarted/Finished events
-        # (no trace records a bridge); enough for apps that only start recording.
+        # B9: a live recording with RecordingStarted, then RecordingFinished on stop or when
+        # the bridge goes (a silent wav in the engine's recording_dir when one is set).
         params, _ = await read_params(request)
         bid = request.match_info["bridgeId"]
-        eng.bridge(bid)
         name, fmt = params.get("name"), params.get("format")
         if not name or not fmt:
             raise AriError(400, "Invalid parameters")
-        return reply(
-            201, {"name": name, "format": fmt, "target_uri": f"bridge:{bid}", "state": "recording"}
-        )
+        return reply(201, eng.bridge_record(bid, name, fmt, params.get("ifExists") or "fail"))
+
+    async def recording_live(request: web.Request) -> web.Response:
+        return reply(200, eng.live_recording(request.match_info["name"]))
+
+    async def recording_stop(request: web.Request) -> web.Response:
+        eng.stop_recording(request.match_info["name"])
+        return reply(204)
 
     r = web
     return [
@@ -299,4 +303,6 @@ def build_routes(sim: Simulator) -> list[web.RouteDef]:
         r.post("/ari/bridges/{bridgeId}/moh", bridge_moh),
         r.delete("/ari/bridges/{bridgeId}/moh", bridge_moh),
         r.post("/ari/bridges/{bridgeId}/record", bridge_record),
+        r.get("/ari/recordings/live/{name}", recording_live),
+        r.post("/ari/recordings/live/{name}/stop", recording_stop),
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import dialplan as dp
@@ -79,6 +80,10 @@ class Engine:
         self._chan_seq = 0
         self._snoop_seq = 0
         self.started_at = time.time()
+        # Live bridge recordings (B9): name -> (bridge id, format, start); the files go to
+        # ``recording_dir`` (silence of the recording's length) when one is set.
+        self.recordings: dict[str, tuple[str, str, float]] = {}
+        self.recording_dir: Path | None = None
 
     # ------------------------------------------------------------------
     # identifiers
@@ -1033,12 +1038,69 @@ class Engine:
 
     def destroy_bridge(self, bridge_id: str) -> None:
         br = self.bridge(bridge_id)
+        for name in [n for n, (b, _, _) in self.recordings.items() if b == bridge_id]:
+            self._finish_recording(name)  # a bridge going ends its recordings
         for ch in list(br.members):
             self._leave(ch, how="destroy")
         br.destroyed = True
         self._emit("BridgeDestroyed", bridge=br)
         del self.bridges[bridge_id]
         self.registry.collect_garbage()
+
+    # ------------------------------------------------------------------
+    # recordings (bridge recordings only, wav only)
+    # ------------------------------------------------------------------
+    def _recording_json(self, name: str, state: str, **extra: Any) -> dict[str, Any]:
+        bridge_id, fmt, _ = self.recordings[name]
+        return {"name": name, "format": fmt, "state": state,
+                "target_uri": f"bridge:{bridge_id}", **extra}
+
+    def _emit_recording(self, etype: str, bridge_id: str, recording: dict[str, Any]) -> None:
+        br = self.bridges.get(bridge_id)
+        if br is None:
+            return
+        body = {"type": etype, "timestamp": ari_time(), "recording": recording}
+        for app in sorted(br.apps()):
+            self.registry.deliver(app, body)
+
+    def bridge_record(self, bridge_id: str, name: str, fmt: str,
+                      if_exists: str = "fail") -> dict[str, Any]:
+        self.bridge(bridge_id)
+        if not name or "/" in name or name.startswith("."):
+            raise AriError(400, "Invalid recording name")
+        if fmt != "wav":
+            raise AriError(422, f"Format {fmt!r} not supported by the simulator")
+        if name in self.recordings:
+            raise AriError(409, "Recording with the same name already in progress")
+        path = self.recording_dir / f"{name}.wav" if self.recording_dir else None
+        if path is not None and path.exists() and if_exists == "fail":
+            raise AriError(422, "Recording already exists")
+        self.recordings[name] = (bridge_id, fmt, time.monotonic())
+        live = self._recording_json(name, "recording")
+        self._emit_recording("RecordingStarted", bridge_id, live)
+        return self._recording_json(name, "queued")
+
+    def live_recording(self, name: str) -> dict[str, Any]:
+        if name not in self.recordings:
+            raise AriError(404, "Recording not found")
+        return self._recording_json(name, "recording")
+
+    def stop_recording(self, name: str) -> None:
+        if name not in self.recordings:
+            raise AriError(404, "Recording not found")
+        self._finish_recording(name)
+
+    def _finish_recording(self, name: str) -> None:
+        bridge_id, _, started = self.recordings[name]
+        seconds = max(0, int(time.monotonic() - started))
+        if self.recording_dir is not None:
+            self.recording_dir.mkdir(parents=True, exist_ok=True)
+            _write_silence(self.recording_dir / f"{name}.wav",
+                           time.monotonic() - started)
+        done = self._recording_json(name, "done", duration=seconds,
+                                    talking_duration=seconds, silence_duration=0)
+        del self.recordings[name]
+        self._emit_recording("RecordingFinished", bridge_id, done)
 
     def bridge_moh(self, bridge_id: str, moh_class: str | None, on: bool) -> None:
         br = self.bridge(bridge_id)
@@ -1199,3 +1261,14 @@ def _write_function(c: Channel, expr: str, value: str) -> bool:
             c.caller.number = value
         return True
     return False
+
+
+def _write_silence(path: Path, seconds: float) -> None:
+    """A wav like Asterisk's (8 kHz, 16-bit, mono) holding ``seconds`` of silence."""
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * int(max(0.0, seconds) * 8000))

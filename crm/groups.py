@@ -12,7 +12,7 @@ from crm import audit, revisions
 from crm.dialstrings import CALLER_ID_PATTERN
 from crm.errors import N_, Conflict, InvalidInput, NotFound
 from crm.ids import MAX_ID
-from crm.models import Call, Group, GroupMember, OverflowKind, Strategy, User
+from crm.models import Call, Group, GroupMember, OverflowKind, RecordingMode, Strategy, User
 from crm.phones import InvalidPhoneNumber, normalize
 from crm.stats.rollups import SL_THRESHOLDS
 from crm.users import MAX_PENALTY, InputModel
@@ -63,7 +63,7 @@ class NewGroup(InputModel):
     join_empty: bool = True
     leave_when_empty: bool = False
     sticky_s: int = Field(default=0, ge=0, le=86400)
-    record_calls: bool = False
+    recording: RecordingMode = RecordingMode.OFF
     service_level_s: int = Field(default=20, ge=1, le=3600)
     wrapup_extend_s: int = Field(default=30, ge=5, le=600)
     wrapup_requires_outcome: bool = False
@@ -103,7 +103,7 @@ class GroupPatch(InputModel):
     join_empty: bool | None = None
     leave_when_empty: bool | None = None
     sticky_s: int | None = Field(default=None, ge=0, le=86400)
-    record_calls: bool | None = None
+    recording: RecordingMode | None = None
     service_level_s: int | None = Field(default=None, ge=1, le=3600)
     wrapup_extend_s: int | None = Field(default=None, ge=5, le=600)
     wrapup_requires_outcome: bool | None = None

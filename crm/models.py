@@ -48,6 +48,20 @@ class OverflowKind(StrEnum):
     GOODBYE = "goodbye"
 
 
+class RecordingMode(StrEnum):
+    """B9: which calls of a group Asterisk records."""
+
+    OFF = "off"
+    ALL = "all"  # every conversation of the group
+    ON_DEMAND = "on_demand"  # when the agent presses Record
+
+
+class RecordingStatus(StrEnum):
+    RECORDING = "recording"  # Asterisk is writing it
+    OK = "ok"
+    FAILED = "failed"
+
+
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
@@ -127,7 +141,9 @@ class Group(Model):
     join_empty = fields.BooleanField(default=True)
     leave_when_empty = fields.BooleanField(default=False)
     sticky_s = fields.IntField(default=0)
-    record_calls = fields.BooleanField(default=False)
+    # B9. The database default too: the column was added to tables that had groups.
+    recording = fields.CharEnumField(RecordingMode, max_length=16, default=RecordingMode.OFF,
+                                     db_default="off")
     # What outside numbers see on this group's outbound legs: "Name" <number> or a number.
     # None: the global PROWEBCRM_OUTBOUND_CALLER_ID (and a transfer shows the customer's).
     outbound_caller_id = fields.CharField(max_length=80, null=True)
@@ -296,6 +312,33 @@ class Call(Model):
             Index(fields=("group_id", "started_at")),
             Index(fields=("client_id", "started_at")),
         )
+
+
+class Recording(Model):
+    """B9: one recorded segment of a call (hold and consultations split a call in segments).
+
+    ``call_ref`` is the call's journal key (``Call.ref``): the row is written beside the
+    call path, possibly before the call's own row exists."""
+
+    id = fields.IntField(primary_key=True)
+    call_ref = fields.CharField(max_length=64)
+    group_id = fields.IntField(null=True)
+    agent_id = fields.IntField(null=True)
+    # Asterisk's live recording name (unique per segment) and where the file is.
+    name = fields.CharField(max_length=128, unique=True)
+    path = fields.CharField(max_length=512, default="")
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    duration_s = fields.FloatField(null=True)
+    size_bytes = fields.BigIntField(null=True)
+    status = fields.CharEnumField(RecordingStatus, max_length=16,
+                                  default=RecordingStatus.RECORDING)
+    error = fields.CharField(max_length=255, default="")
+
+    class Meta:
+        table = "recordings"
+        indexes = (Index(fields=("call_ref",)), Index(fields=("started_at",)),
+                   Index(fields=("agent_id", "started_at")))
 
 
 class Offer(Model):

@@ -30,6 +30,7 @@ class GroupRouting:
     member_order: tuple[int, ...]
     outbound_caller_id: str = ""
     retry_s: int = 5
+    recording: str = "off"  # B9: off, all, on_demand
 
 
 async def active_groups() -> list[GroupRouting]:
@@ -60,6 +61,7 @@ async def active_groups() -> list[GroupRouting]:
             member_order=tuple(order.get(g.id, ())),
             outbound_caller_id=g.outbound_caller_id or "",
             retry_s=g.retry_s,
+            recording=g.recording.value,
         )
         for g in groups
     ]

@@ -47,6 +47,10 @@ class Settings:
     # The event loop of `prowebcrm serve`: "uvloop" (libuv; about a sixth less CPU per call
     # on the ACD's ARI traffic, measured on the real Asterisk) or "asyncio" (the standard one).
     event_loop: str = "uvloop"
+    # B9: where Asterisk writes call recordings (its spool's recording folder; the app reads
+    # the files there to play them) and how many days they are kept (0: forever).
+    recordings_dir: str = "/var/spool/asterisk/recording"
+    recording_retention_days: int = 90
     cookie_secure: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""The ``prowebcrm`` command: serve, migrate, create-user, demo, stats rebuild.
+"""The ``prowebcrm`` command: serve, migrate, create-user, demo, stats rebuild, recordings
+purge.
 
 Every expected failure (bad setting, unreachable database, unknown login...) ends with one
 line on stderr and exit status 2, never a traceback.
@@ -104,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="first local date (default: the first one with records)")
     rebuild.add_argument("--to", dest="date_to", type=_date_arg, metavar="YYYY-MM-DD",
                          help="last local date (default: today)")
+    recordings = sub.add_parser("recordings", help="Call recordings maintenance (B9).",
+                                description="Call recordings maintenance (B9).")
+    recordings_sub = recordings.add_subparsers(dest="recordings_command", metavar="COMMAND")
+    purge = add("purge", "Delete the recordings (files and rows) older than "
+                "PROWEBCRM_RECORDING_RETENTION_DAYS (the server also does it every hour).",
+                _cmd_recordings_purge, under=recordings_sub)
+    purge.add_argument("--days", type=int, default=None,
+                       help="keep this many days instead of the setting")
     return parser
 
 
@@ -175,6 +184,18 @@ def _cmd_stats_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     print(f"rebuilt {result.start} .. {result.end} in {result.seconds:.1f} s: "
           f"{result.call_rows} call, {result.offer_rows} offer and {result.agent_rows} "
           "agent-state rollup rows")
+    return 0
+
+
+def _cmd_recordings_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from prowebcrm.commands import purge_recordings
+
+    days = settings.recording_retention_days if args.days is None else args.days
+    if days < 0:
+        raise CommandError(f"--days must be 0 (keep all) or more, not {days}")
+    count = asyncio.run(purge_recordings(settings, days))
+    print(f"purged {count} recording(s) older than {days} day(s)" if days
+          else "retention 0: every recording is kept")
     return 0
 
 

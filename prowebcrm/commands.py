@@ -79,3 +79,15 @@ async def rebuild_stats(
         raise CommandFailed(exc.message) from None
     finally:
         await crm_db.close_db()
+
+
+async def purge_recordings(settings: Settings, days: int) -> int:
+    """B9: delete the recordings older than ``days`` (files and rows)."""
+    from crm import recordings
+
+    await ensure_schema(settings)
+    await crm_db.init_db(settings.database_url)
+    try:
+        return await recordings.purge(settings.recordings_dir, days)
+    finally:
+        await crm_db.close_db()

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
@@ -141,6 +142,8 @@ def run_demo(
         ari_password=sim_password,
         agent_dial="PJSIP/{extension}",
         outbound_dial="PJSIP/{number}@trunk",
+        # B9: the simulated Asterisk writes its recordings (silent wav files) here
+        recordings_dir=str(settings.data_dir / "recordings"),
     )
     world_box: dict[str, DemoWorld] = {}
 
@@ -149,6 +152,7 @@ def run_demo(
 
         sim = Simulator(user="demo", password=sim_password, app_for_inbound=settings.ari_app,
                         seed=7)
+        sim.engine.recording_dir = Path(settings.recordings_dir)
         await sim.start("127.0.0.1", sim_port)
         for _, _, ext in demo_seed.HUMAN_AGENTS:
             sim.phones.add(ext, behaviour="manual")

@@ -174,13 +174,13 @@ async def _seed_groups(admin: User, ids: dict[str, int], region: str) -> dict[st
         "name": "Support", "number": "200", "strategy": "fewest_calls",
         "description": "Assistance technique", "ring_timeout_s": 15, "wrapup_s": 10,
         "max_wait_s": 180, "overflow_kind": "group", "overflow_target": str(sales.id),
-        "service_level_s": 30, "members": members("200")}),
+        "service_level_s": 30, "recording": "on_demand", "members": members("200")}),
         actor=admin, region=region, ip="demo")
     vip = await groups.create_group(groups.NewGroup.model_validate({
         "name": "VIP", "number": "300", "strategy": "penalty",
         "description": "Grands comptes", "ring_timeout_s": 20, "wrapup_s": 15,
         "sticky_s": 60, "max_wait_s": 120, "overflow_kind": "goodbye",
-        "service_level_s": 15, "members": members("300")}),
+        "service_level_s": 15, "recording": "all", "members": members("300")}),
         actor=admin, region=region, ip="demo")
     return {"100": sales.id, "200": support.id, "300": vip.id}
 

@@ -45,9 +45,40 @@ def build_app(
                 settings, hub, CrmDirectory(settings.default_region), on_ready=ready,
             )
         )
+    contexts.append(recording_purge_context(settings))
     app = create_app(settings, cleanup_contexts=contexts)
     app[HUB_KEY] = hub
     return app
+
+
+PURGE_EVERY_S = 3600.0
+PURGE_FIRST_AFTER_S = 60.0
+
+
+def recording_purge_context(settings: Settings) -> CleanupContext:
+    """B9: every hour, the recordings older than PROWEBCRM_RECORDING_RETENTION_DAYS go."""
+
+    async def purge_forever() -> None:
+        from crm import recordings
+
+        await asyncio.sleep(PURGE_FIRST_AFTER_S)
+        while True:
+            try:
+                await recordings.purge(settings.recordings_dir,
+                                       settings.recording_retention_days)
+            except Exception as exc:  # the database away: next hour
+                log.warning("recordings purge failed: %s", exc)
+            await asyncio.sleep(PURGE_EVERY_S)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(purge_forever(), name="recordings-purge")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return context
 
 
 def acd_context(

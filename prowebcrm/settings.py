@@ -35,7 +35,8 @@ class SettingsError(Exception):
 
 
 _INT_FIELDS = {"port", "service_level_s", "short_abandon_s", "login_attempts_per_minute",
-               "login_attempts_per_account", "journal_spool_max_mb", "sweep_interval_s"}
+               "login_attempts_per_account", "journal_spool_max_mb", "sweep_interval_s",
+               "recording_retention_days"}
 _BOOL_FIELDS = {"cookie_secure", "demo"}
 _NAMES = [f for f in Settings.__dataclass_fields__ if f != "extra"]
 
@@ -112,6 +113,9 @@ def _complete(settings: Settings) -> Settings:
     if not 1 <= settings.sweep_interval_s <= 3600:
         raise SettingsError(f"PROWEBCRM_SWEEP_INTERVAL_S must be 1..3600 seconds, not "
                             f"{settings.sweep_interval_s}")
+    if not 0 <= settings.recording_retention_days <= 36500:
+        raise SettingsError(f"{ENV_PREFIX}RECORDING_RETENTION_DAYS must be 0 (keep forever) to "
+                            f"36500 days, not {settings.recording_retention_days}")
     if settings.event_loop not in ("uvloop", "asyncio"):
         raise SettingsError(f'{ENV_PREFIX}EVENT_LOOP must be "uvloop" or "asyncio", not '
                             f"{settings.event_loop!r}")

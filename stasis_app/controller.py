@@ -24,6 +24,7 @@ from stasis_app.acd import outputs as o
 from stasis_app.ari import events as ev
 from stasis_app.executor import CommandExecutor
 from stasis_app.publisher import Publisher
+from stasis_app.recording import RecordingManager, StartRecording, StopRecording, Toggled
 from stasis_app.registry import Registry
 from stasis_app.spy import SpyManager
 from stasis_app.translate import EventTranslator, NewCaller, PlaybackDone, StrayChannel
@@ -62,6 +63,7 @@ class Controller:
         self._executor: CommandExecutor | None = None
         self._stray: Callable[[str, str], Awaitable[None]] | None = None
         self._spies: SpyManager | None = None
+        self._recorder: RecordingManager | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._inputs: asyncio.Queue[tuple[i.Input, asyncio.Future[Any] | None] | None] = (
             asyncio.Queue()
@@ -84,6 +86,24 @@ class Controller:
         self._executor = executor
         self._stray = on_stray
         self._spies = spies
+
+    def attach_recorder(self, recorder: RecordingManager) -> None:
+        """B9: recordings follow the engine's outputs (stasis_app.recording)."""
+        self._recorder = recorder
+
+    @property
+    def recorder(self) -> RecordingManager | None:
+        return self._recorder
+
+    def toggle_recording(self, agent_id: int, on: bool | None = None) -> Toggled:
+        """The agent pressed Record (on demand): the segment starts or stops in the call's
+        command order."""
+        if self._recorder is None:
+            return Toggled(False, code="recording_off", message="recording is not available")
+        result, commands = self._recorder.toggle(agent_id, on)
+        for command in commands:
+            self._enqueue(command)
+        return result
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -142,6 +162,8 @@ class Controller:
         """Called by the ARI client, in order for each call."""
         if not self._events_open.is_set():
             await self._events_open.wait()
+        if self._recorder is not None and self._recorder.on_event(event):
+            return
         if self._spies is not None and await self._spies.on_event(event):
             return
         for item in self._translator.translate(event, self.clock()):
@@ -224,6 +246,10 @@ class Controller:
                         self._in_background(self._spies.call_ended(out.call_id))
             elif isinstance(out, o.Refused):
                 log.info("refused %s: %s", type(cause).__name__, out.message)
+        if self._recorder is not None and outputs:
+            # after the call's own commands: a segment starts once the bridge holds both
+            for command in self._recorder.observe(outputs):
+                self._enqueue(command)
 
     def _start_timer(self, cmd: o.StartTimer) -> None:
         old = self._timers.pop(cmd.timer_id, None)
@@ -259,6 +285,10 @@ class Controller:
         worker.push(command)
 
     async def _execute(self, command: o.Command) -> None:
+        if isinstance(command, (StartRecording, StopRecording)):
+            if self._recorder is not None:
+                await self._recorder.execute(command)
+            return
         if self._executor is None:
             log.error("no ARI executor attached: dropping %r", command)
             return

@@ -29,6 +29,7 @@ from crm import revisions
 from crm.hub import Hub
 from crm.journal import CallJournal, database_key
 from crm.models import CallOutcome
+from crm.recordings import RecordingWriter
 from crm.routing import (
     GroupRouting,
     OpenCall,
@@ -51,6 +52,7 @@ from stasis_app.controller import CallerDirectory, Controller
 from stasis_app.executor import CommandExecutor
 from stasis_app.leadership import BEAT_S, Leadership
 from stasis_app.publisher import Publisher
+from stasis_app.recording import RecordingManager
 from stasis_app.registry import LegKind, Registry
 from stasis_app.service import AcdService
 from stasis_app.spy import SpyManager
@@ -87,6 +89,7 @@ class AcdRuntime:
     journal: CallJournal | None = None
     service: AcdService | None = None
     spies: SpyManager | None = None
+    recorder: RecordingManager | None = None
     leadership: Leadership | None = None
     on_lost: Callable[[], None] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -144,6 +147,12 @@ class AcdRuntime:
         self.spies = SpyManager(self.client, self.registry, engine, agent_dial=s.agent_dial,
                                 id_prefix=prefix)
         self.controller.attach(self.executor, self._hang_up_stray, self.spies)
+        writer = RecordingWriter()
+        writer.start()
+        self.recorder = RecordingManager(self.client, writer, self.hub, s.recordings_dir,
+                                         call_of=self.registry.call_of,
+                                         clock=self.controller.clock)
+        self.controller.attach_recorder(self.recorder)
         self.controller.start()
         self.service = AcdService(self.controller, self.spies)
         self._revision = await self._config_revision()
@@ -157,6 +166,7 @@ class AcdRuntime:
             await self._take_back()
         finally:
             self.controller.release_events()
+        await self._sweep_recordings()
         self.active = True
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, self._log_census)
@@ -184,6 +194,8 @@ class AcdRuntime:
             await self.client.close()
         if self.journal is not None:
             await self.journal.stop(close_open=False)
+        if self.recorder is not None:
+            await self.recorder.writer.stop()
         if self.leadership is not None:
             await self.leadership.release()
 
@@ -195,6 +207,8 @@ class AcdRuntime:
             "controller": controller, "registry": self.registry, "executor": self.executor,
             "publisher": getattr(controller, "_publisher", None),
             "journal": self.journal, "spies": self.spies, "ari": self.client,
+            "recorder": self.recorder,
+            "recording": self.recorder.policy if self.recorder is not None else None,
             "dispatcher": getattr(self.client, "_dispatcher", None),
         })
 
@@ -210,6 +224,7 @@ class AcdRuntime:
         groups = await active_groups()
         now = self.controller.clock
         loaded: set[int] = set()
+        modes: dict[int, str] = {}
         for group in groups:
             config = group_config(group)
             problems = config.problems()
@@ -219,12 +234,15 @@ class AcdRuntime:
             await self.controller.ask(i.ConfigureGroup(now=now(), config=config))
             loaded.add(group.id)
             self._wrapups[group.id] = float(group.wrapup_s)
+            modes[group.id] = group.recording
             self._moh[group.id] = config.moh_class
             # Its queue in Asterisk: made now, so the first caller does not wait for it.
             self.executor.holding_bridge(group.id, config.moh_class)
         for gone in self._group_ids - loaded:
             await self.controller.ask(i.RemoveGroup(now=now(), group_id=gone))
         self._group_ids = loaded
+        if self.recorder is not None:
+            self.recorder.set_modes(modes)
 
     async def _refresh_agents(self) -> None:
         """Memberships may have changed: every logged-in agent gets its current groups."""
@@ -428,9 +446,22 @@ class AcdRuntime:
             await self.controller.idle()
             strays = await self._end_strays(channels, bridges)
             self._last_seen = seen_at
+            await self._sweep_recordings()
             level = logging.INFO if vanished or forgotten or strays else logging.DEBUG
             log.log(level, "reconciled: %d hang-up(s) missed, %d caller(s) taken back, %d "
                     "stray(s) ended", vanished, forgotten, strays)
+
+    async def _sweep_recordings(self) -> None:
+        """B9: segments still open in the records are adopted or finished (never raises)."""
+        if self.recorder is None:
+            return
+        try:
+            settled = await self.recorder.sweep()
+        except Exception:
+            log.exception("recordings sweep failed")
+            return
+        if settled:
+            log.info("recordings: %d open segment(s) adopted or finished", settled)
 
     async def _really_gone(self, missing: list[str]) -> list[str]:
         """Of the channels the list missed, those that are really gone: not a hang-up whose

@@ -121,6 +121,22 @@ class AcdService:
     async def resume(self, agent_id: int) -> Done:
         return await self._ask(i.AgentResume, agent_id=agent_id)
 
+    async def record(self, agent_id: int, on: bool | None = None) -> bool:
+        """B9, on demand: start or stop recording the agent's call (``on`` None: toggle).
+        Returns whether the call is being recorded now."""
+        result = self._ctl.toggle_recording(agent_id, on)
+        if not result.ok:
+            raise AcdRefused(result.code, result.message)
+        return result.recording
+
+    def recording_mode(self, group_id: int | None) -> str:
+        recorder = self._ctl.recorder
+        return recorder.policy.mode_of(group_id) if recorder is not None else "off"
+
+    def recording_now(self, agent_id: int) -> bool:
+        recorder = self._ctl.recorder
+        return recorder is not None and recorder.policy.recording_now(agent_id)
+
     async def mute(self, agent_id: int, muted: bool) -> Done:
         return await self._ask(i.AgentMute, agent_id=agent_id, muted=muted)
 

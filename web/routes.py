@@ -26,6 +26,7 @@ from web.pages import admin_demo, admin_groups, admin_misc, admin_users, placeho
 from web.pages import agent as agent_pages
 from web.pages import auth as auth_pages
 from web.pages import clients as clients_pages
+from web.pages import recordings as recordings_pages
 from web.pages import stats as stats_pages
 from web.pages import supervision as supervision_pages
 from web.pages import wallboard as wallboard_pages
@@ -57,6 +58,7 @@ PAGE_TABLES: list[web.RouteTableDef] = [
     admin_misc.routes,
     admin_demo.routes,
     supervision_pages.routes,
+    recordings_pages.routes,
     stats_pages.routes,
     wallboard_pages.routes,
     agent_pages.routes,

@@ -11,7 +11,7 @@ from .dispatch import Handler, KeyedDispatcher, KeyFunc
 from .errors import AppAlreadyRunning, AriError, AriNotFound
 from .events import ApplicationReplaced, Event, parse_event
 from .http import MAX_POOL, AriHttp
-from .resources import Applications, AsteriskApi, Bridges, Channels
+from .resources import Applications, AsteriskApi, Bridges, Channels, Recordings
 from .stream import EventStream, LinkState
 from .stream import StateHook as ConnectionHook
 
@@ -50,6 +50,7 @@ class AriClient:
                              timeout=request_timeout)
         self.channels = Channels(self._http, app)
         self.bridges = Bridges(self._http)
+        self.recordings = Recordings(self._http)
         self.applications = Applications(self._http, app)
         self.asterisk = AsteriskApi(self._http)
         self._handlers: list[Handler] = []

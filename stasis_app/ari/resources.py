@@ -262,6 +262,20 @@ class Bridges:
         return _one(LiveRecording.from_dict, data)
 
 
+class Recordings:
+    """Live recordings (B9): what a bridge recording is doing, and stopping it."""
+
+    def __init__(self, http: AriHttp) -> None:
+        self._http = http
+
+    async def get_live(self, name: str) -> LiveRecording:
+        data = await self._http.request("GET", f"/recordings/live/{seg(name)}")
+        return _one(LiveRecording.from_dict, data)
+
+    async def stop(self, name: str) -> None:
+        await self._http.request("POST", f"/recordings/live/{seg(name)}/stop")
+
+
 class Applications:
     """No subscribeAll anywhere (R-subscribe): subscribe to explicit event sources only."""
 

@@ -187,7 +187,8 @@ documentation_language = en_US
 """
 
 
-DIRS = ("etc", "lib", "db", "keys", "spool", "run", "log", "moh")
+# spool/recording: where ARI's recordings go (B9); Asterisk's install makes it, ARI does not.
+DIRS = ("etc", "lib", "db", "keys", "spool", "spool/recording", "run", "log", "moh")
 
 # Everything a PBX of this kind loads, nothing that probes for hardware or other servers.
 _MODULES = """[modules]

@@ -178,7 +178,7 @@ async def test_group_crud_with_every_setting(admin_client) -> None:  # type: ign
                 "autopause_after": 2, "max_wait_s": 300, "max_callers": 10,
                 "overflow_kind": "group", "overflow_target": "Backup", "moh_class": "jazz",
                 "join_empty": False, "leave_when_empty": True, "sticky_s": 600,
-                "record_calls": True, "service_level_s": 30,
+                "recording": "all", "service_level_s": 30,
                 "outbound_caller_id": '"Support" <+33170000700>', "retry_s": 30,
                 "members": [{"user_id": agent.id, "penalty": 1}]}
     response = await client.post("/api/v1/groups", json=settings, headers=h)
@@ -221,7 +221,7 @@ BAD_GROUPS = [
     ({"name": "G", "wrapup_s": 3601}, "wrapup_s"),
     ({"name": "G", "autopause_after": 101}, "autopause_after"),
     ({"name": "G", "ring_timeout_s": "20"}, "ring_timeout_s"),
-    ({"name": "G", "record_calls": 1}, "record_calls"),
+    ({"name": "G", "recording": "sometimes"}, "recording"),
     ({"name": "G", "overflow_kind": "group", "overflow_target": "Nowhere"}, "overflow_target"),
     ({"name": "G", "overflow_kind": "number", "overflow_target": "abc"}, "overflow_target"),
     ({"name": "G", "members": [{"user_id": 999}]}, "members"),

@@ -116,7 +116,7 @@ async def test_group_form_create_error_and_edit(admin_client) -> None:  # type: 
         f"mpenalty_{agent.id}": "4"}, allow_redirects=False)
     assert ok.status == 303
     group = await Group.get(name="Sales")
-    assert group.strategy.value == "ringall" and group.join_empty and not group.record_calls
+    assert group.strategy.value == "ringall" and group.join_empty and group.recording.value == "off"
     assert (await GroupMember.get(group=group)).penalty == 4
     edit = await client.get(f"/admin/groups/{group.id}")
     assert 'value="Sales"' in await edit.text()

@@ -77,6 +77,10 @@ class NoteIn(In):
     client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
+class RecordIn(In):
+    on: bool | None = None
+
+
 class MuteIn(In):
     muted: bool = True
 
@@ -165,6 +169,10 @@ class CallOut(Out):
     on_hold: bool = Field(default=False, description="the caller is on hold (hears music)")
     hold_s: float = Field(default=0.0, description="seconds on hold so far (periods over)")
     agent_muted: bool = Field(default=False, description="the caller does not hear the agent")
+    # B9: the console's Record button and recording indicator
+    recording: bool = Field(default=False, description="Asterisk is recording the call now")
+    recording_mode: str = Field(default="off", description="the group's recording mode: off, "
+                                "all, on_demand (the agent starts and stops it)")
 
 
 class WrapupOut(Out):
@@ -319,10 +327,16 @@ async def console_status(app: web.Application, user_id: int, message: str = "") 
     return StatusOut(
         acd=True, now=acd.engine_clock, message=message,
         agent=AgentOut.model_validate(_pick(to_json(view), AgentOut)) if view else None,
-        call=await call_out(app, call) if call else None,
+        call=_with_recording(acd, user_id, await call_out(app, call)) if call else None,
         wrapup=WrapupOut(**{name: getattr(wrapup, name) for name in WrapupOut.model_fields})
         if wrapup else None,
     )
+
+
+def _with_recording(acd: Any, user_id: int, out: CallOut) -> CallOut:
+    out.recording = acd.recording_now(user_id)
+    out.recording_mode = acd.recording_mode(out.group_id)
+    return out
 
 
 def _pick(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
@@ -600,6 +614,17 @@ async def hold(request: web.Request) -> StatusOut:
 async def resume(request: web.Request) -> StatusOut:
     user = request_user(request)
     await ask(acd_of(request).resume(user.id))
+    return await status_of(request, user.id)
+
+
+@routes.post("/api/v1/agent/call/record", role=Role.AGENT, request=RecordIn,
+             response=StatusOut,
+             summary="B9: start or stop recording the current call (groups recording on "
+                     "demand); without `on`, the other way round from now",
+             errors=(409, 422, 503))
+async def record(request: web.Request, body: RecordIn) -> StatusOut:
+    user = request_user(request)
+    await ask(acd_of(request).record(user.id, body.on))
     return await status_of(request, user.id)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from crm import client_import, clients, interventions
+from crm import client_import, clients, interventions, recordings
 from crm.clients import NewClient, PhoneIn
 from crm.interventions import NewIntervention
 from crm.models import Client, Role
@@ -142,6 +142,28 @@ class InterventionList(Out):
     total: int
 
 
+class RecordingOut(Out):
+    """B9: one recorded segment of a call."""
+
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float | None
+    status: str = Field(description="recording (Asterisk writes it), ok or failed")
+    error: str = Field(description="why it failed (empty otherwise)")
+    url: str | None = Field(description="plays it (HTTP Range supported); null unless ok")
+    download_url: str | None = Field(
+        default=None, description="downloads it: supervisors and administrators only")
+
+
+def recording_out(view: recordings.RecordingView, can_download: bool) -> RecordingOut:
+    url = f"/recordings/{view.id}" if view.status == "ok" else None
+    return RecordingOut(id=view.id, started_at=view.started_at, ended_at=view.ended_at,
+                        duration_s=view.duration_s, status=view.status, error=view.error,
+                        url=url, download_url=f"{url}?download=1" if url and can_download
+                        else None)
+
+
 class CallEntryOut(Out):
     ref: str
     direction: str
@@ -153,6 +175,8 @@ class CallEntryOut(Out):
     outcome: str | None
     talk_s: float | None
     disposition_label: str
+    recordings: list[RecordingOut] = Field(
+        default_factory=list, description="B9: its recorded segments you may hear")
 
 
 class CallList(Out):
@@ -335,11 +359,15 @@ async def add_intervention(request: web.Request, body: NewIntervention) -> Inter
 async def client_calls(request: web.Request) -> CallList:
     rows, total = await interventions.client_history(path_id(request, "client_id"), limit=50,
                                                      language=current_language())
+    user = request_user(request)
+    heard = await recordings.for_calls(user, [c.ref for c in rows])
+    can_download = user.role.at_least(Role.SUPERVISOR)
     return CallList(total=total, items=[
         CallEntryOut(ref=c.ref, direction=c.direction.value, started_at=c.started_at,
                      caller_number=c.caller_number,
                      caller_display=display(c.caller_number, region(request)),
                      agent_name=c.agent_name,
                      group_name=c.group_name, outcome=c.outcome.value if c.outcome else None,
-                     talk_s=c.talk_s, disposition_label=c.disposition_label)
+                     talk_s=c.talk_s, disposition_label=c.disposition_label,
+                     recordings=[recording_out(v, can_download) for v in heard.get(c.ref, [])])
         for c in rows])

@@ -13,6 +13,7 @@ from crm.models import (
     Group,
     GroupMember,
     OverflowKind,
+    RecordingMode,
     Role,
     Strategy,
     User,
@@ -138,7 +139,8 @@ class GroupOut(Out):
     join_empty: bool
     leave_when_empty: bool
     sticky_s: int
-    record_calls: bool
+    recording: RecordingMode = Field(
+        description="B9: off, all (every conversation), on_demand (the agent presses Record)")
     service_level_s: int
     wrapup_extend_s: int
     wrapup_requires_outcome: bool

@@ -46,7 +46,16 @@ def strategy_labels() -> dict[str, str]:
     return {code: gettext(label) for code, label in STRATEGY_LABELS.items()}
 
 
-BOOL_FIELDS = ("join_empty", "leave_when_empty", "record_calls", "active",
+RECORDING_LABELS = {
+    "off": N_("Never"), "all": N_("Every call"), "on_demand": N_("On demand by the agent"),
+}
+
+
+def recording_labels() -> dict[str, str]:
+    return {code: gettext(label) for code, label in RECORDING_LABELS.items()}
+
+
+BOOL_FIELDS = ("join_empty", "leave_when_empty", "active",
                "wrapup_requires_outcome")
 
 
@@ -96,6 +105,7 @@ async def _group_values(group: Group, region: str) -> dict[str, Any]:
     values["outbound_caller_id"] = group.outbound_caller_id or ""
     values["strategy"] = group.strategy.value
     values["overflow_kind"] = group.overflow_kind.value
+    values["recording"] = group.recording.value
     if group.overflow_kind == OverflowKind.NUMBER:
         values["overflow_target"] = phone_display(group.overflow_target, region)
     if group.overflow_kind == OverflowKind.GROUP and group.overflow_target.isdigit():
@@ -114,6 +124,7 @@ def _new_values() -> dict[str, Any]:
         for name, field in NewGroup.model_fields.items() if name in SETTING_FIELDS}
     values["strategy"] = values["strategy"].value
     values["overflow_kind"] = values["overflow_kind"].value
+    values["recording"] = values["recording"].value
     values["members"] = []
     return values
 
@@ -130,7 +141,7 @@ async def _render_form(request: web.Request, *, group: Group | None, values: dic
     return await render(request, "admin/group_form.html", {
         "group": group, "values": values, "errors": errors or {}, "message": message,
         "all_users": all_users, "chosen": chosen, "strategies": list(Strategy),
-        "strategy_labels": strategy_labels(),
+        "strategy_labels": strategy_labels(), "recording_labels": recording_labels(),
         "overflow_kinds": list(OverflowKind), "other_groups": all_groups,
         "sl_choices": [(str(t), str(t)) for t in SL_THRESHOLDS],
     }, status=status)

@@ -35,6 +35,9 @@ MESSAGES = (
     N_("pause after this call"), N_("logout after this call"),
     N_("same number as line %(line)s"), N_("waited %(time)s"), N_("— choose —"),
     N_("transferred by %(name)s"), N_("%(name)s is consulting you before a transfer"),
+    # B9: a recording that failed
+    N_("Recording failed: %(error)s"), N_("Download"), N_("Failed: %(error)s"),
+    N_("Recording…"),
     # supervisor.action notices
     N_("A supervisor"), N_("Dismiss"), N_("an agent"), N_("a group"),
     N_("the group %(name)s"),

@@ -70,6 +70,11 @@ export function createCallCard({ me, nowServer, colleagueName, onActed }) {
     show($("btn-mute"), talking && !call.agent_muted);
     show($("btn-unmute"), talking && !!call.agent_muted);
     show($("dtmf-form"), talking && !held);
+    // B9: the group records every call (indicator only) or on demand (the agent's button)
+    show($("call-recording"), !!call.recording);
+    const onDemand = call.recording_mode === "on_demand" && connected && !held;
+    show($("btn-record"), onDemand && !call.recording);
+    show($("btn-record-stop"), onDemand && !!call.recording);
     show($("btn-complete"), consulting);
     show($("btn-cancel-transfer"), consulting);
     if (!talking || outbound) show($("transfer-form"), false);
@@ -106,6 +111,8 @@ export function createCallCard({ me, nowServer, colleagueName, onActed }) {
     $("btn-hangup").addEventListener("click", () => act("/api/v1/agent/call/hangup"));
     $("btn-hold").addEventListener("click", () => act("/api/v1/agent/call/hold"));
     $("btn-resume").addEventListener("click", () => act("/api/v1/agent/call/resume"));
+    $("btn-record").addEventListener("click", () => act("/api/v1/agent/call/record", { on: true }));
+    $("btn-record-stop").addEventListener("click", () => act("/api/v1/agent/call/record", { on: false }));
     $("btn-mute").addEventListener("click", () => act("/api/v1/agent/call/mute", { muted: true }));
     $("btn-unmute").addEventListener("click", () => act("/api/v1/agent/call/mute", { muted: false }));
     $("dtmf-form").addEventListener("submit", async (event) => {

@@ -162,6 +162,14 @@ const handlers = {
     fromEvent(d);
     myDay.soon();
   },
+  "recording.changed": (d) => {
+    const failed = document.getElementById("call-recording-failed");
+    if (failed) {
+      failed.textContent = d.error ? t("Recording failed: %(error)s", { error: d.error }) : "";
+      failed.hidden = !d.error;
+    }
+    reread();
+  },
   "supervisor.action": (d) => {
     if (["reject", "hangup", "transfer"].includes(d.action)) pop.hide();
     supervisorNotice(d, {

@@ -26,6 +26,7 @@ export function createRecord({ tz = "", callRef = () => "", onSaved = null, onDi
     if (!state.client || state.client.id !== client.id) state.shown = PAGE;
     render(client);
     await loadInterventions();
+    loadRecordings().catch((err) => console.warn("recordings", err));
     return client;
   }
 
@@ -35,6 +36,7 @@ export function createRecord({ tz = "", callRef = () => "", onSaved = null, onDi
     render(client);
     if (page) renderInterventions(page);
     else loadInterventions().catch((err) => console.warn("interventions", err));
+    loadRecordings().catch((err) => console.warn("recordings", err));
   }
 
   function newRecord(number) {
@@ -93,6 +95,33 @@ export function createRecord({ tz = "", callRef = () => "", onSaved = null, onDi
   async function loadInterventions() {
     if (!state.client) return;
     renderInterventions(await api("GET", `/api/v1/clients/${state.client.id}/interventions?last=${state.shown}`));
+  }
+
+  // B9: the client's calls that have recordings one may hear, each segment with a player
+  // (the server answers Range requests, so the player seeks) and, for supervisors, a download.
+  async function loadRecordings() {
+    const box = $("recorded-calls-box");
+    if (!box) return;
+    if (!state.client) { show(box, false); return; }
+    const clientId = state.client.id;
+    const data = await api("GET", `/api/v1/clients/${clientId}/calls`);
+    if (!state.client || state.client.id !== clientId) return;
+    const calls = data.items.filter((c) => c.recordings && c.recordings.length);
+    show(box, calls.length > 0);
+    $("recorded-calls").replaceChildren(...calls.map((call) => {
+      const talk = call.talk_s !== null && call.talk_s !== undefined ? ` · ${fmt.duration(call.talk_s)}` : "";
+      return el("li", { class: "recorded-call" },
+        el("p", { text: `${fmt.dateTime(call.started_at, tz)} · ${call.agent_name || "?"}${talk}` }),
+        ...call.recordings.map((r) => {
+          if (r.url) {
+            const parts = [el("audio", { controls: "", preload: "none", src: r.url })];
+            if (r.download_url) parts.push(el("a", { class: "btn btn-small", href: r.download_url, download: "", text: t("Download") }));
+            return el("div", { class: "recording" }, ...parts);
+          }
+          const text = r.status === "failed" ? t("Failed: %(error)s", { error: r.error }) : t("Recording…");
+          return el("div", { class: r.status === "failed" ? "recording error" : "recording muted", text });
+        }));
+    }));
   }
 
   function renderInterventions(data) {
