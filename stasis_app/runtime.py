@@ -50,6 +50,7 @@ from stasis_app.census import census
 from stasis_app.controller import CallerDirectory, Controller
 from stasis_app.executor import CommandExecutor
 from stasis_app.leadership import BEAT_S, Leadership
+from stasis_app.phones import PhoneWatch
 from stasis_app.publisher import Publisher
 from stasis_app.registry import LegKind, Registry
 from stasis_app.service import AcdService
@@ -87,6 +88,7 @@ class AcdRuntime:
     journal: CallJournal | None = None
     service: AcdService | None = None
     spies: SpyManager | None = None
+    phones: PhoneWatch | None = None
     leadership: Leadership | None = None
     on_lost: Callable[[], None] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -144,6 +146,8 @@ class AcdRuntime:
         self.spies = SpyManager(self.client, self.registry, engine, agent_dial=s.agent_dial,
                                 id_prefix=prefix)
         self.controller.attach(self.executor, self._hang_up_stray, self.spies)
+        self.phones = self.controller.phones = PhoneWatch(
+            self.client, s.agent_dial, self.controller.submit, self.controller.clock)
         self.controller.start()
         self.service = AcdService(self.controller, self.spies)
         self._revision = await self._config_revision()
@@ -157,6 +161,8 @@ class AcdRuntime:
             await self._take_back()
         finally:
             self.controller.release_events()
+        # The phones of the agents taken back (later logins are watched as they come).
+        self.phones.rewatch(self.controller.logged_in_extensions())
         self.active = True
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, self._log_census)
@@ -176,6 +182,8 @@ class AcdRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.phones is not None:
+            await self.phones.close()
         if self.client is not None:
             await self.client.drain()
         if self.controller is not None:
@@ -345,6 +353,10 @@ class AcdRuntime:
     async def _on_link(self, state: LinkState, first: bool, reason: str | None) -> None:
         if state is LinkState.CONNECTED and not first:
             log.warning("ARI link back: reconciling with Asterisk")
+            if self.phones is not None and self.controller is not None:
+                # Asterisk may have restarted and forgotten the subscriptions, and the
+                # phones changed unseen meanwhile: subscribe and read them again.
+                self.phones.rewatch(self.controller.logged_in_extensions())
             # Not awaited here: the hook runs in the socket's reader, which must keep reading.
             self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
         elif state is LinkState.DISCONNECTED:
