@@ -166,3 +166,46 @@ async def test_local_templates_watch_nothing() -> None:
     watch.watch("2001")
     await watch.idle()
     assert client.applications.subscribed == [] and watch.watched == frozenset()
+
+
+class _Refusing:
+    """An ARI client whose originate answers with ``error``."""
+
+    def __init__(self, error: AriError) -> None:
+        self.error = error
+        self.channels = self
+
+    async def originate(self, endpoint: str, **kwargs: Any) -> None:
+        raise self.error
+
+
+def _originate(error: AriError) -> tuple[list[i.Input], Registry]:
+    from stasis_app.acd import outputs as o
+    from stasis_app.acd.model import LegPurpose
+    from stasis_app.executor import CommandExecutor
+
+    registry = Registry()
+    registry.add_caller("caller-1")
+    got: list[i.Input] = []
+    executor = CommandExecutor(_Refusing(error), registry, got.append, lambda: 7.0,  # type: ignore[arg-type]
+                               agent_dial="PJSIP/{extension}",
+                               outbound_dial="PJSIP/{number}@trunk")
+    command = o.OriginateAgent(offer_id="offer-1", call_id="caller-1", agent_id=3,
+                               extension="2001", caller_number="0600", caller_name="",
+                               timeout_s=10, purpose=LegPurpose.QUEUE, bridge_id="b-1")
+    asyncio.run(executor._OriginateAgent(command))
+    return got, registry
+
+
+def test_unreachable_endpoint_fails_the_offer_as_unreachable() -> None:
+    from stasis_app.acd.model import FailReason
+
+    got, _ = _originate(AriServerError("Allocation failed", status=500))
+    assert got == [i.OfferFailed(now=7.0, offer_id="offer-1", reason=FailReason.UNREACHABLE)]
+
+
+def test_originator_gone_ends_the_caller_not_the_offer() -> None:
+    got, registry = _originate(AriBadRequest("Provided originator channel was not found",
+                                             status=400))
+    assert got == [i.CallerHungUp(now=7.0, call_id="caller-1")]
+    assert registry.callers["caller-1"].hung_up and registry.legs["offer-1"].ended
