@@ -27,7 +27,7 @@ from typing import Any
 
 from stasis_app.acd import inputs as i
 from stasis_app.ari import AriClient, AriError, AriNotFound
-from stasis_app.translate import endpoint_phone_state, phone_device
+from stasis_app.translate import device_extension, endpoint_phone_state, phone_device
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ class PhoneWatch:
         self._watched: set[str] = set()  # extensions subscribed on this connection
         self._events: dict[str, int] = {}  # events seen per extension (a read older: dropped)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Subscription changes one at a time, each deciding on what is watched at that moment:
+        # an unsubscribe decided before a login never lands after that login's subscribe.
+        self._lock = asyncio.Lock()
 
     @property
     def watched(self) -> frozenset[str]:
@@ -61,10 +64,12 @@ class PhoneWatch:
         self._spawn(self._unsubscribe(extension))
 
     def rewatch(self, extensions: Iterable[str]) -> None:
-        """After a (re)connect: subscribe and read again (Asterisk may have restarted)."""
+        """After a (re)connect: subscribe and read again (Asterisk may have restarted), and
+        drop what an earlier process left subscribed for phones nobody is logged in on."""
         self._watched.clear()
         for extension in sorted(set(extensions)):
             self.watch(extension)
+        self._spawn(self._prune())
 
     def noted(self, extension: str) -> None:
         """Asterisk told something about this phone (an event): newer than any read."""
@@ -90,7 +95,8 @@ class PhoneWatch:
         device = phone_device(extension, self._agent_dial)
         seen = self._events.get(extension, 0)
         try:
-            await self._client.applications.subscribe(f"deviceState:{device}")
+            async with self._lock:
+                await self._client.applications.subscribe(f"deviceState:{device}")
         except AriError as exc:
             log.warning("cannot watch phone %s (device state): %s", device, exc)
             self._watched.discard(extension)
@@ -112,7 +118,25 @@ class PhoneWatch:
         log.info("phone %s is %s", device, state.value)
         self._submit(i.PhoneStateChanged(now=self._clock(), extension=extension, state=state))
 
+    async def _prune(self) -> None:
+        try:
+            app = await self._client.applications.get()
+        except AriError as exc:
+            log.debug("cannot list the app's subscriptions: %s", exc)
+            return
+        for device in app.device_names:
+            extension = device_extension(device, self._agent_dial)
+            if not extension:
+                continue
+            async with self._lock:
+                if extension not in self._watched:
+                    with contextlib.suppress(AriError):
+                        await self._client.applications.unsubscribe(f"deviceState:{device}")
+
     async def _unsubscribe(self, extension: str) -> None:
         device = phone_device(extension, self._agent_dial)
-        with contextlib.suppress(AriError):
-            await self._client.applications.unsubscribe(f"deviceState:{device}")
+        async with self._lock:
+            if extension in self._watched:
+                return  # watched again meanwhile (a new login on this phone)
+            with contextlib.suppress(AriError):
+                await self._client.applications.unsubscribe(f"deviceState:{device}")

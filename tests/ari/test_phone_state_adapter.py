@@ -94,6 +94,12 @@ class FakeApps:
     def __init__(self) -> None:
         self.subscribed: list[str] = []
         self.unsubscribed: list[str] = []
+        self.devices: tuple[str, ...] = ()
+
+    async def get(self) -> Any:
+        from stasis_app.ari.models import Application
+
+        return Application("app", (), (), (), self.devices)
 
     async def subscribe(self, source: str) -> None:
         self.subscribed.append(source)
@@ -138,12 +144,15 @@ async def test_watch_subscribes_reads_and_rewatches() -> None:
         "deviceState:PJSIP/2001", "deviceState:PJSIP/2002", "deviceState:PJSIP/2003"]
     assert {(x.extension, x.state) for x in got if isinstance(x, i.PhoneStateChanged)} == {
         ("2001", PhoneState.UNREACHABLE), ("2002", PhoneState.IN_USE)}
-    watch.rewatch(["2001"])  # a reconnect: subscribed again
+    # a reconnect: subscribed again; what an earlier process left for others is dropped
+    client.applications.devices = ("PJSIP/2001", "PJSIP/2002", "Custom:x")
+    watch.rewatch(["2001"])
     await watch.idle()
     assert client.applications.subscribed[-1] == "deviceState:PJSIP/2001"
+    assert client.applications.unsubscribed == ["deviceState:PJSIP/2002"]
     watch.unwatch("2001")
     await watch.idle()
-    assert client.applications.unsubscribed == ["deviceState:PJSIP/2001"]
+    assert client.applications.unsubscribed[-1] == "deviceState:PJSIP/2001"
 
 
 async def test_a_read_overtaken_by_an_event_is_dropped() -> None:

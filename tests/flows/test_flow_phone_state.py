@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import urllib.error
 from collections.abc import AsyncIterator
 
 import pytest
@@ -194,3 +195,38 @@ async def test_busy_answer_not_rerung_for_the_same_caller_within_retry(
     call = await Call.get(group_id=group.id)
     assert call.outcome is CallOutcome.ANSWERED and call.agent_id == second.id
     assert acd.agent_state(first.id) == "available"  # a busy answer: still offered others
+
+
+def _device_subscriptions(pbx: Pbx, app: str) -> list[str]:
+    try:
+        reply = pbx.asterisk.ari("GET", f"/applications/{app}")
+    except (OSError, urllib.error.URLError):  # not registered (yet): Asterisk restarting
+        return []
+    return list(reply.get("device_names") or ()) if isinstance(reply, dict) else []
+
+
+async def test_phones_watched_again_after_asterisk_restarts(acd: Acd, shipped: Pbx) -> None:
+    """R-subscribe, R-reconnect: a restarted Asterisk has forgotten the app's subscriptions;
+    the app subscribes again when its socket is back, and still sees the phone go."""
+    agent = await make_agent("restart-watch")
+    await _group("rewatch", SAMPLE_GROUP, [agent])
+    await acd.runtime.reload_groups()
+    a = _phone(shipped, FIRST, "rewatch-a")
+    try:
+        await _logged_in(acd, (agent, FIRST))
+        app = shipped.app
+        await acd.until(lambda: _device_subscriptions(shipped, app) == [f"PJSIP/{FIRST}"],
+                        what="its phone subscribed, and only it (R-subscribe)")
+        await asyncio.to_thread(shipped.asterisk.restart)
+        await acd.until(lambda: _device_subscriptions(shipped, app) == [f"PJSIP/{FIRST}"],
+                        timeout=30, what="the phone subscribed again")
+        # the phone's registration survived in Asterisk's database; once qualified it is
+        # reachable again, and its unregistering is seen through the new subscription
+        await acd.until(lambda: _phone_of(acd, agent) in ("idle", "unknown"), timeout=30,
+                        what="the phone reachable after the restart")
+        await asyncio.to_thread(_unregister, shipped, a)
+        await acd.until(lambda: _phone_of(acd, agent) == "unreachable", timeout=10,
+                        what="the unregistered phone unreachable")
+    finally:
+        a.stop()
+    await assert_nothing_left(acd)
