@@ -143,3 +143,17 @@ def test_busy_answer_outlasts_a_requeue_at_the_head(h: Harness) -> None:
     assert not of(out, OriginateAgent)
     out = h.advance(11)
     assert one(out, OriginateAgent).agent_id == 1
+
+
+def test_transfer_to_an_agent_whose_phone_is_away_is_refused(h: Harness) -> None:
+    from stasis_app.acd import Refused, Target, TransferBlind
+
+    h.group(1)
+    h.login(1)
+    h.answer(h.enter("c1"))
+    h.login(2)
+    phone(h, 2, PhoneState.UNREACHABLE)
+    out = h.send(TransferBlind, call_id="c1", target=Target.agent(2), by_agent_id=1)
+    refused = one(out, Refused)
+    assert refused.code == "target_unavailable" and "unreachable" in refused.message
+    assert not of(out, OriginateAgent)
