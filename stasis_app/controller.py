@@ -21,8 +21,10 @@ from typing import Any, Protocol
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
+from stasis_app.acd.model import AgentState
 from stasis_app.ari import events as ev
 from stasis_app.executor import CommandExecutor
+from stasis_app.phones import PhoneWatch
 from stasis_app.publisher import Publisher
 from stasis_app.recording import RecordingManager, StartRecording, StopRecording, Toggled
 from stasis_app.registry import Registry
@@ -64,6 +66,7 @@ class Controller:
         self._stray: Callable[[str, str], Awaitable[None]] | None = None
         self._spies: SpyManager | None = None
         self._recorder: RecordingManager | None = None
+        self.phones: PhoneWatch | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._inputs: asyncio.Queue[tuple[i.Input, asyncio.Future[Any] | None] | None] = (
             asyncio.Queue()
@@ -175,6 +178,8 @@ class Controller:
             elif isinstance(item, PlaybackDone):
                 self._enqueue_ari(item.channel_id, "hangup after message")
             else:
+                if isinstance(item, i.PhoneStateChanged) and self.phones is not None:
+                    self.phones.noted(item.extension)
                 self.submit(item)
 
     async def _new_caller(self, caller: NewCaller) -> None:
@@ -240,6 +245,8 @@ class Controller:
                     self._publisher.publish(out)
                 except Exception:
                     log.exception("publishing %r failed", out)
+                if isinstance(out, o.AgentStateChanged):
+                    self._watch_phone(out)
                 if isinstance(out, o.CallEnded):
                     self._forget_later(out.call_id)
                     if self._spies is not None:
@@ -250,6 +257,24 @@ class Controller:
             # after the call's own commands: a segment starts once the bridge holds both
             for command in self._recorder.observe(outputs):
                 self._enqueue(command)
+
+    def _watch_phone(self, change: o.AgentStateChanged) -> None:
+        """A logged-in agent's phone is watched (stasis_app.phones), until they log out."""
+        if self.phones is None or (change.old is change.new):
+            return
+        if change.old is AgentState.LOGGED_OUT and change.extension:
+            self.phones.watch(change.extension)
+        elif change.new is AgentState.LOGGED_OUT:
+            agent = self.engine.agent(change.agent_id)
+            extension = agent.extension if agent is not None else ""
+            if extension and not any(
+                    a.extension == extension and a.state is not AgentState.LOGGED_OUT
+                    for a in self.engine.agents()):
+                self.phones.unwatch(extension)
+
+    def logged_in_extensions(self) -> list[str]:
+        return [a.extension for a in self.engine.agents()
+                if a.state is not AgentState.LOGGED_OUT and a.extension]
 
     def _start_timer(self, cmd: o.StartTimer) -> None:
         old = self._timers.pop(cmd.timer_id, None)

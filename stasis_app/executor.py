@@ -310,8 +310,20 @@ class CommandExecutor:
                 originator=self._originator(cmd.call_id),
             )
         except AriError as exc:
-            log.warning("ringing agent %s at %s failed: %s", cmd.agent_id, cmd.extension, exc)
-            self._leg_failed(cmd.offer_id)
+            if originator_gone(exc):
+                # The caller hung up while its agent's phone was being dialled: no failed
+                # offer (no miss for the agent), the caller is gone.
+                log.info("caller %s gone before its offer to agent %s", cmd.call_id,
+                         cmd.agent_id)
+                self._caller_gone(cmd.call_id, cmd.offer_id)
+            elif endpoint_unreachable(exc):
+                log.warning("agent %s's phone %s is unreachable: %s", cmd.agent_id,
+                            cmd.extension, exc)
+                self._leg_failed(cmd.offer_id, FailReason.UNREACHABLE)
+            else:
+                log.warning("ringing agent %s at %s failed: %s", cmd.agent_id, cmd.extension,
+                            exc)
+                self._leg_failed(cmd.offer_id)
 
     async def _DialOutbound(self, cmd: o.DialOutbound) -> None:
         leg = self._reg.add_leg(cmd.leg_id, cmd.call_id, LegKind.OUTBOUND)
@@ -474,14 +486,24 @@ class CommandExecutor:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _leg_failed(self, leg_id: str) -> None:
+    def _caller_gone(self, call_id: str, leg_id: str) -> None:
+        leg = self._reg.legs.get(leg_id)
+        if leg is not None:
+            leg.ended = True
+        caller = self._reg.callers.get(call_id)
+        if caller is None or caller.hung_up:
+            return  # its hang-up is told (or was) by its own events
+        caller.hung_up = True
+        self._submit(i.CallerHungUp(now=self._clock(), call_id=call_id))
+
+    def _leg_failed(self, leg_id: str, reason: FailReason = FailReason.FAILED) -> None:
         leg = self._reg.legs.get(leg_id)
         if leg is None or leg.ended:
             return
         leg.ended = True
         now = self._clock()
         if leg.kind is LegKind.AGENT:
-            self._submit(i.OfferFailed(now=now, offer_id=leg_id, reason=FailReason.FAILED))
+            self._submit(i.OfferFailed(now=now, offer_id=leg_id, reason=reason))
         else:
             self._submit(i.OutboundFailed(now=now, leg_id=leg_id, reason="failed"))
 
@@ -494,6 +516,18 @@ class CommandExecutor:
         except AriError as exc:
             if not exc.not_in_stasis and exc.status not in (409, 422):
                 raise
+
+
+def originator_gone(exc: AriError) -> bool:
+    """400 "Provided originator channel was not found": the caller whose codec the leg was
+    to offer has hung up meanwhile."""
+    return exc.status == 400 and "originator" in (exc.message or "").lower()
+
+
+def endpoint_unreachable(exc: AriError) -> bool:
+    """500 "Allocation failed": Asterisk could not make a channel to the endpoint (a PJSIP
+    endpoint with no registered contact)."""
+    return (exc.status or 0) >= 500 and "allocation failed" in (exc.message or "").lower()
 
 
 def _gone(exc: AriError) -> bool:

@@ -51,6 +51,7 @@ from stasis_app.census import census
 from stasis_app.controller import CallerDirectory, Controller
 from stasis_app.executor import CommandExecutor
 from stasis_app.leadership import BEAT_S, Leadership
+from stasis_app.phones import PhoneWatch
 from stasis_app.publisher import Publisher
 from stasis_app.recording import RecordingManager
 from stasis_app.registry import LegKind, Registry
@@ -90,6 +91,7 @@ class AcdRuntime:
     service: AcdService | None = None
     spies: SpyManager | None = None
     recorder: RecordingManager | None = None
+    phones: PhoneWatch | None = None
     leadership: Leadership | None = None
     on_lost: Callable[[], None] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -153,6 +155,8 @@ class AcdRuntime:
                                          call_of=self.registry.call_of,
                                          clock=self.controller.clock)
         self.controller.attach_recorder(self.recorder)
+        self.phones = self.controller.phones = PhoneWatch(
+            self.client, s.agent_dial, self.controller.submit, self.controller.clock)
         self.controller.start()
         self.service = AcdService(self.controller, self.spies)
         self._revision = await self._config_revision()
@@ -167,6 +171,8 @@ class AcdRuntime:
         finally:
             self.controller.release_events()
         await self._sweep_recordings()
+        # The phones of the agents taken back (later logins are watched as they come).
+        self.phones.rewatch(self.controller.logged_in_extensions())
         self.active = True
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, self._log_census)
@@ -186,6 +192,8 @@ class AcdRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.phones is not None:
+            await self.phones.close()
         if self.client is not None:
             await self.client.drain()
         if self.controller is not None:
@@ -363,6 +371,10 @@ class AcdRuntime:
     async def _on_link(self, state: LinkState, first: bool, reason: str | None) -> None:
         if state is LinkState.CONNECTED and not first:
             log.warning("ARI link back: reconciling with Asterisk")
+            if self.phones is not None and self.controller is not None:
+                # Asterisk may have restarted and forgotten the subscriptions, and the
+                # phones changed unseen meanwhile: subscribe and read them again.
+                self.phones.rewatch(self.controller.logged_in_extensions())
             # Not awaited here: the hook runs in the socket's reader, which must keep reading.
             self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
         elif state is LinkState.DISCONNECTED:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stasis_app.acd import inputs as i
-from stasis_app.acd.model import FailReason
+from stasis_app.acd.model import FailReason, PhoneState
 from stasis_app.ari import events as ev
 from stasis_app.registry import LegKind, Registry
 
@@ -74,6 +74,8 @@ class EventTranslator:
             ev.Dial: self._dial,
             ev.PlaybackFinished: self._playback_finished,
             ev.ChannelTransfer: self._transfer,
+            ev.DeviceStateChanged: self._device_state,
+            ev.EndpointStateChange: self._endpoint_state,
         }
 
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
@@ -104,6 +106,25 @@ class EventTranslator:
                                 destination=destination,
                                 attended=bool(refer.protocol_id) or replaced is not None,
                                 replaces=replaced)]
+
+    # -- phones (stasis_app.phones subscribes to their device state) ------------------------
+
+    def _device_state(self, event: ev.DeviceStateChanged, now: float) -> list[Translated]:
+        extension = device_extension(event.device_state.name, self._agent_dial)
+        if not extension:
+            return []
+        return [i.PhoneStateChanged(now=now, extension=extension,
+                                    state=device_phone_state(event.device_state.state))]
+
+    def _endpoint_state(self, event: ev.EndpointStateChange, now: float) -> list[Translated]:
+        endpoint = event.endpoint
+        extension = device_extension(f"{endpoint.technology}/{endpoint.resource}",
+                                     self._agent_dial)
+        if not extension:
+            return []
+        return [i.PhoneStateChanged(now=now, extension=extension,
+                                    state=endpoint_phone_state(endpoint.state,
+                                                               bool(endpoint.channel_ids)))]
 
     def _playback_finished(self, event: ev.PlaybackFinished, now: float) -> list[Translated]:
         channel_id = self._reg.playbacks.pop(event.playback.id, None)
@@ -241,6 +262,55 @@ def phone_extension(channel_name: str, agent_dial: str) -> str:
         return ""
     extension = device[len(prefix):len(device) - len(suffix)]
     return extension if extension.isascii() and extension.isalnum() else ""
+
+
+_DEVICE_STATES = {
+    "NOT_INUSE": PhoneState.IDLE,
+    "INUSE": PhoneState.IN_USE,
+    "BUSY": PhoneState.IN_USE,
+    "RINGING": PhoneState.IN_USE,
+    "RINGINUSE": PhoneState.IN_USE,
+    "ONHOLD": PhoneState.IN_USE,
+    "UNAVAILABLE": PhoneState.UNREACHABLE,
+}
+
+
+def device_phone_state(state: str) -> PhoneState:
+    """Asterisk's device state (``NOT_INUSE``, ``INUSE``, ``UNAVAILABLE``...) as the phone
+    state the ACD knows; UNKNOWN and INVALID say nothing."""
+    return _DEVICE_STATES.get(state.upper(), PhoneState.UNKNOWN)
+
+
+def endpoint_phone_state(state: str, has_channels: bool) -> PhoneState:
+    """An endpoint's state (``online``, ``offline``, ``unknown``) and whether it has
+    channels, as the phone state the ACD knows."""
+    state = state.lower()
+    if state == "offline":
+        return PhoneState.UNREACHABLE
+    if has_channels:
+        return PhoneState.IN_USE
+    return PhoneState.IDLE if state == "online" else PhoneState.UNKNOWN
+
+
+def phone_device(extension: str, agent_dial: str) -> str:
+    """The Asterisk device an agent's phone is (``PJSIP/{extension}`` → ``PJSIP/2001``);
+    empty when the dial template is no plain ``<technology>/{extension}`` (a Local
+    channel, a dial string with options): such phones are not watched."""
+    prefix, found, suffix = agent_dial.partition(EXTENSION_FIELD)
+    if not found or suffix or prefix.count("/") != 1 or not prefix.endswith("/"):
+        return ""
+    if not prefix[:-1].isalnum() or not extension:
+        return ""
+    return f"{prefix}{extension}"
+
+
+def device_extension(device: str, agent_dial: str) -> str:
+    """The extension of an agent phone's device name (the reverse of ``phone_device``)."""
+    prefix, found, suffix = agent_dial.partition(EXTENSION_FIELD)
+    if not found or suffix or not device.startswith(prefix):
+        return ""
+    extension = device[len(prefix):]
+    return extension if phone_device(extension, agent_dial) == device else ""
 
 
 def _first_try(args: list[str], now: float) -> float | None:

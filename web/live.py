@@ -191,7 +191,7 @@ def _topics_for(user: User, asked: str) -> list[str]:
 OWN_EVENTS = frozenset({
     "call.offered", "screen.pop", "agent.state_changed", "agent.change_deferred",
     "call.answered", "call.ended", "offer.ended", "call.transferred", "supervisor.action",
-    "external.connected", "call.held", "call.resumed", "agent.muted",
+    "external.connected", "call.held", "call.resumed", "agent.muted", "agent.phone_changed",
 })
 
 

@@ -16,6 +16,12 @@ Decisions (see also the module docstrings of agents.py and transfers.py):
   ``entered_at``, so it is the head if it was) and is offered to another agent; the agents
   that missed it are only tried again when nobody else is available, after the group's
   ``retry_s`` (a ``retry`` timer) — this prevents an instant re-ring loop.
+- Phone state: ``PhoneStateChanged`` (Asterisk's device/endpoint state, by extension)
+  keeps an available agent out of distribution while the phone is ``unreachable`` or
+  ``in_use`` by a call the app did not make, and offers it again once ``idle``;
+  ``unknown`` counts as reachable. An originate that finds the endpoint unreachable
+  (``OfferFailed(unreachable)``) marks the phone so, and is no miss. A busy answer (486)
+  keeps that phone from ringing for the same caller for the group's ``retry_s``.
 - Logout/pause: while ringing → offer withdrawn, applies at once; on a call → deferred to
   the call's end (``AgentChangeDeferred``); a deferred logout skips wrap-up.
 - Reject while connected (agent or supervisor force-reject): the call goes back to the
@@ -78,6 +84,7 @@ from .inputs import (
     OutboundFailed,
     OutboundLegEnded,
     PhoneDialed,
+    PhoneStateChanged,
     PhoneTransfer,
     RemoveGroup,
     ResetDailyCounters,
@@ -102,6 +109,7 @@ from .model import (
     OfferResult,
     OverflowKind,
     OverflowTrigger,
+    PhoneState,
     Strategy,
     Target,
     TargetKind,
@@ -110,6 +118,7 @@ from .model import (
 )
 from .outputs import (
     AgentChangeDeferred,
+    AgentPhoneChanged,
     AgentStateChanged,
     AnswerAndHold,
     CallAbandoned,
@@ -163,6 +172,7 @@ __all__ = [
     "AgentLogin",
     "AgentLogout",
     "AgentPause",
+    "AgentPhoneChanged",
     "AgentRejectOffer",
     "AgentState",
     "AgentStateChanged",
@@ -224,6 +234,8 @@ __all__ = [
     "OverflowKind",
     "OverflowTrigger",
     "PhoneDialed",
+    "PhoneState",
+    "PhoneStateChanged",
     "PhoneTransfer",
     "PlayAndHangup",
     "QueueChanged",

@@ -36,6 +36,7 @@ from .model import (
     LegPurpose,
     OfferResult,
     OverflowTrigger,
+    PhoneState,
     Strategy,
     TimerKind,
 )
@@ -83,8 +84,10 @@ class AgentHandlers(QueueOps):
             reason="",
             idle_since=self._now,
             calls_taken=old.calls_taken if old is not None else 0,
+            phone=self._phones.get(inp.extension, PhoneState.UNKNOWN),
         )
         self._agents[agent.agent_id] = agent
+        self._phone_agents.setdefault(agent.extension, set()).add(agent.agent_id)
         for gid, penalty in agent.groups.items():
             self._groups[gid].members[agent.agent_id] = penalty
             self._dirty.add(gid)
@@ -181,7 +184,7 @@ class AgentHandlers(QueueOps):
         agent = self._logged_in(inp.agent_id, inp)
         if agent is None or not self._check_groups(inp.groups, inp):
             return
-        available = agent.state is AgentState.AVAILABLE
+        available = agent.state is AgentState.AVAILABLE and agent.phone_free
         old = agent.groups
         agent.groups = dict(inp.groups)
         for gid in old:

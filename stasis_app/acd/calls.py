@@ -22,6 +22,7 @@ from .inputs import (
     OutboundFailed,
     OutboundLegEnded,
     PhoneDialed,
+    PhoneStateChanged,
     SupervisorForceReject,
     SupervisorHangup,
     TimerFired,
@@ -38,6 +39,7 @@ from .model import (
     LegPurpose,
     OfferResult,
     OverflowTrigger,
+    PhoneState,
     TimerKind,
     dialable,
 )
@@ -58,6 +60,7 @@ _FAIL_RESULT = {
     FailReason.BUSY: OfferResult.BUSY,
     FailReason.FAILED: OfferResult.FAILED,
     FailReason.REJECTED_BY_PHONE: OfferResult.REJECTED,
+    FailReason.UNREACHABLE: OfferResult.FAILED,
 }
 
 
@@ -239,7 +242,17 @@ class CallHandlers(QueueOps):
         leg = self._agent_leg(inp.offer_id)
         if leg is None or leg.answered:
             return
+        if inp.reason is FailReason.UNREACHABLE:
+            # Not the agent's miss: the phone is unreachable, and stays out of distribution
+            # until Asterisk says it is back (no ring-fail-ring loop every few ms).
+            assert leg.agent_id is not None
+            self._phone_state(self._agents[leg.agent_id].extension, PhoneState.UNREACHABLE)
+            self._offer_missed(leg, OfferResult.FAILED, counted=False, hangup=False)
+            return
         self._offer_missed(leg, _FAIL_RESULT[inp.reason], counted=True, hangup=False)
+
+    def _on_phone_state_changed(self, inp: PhoneStateChanged) -> None:
+        self._phone_state(inp.extension, inp.state)
 
     def _on_agent_leg_ended(self, inp: AgentLegEnded) -> None:
         leg = self._agent_leg(inp.offer_id)

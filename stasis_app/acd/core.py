@@ -28,6 +28,7 @@ from .model import (
     Leg,
     LegPurpose,
     OfferResult,
+    PhoneState,
     TimerKind,
 )
 from .outputs import (
@@ -87,6 +88,10 @@ class EngineCore:
         self._queue_dirty: set[int] = set()
         self._collectable: set[int] = set()  # closed groups with no call left
         self._arrivals: list[str] = []  # callers whose music waits for this step's dispatch
+        # What Asterisk last said of each phone (by extension), known before or after its
+        # agent logs in; and the agents that logged in with each extension.
+        self._phones: dict[str, PhoneState] = {}
+        self._phone_agents: dict[str, set[int]] = {}
         # Call state changes the transition table does not allow (model.CALL_TRANSITIONS):
         # made anyway (the engine must go on), counted, and the fuzz test demands none.
         self.illegal_moves: list[tuple[str, CallState, CallState]] = []
@@ -158,7 +163,7 @@ class EngineCore:
         agent.state = new
         agent.state_since = self._now
         agent.reason = reason
-        if new is AgentState.AVAILABLE and old is not AgentState.AVAILABLE:
+        if new is AgentState.AVAILABLE and old is not AgentState.AVAILABLE and agent.phone_free:
             for gid in agent.groups:
                 group = self._groups[gid]
                 group.index.add(agent.agent_id, agent_key(group, agent))
@@ -180,7 +185,7 @@ class EngineCore:
         group.index.clear()
         for agent_id in group.members:
             agent = self._agents[agent_id]
-            if agent.state is AgentState.AVAILABLE:
+            if agent.state is AgentState.AVAILABLE and agent.phone_free:
                 group.index.add(agent_id, agent_key(group, agent))
         self._dirty.add(group.config.id)
 

@@ -50,6 +50,7 @@ class Engine(PhoneTransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryH
             i.OfferRinging: self._on_offer_ringing,
             i.OfferAnswered: self._on_offer_answered,
             i.OfferFailed: self._on_offer_failed,
+            i.PhoneStateChanged: self._on_phone_state_changed,
             i.AgentLegEnded: self._on_agent_leg_ended,
             i.AgentRejectOffer: self._on_reject,
             i.AgentHangup: self._on_agent_hangup,

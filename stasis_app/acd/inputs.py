@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import AgentState, FailReason, GroupConfig, Target
+from .model import AgentState, FailReason, GroupConfig, PhoneState, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +52,15 @@ class AgentLogin(Input):
     groups: Mapping[int, int] = field(default_factory=dict)  # group id -> penalty
     initial_state: AgentState = AgentState.AVAILABLE
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneStateChanged(Input):
+    """Asterisk's device/endpoint state of a phone (by extension), or what an originate
+    found (an unreachable endpoint). ``unknown`` never hides a phone found unreachable."""
+
+    extension: str
+    state: PhoneState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -118,6 +118,22 @@ class FailReason(StrEnum):
     BUSY = "busy"
     FAILED = "failed"
     REJECTED_BY_PHONE = "rejected_by_phone"
+    # Asterisk could not even make the channel (an unregistered PJSIP endpoint: originate
+    # answers "500 Allocation failed"): the phone is unreachable, not the agent missing it.
+    UNREACHABLE = "unreachable"
+
+
+class PhoneState(StrEnum):
+    """What Asterisk says of an agent's phone (device/endpoint state, docs/architecture.md).
+
+    Distribution skips an available agent whose phone is ``unreachable`` or ``in_use`` (a
+    call the app did not make); ``unknown`` counts as reachable: a fresh PBX reports it
+    until the phone is qualified."""
+
+    UNKNOWN = "unknown"
+    IDLE = "idle"
+    IN_USE = "in_use"
+    UNREACHABLE = "unreachable"
 
 
 class CallOutcome(StrEnum):
@@ -256,6 +272,12 @@ class Agent:
     wrapup_of: str | None = None  # the call the current wrap-up follows
     # Restored as ringing / on a call, waiting for its call to be adopted (or AdoptionDone).
     restoring: bool = False
+    phone: PhoneState = PhoneState.UNKNOWN  # what Asterisk last said of the agent's phone
+
+    @property
+    def phone_free(self) -> bool:
+        """Whether distribution may ring the phone (when the agent is available)."""
+        return self.phone is PhoneState.IDLE or self.phone is PhoneState.UNKNOWN
 
 
 @dataclass(slots=True, eq=False)
@@ -314,6 +336,9 @@ class Call:
     answered_at: float | None = None
     offers_made: int = 0
     declined: set[int] = field(default_factory=set)
+    # Agents whose phone answered busy (486) to this caller -> until when they are not rung
+    # for it again (the group's retry_s after the busy answer), whoever else is free.
+    busy_until: dict[int, float] = field(default_factory=dict)
     sticky_until: float | None = None
     max_wait_timer: str | None = None
     sticky_timer: str | None = None

@@ -21,6 +21,7 @@ from .model import (
     OfferResult,
     OverflowKind,
     OverflowTrigger,
+    PhoneState,
     Target,
     TimerKind,
 )
@@ -457,6 +458,19 @@ class AgentStateChanged(Event):
     call_id: str | None
     extension: str = ""  # the phone the agent is logged in with (empty once logged out)
     wrapup_of: str | None = None  # leaving a wrap-up: the call it followed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentPhoneChanged(Event):
+    """What Asterisk says of a logged-in agent's phone changed (``agent.phone_changed``):
+    ``unreachable`` and ``in_use`` (a call the app did not make) keep an available agent out
+    of distribution; ``offered`` says whether distribution may ring the phone now."""
+
+    agent_id: int
+    extension: str
+    old: PhoneState
+    phone: PhoneState
+    offered: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

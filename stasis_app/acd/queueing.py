@@ -24,9 +24,11 @@ from .model import (
     OfferResult,
     OverflowKind,
     OverflowTrigger,
+    PhoneState,
     TimerKind,
 )
 from .outputs import (
+    AgentPhoneChanged,
     AnswerAndHold,
     CallEnded,
     CallOverflowed,
@@ -39,7 +41,7 @@ from .outputs import (
     QueueEntry,
     ReturnToDialplan,
 )
-from .strategies import select
+from .strategies import agent_key, select
 
 
 class QueueOps(EngineCore):
@@ -128,7 +130,7 @@ class QueueOps(EngineCore):
         agent = self._agents[leg.agent_id]
         self._close_offer(leg, result, hangup=hangup)
         if leg.purpose is LegPurpose.QUEUE:
-            self._decline(call, agent.agent_id)
+            self._decline(call, agent.agent_id, busy=result is OfferResult.BUSY)
             if call.preferred_agent_id == agent.agent_id:
                 self._release_sticky(call)
             if call.state is CallState.OFFERING and not self._unanswered_offers(call):
@@ -152,11 +154,45 @@ class QueueOps(EngineCore):
         else:
             self._agent_ready(agent)
 
-    def _decline(self, call: Call, agent_id: int) -> None:
+    # ------------------------------------------------------------------------ phone state
+
+    def _phone_state(self, extension: str, state: PhoneState) -> None:
+        """Asterisk's word on a phone: an available agent whose phone is unreachable or busy
+        with a call the app did not make leaves distribution until it is free again."""
+        old = self._phones.get(extension, PhoneState.UNKNOWN)
+        if state is PhoneState.UNKNOWN and old is PhoneState.UNREACHABLE:
+            return  # unknown (a fresh PBX, a re-read) says less than a failed ring did
+        self._phones[extension] = state
+        for agent_id in sorted(self._phone_agents.get(extension, ())):
+            agent = self._agents.get(agent_id)
+            if agent is None or agent.extension != extension or agent.phone is state:
+                continue
+            if agent.state is AgentState.LOGGED_OUT:
+                agent.phone = state
+                continue
+            was = agent.phone_free
+            before, agent.phone = agent.phone, state
+            if agent.state is AgentState.AVAILABLE and was != agent.phone_free:
+                for gid in agent.groups:
+                    group = self._groups[gid]
+                    if agent.phone_free:
+                        group.index.add(agent_id, agent_key(group, agent))
+                        self._dirty.add(gid)
+                    else:
+                        group.index.remove(agent_id)
+            self._emit(AgentPhoneChanged(
+                at=self._now, agent_id=agent_id, extension=extension, old=before,
+                phone=state, offered=agent.phone_free))
+
+    def _decline(self, call: Call, agent_id: int, *, busy: bool = False) -> None:
         """Remember that ``agent_id`` missed/refused ``call``: other agents are preferred
-        for the group's ``retry_s`` after the last such miss."""
+        for the group's ``retry_s`` after the last such miss. A busy answer (486) keeps that
+        phone from ringing for this caller for the whole retry_s after it, even when nobody
+        else is free and whatever the retry timer does."""
         call.declined.add(agent_id)
         group = self._groups.get(call.group_id) if call.group_id is not None else None
+        if busy and group is not None and group.config.retry_s > 0:
+            call.busy_until[agent_id] = self._now + group.config.retry_s
         if group is not None and group.config.retry_s > 0:
             self._cancel_timer(call.retry_timer)
             call.retry_timer = self._start_timer(
@@ -562,12 +598,23 @@ class QueueOps(EngineCore):
                 ):
                     continue  # still waiting for its preferred agent
                 self._release_sticky(call)
-            chosen = select(group, call.declined, self._rng)
+            skip = self._skipped(call)
+            chosen = select(group, skip, self._rng)
             if not chosen and call.declined and group.config.retry_s <= 0:
                 call.declined.clear()  # no retry delay: the same agents may ring again
-                chosen = select(group, call.declined, self._rng)
+                chosen = select(group, self._skipped(call), self._rng)
             if chosen:
                 self._offer_queued(call, group, chosen, sticky=False)
+
+    def _skipped(self, call: Call) -> set[int]:
+        """Agents not to ring for ``call`` now: those that missed it (until the retry timer
+        lets them) and those whose phone answered it busy, for the group's retry_s."""
+        if not call.busy_until:
+            return call.declined
+        busy = {a for a, until in call.busy_until.items() if until > self._now}
+        if len(busy) < len(call.busy_until):
+            call.busy_until = {a: call.busy_until[a] for a in busy}
+        return call.declined | busy if busy else call.declined
 
     def _offer_queued(self, call: Call, group: Group, agent_ids: list[int], sticky: bool) -> None:
         if not sticky:

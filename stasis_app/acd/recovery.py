@@ -21,6 +21,7 @@ from .model import (
     CallState,
     Leg,
     LegPurpose,
+    PhoneState,
     TimerKind,
 )
 from .outputs import CallAnswered, CallQueued, CallStarted
@@ -43,13 +44,15 @@ class RecoveryHandlers(CallHandlers):
             state_since=inp.since,
             reason=inp.reason,
             idle_since=inp.since,
+            phone=self._phones.get(inp.extension, PhoneState.UNKNOWN),
         )
         agent.restoring = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
         self._agents[agent.agent_id] = agent
+        self._phone_agents.setdefault(agent.extension, set()).add(agent.agent_id)
         for gid, penalty in groups.items():
             group = self._groups[gid]
             group.members[agent.agent_id] = penalty
-            if agent.state is AgentState.AVAILABLE:
+            if agent.state is AgentState.AVAILABLE and agent.phone_free:
                 group.index.add(agent.agent_id, agent_key(group, agent))
             self._dirty.add(gid)
         if agent.state is AgentState.WRAPUP:

@@ -52,6 +52,13 @@ class TransferHandlers(CallHandlers):
                     "target_unavailable", f"agent {target.value} is not available", request
                 )
                 return None
+            if not agent.phone_free:  # unreachable, or busy with a call outside the app
+                self._refuse(
+                    "target_unavailable",
+                    f"agent {target.value}'s phone is {agent.phone.value.replace('_', ' ')}",
+                    request,
+                )
+                return None
             if agent.agent_id == current_agent:
                 self._refuse("same_agent", "cannot transfer a call to its own agent", request)
                 return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Agent, AgentState, Call, CallDirection, CallState
+from .model import Agent, AgentState, Call, CallDirection, CallState, PhoneState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +23,7 @@ class AgentView:
     leg_id: str | None
     pending_pause: str | None
     pending_logout: bool
+    phone: PhoneState = PhoneState.UNKNOWN  # Asterisk's word on the agent's phone
 
     @classmethod
     def of(cls, a: Agent) -> AgentView:
@@ -40,6 +41,7 @@ class AgentView:
             leg_id=a.leg_id,
             pending_pause=a.pending_pause,
             pending_logout=a.pending_logout,
+            phone=a.phone,
         )
 
 

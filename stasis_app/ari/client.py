@@ -11,7 +11,7 @@ from .dispatch import Handler, KeyedDispatcher, KeyFunc
 from .errors import AppAlreadyRunning, AriError, AriNotFound
 from .events import ApplicationReplaced, Event, parse_event
 from .http import MAX_POOL, AriHttp
-from .resources import Applications, AsteriskApi, Bridges, Channels, Recordings
+from .resources import Applications, AsteriskApi, Bridges, Channels, Endpoints, Recordings
 from .stream import EventStream, LinkState
 from .stream import StateHook as ConnectionHook
 
@@ -53,6 +53,7 @@ class AriClient:
         self.recordings = Recordings(self._http)
         self.applications = Applications(self._http, app)
         self.asterisk = AsteriskApi(self._http)
+        self.endpoints = Endpoints(self._http)
         self._handlers: list[Handler] = []
         self._conn_hooks: list[ConnectionHook] = []
         self._replaced_hooks: list[ReplacedHook] = []

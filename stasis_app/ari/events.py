@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
-from .models import Bridge, Channel, LiveRecording, Playback, target_id
+from .models import Bridge, Channel, DeviceState, Endpoint, LiveRecording, Playback, target_id
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,20 @@ class BridgeDestroyed(Event):
 class BridgeMerged(Event):
     bridge: Bridge
     bridge_from: Bridge
+
+
+@_event
+class DeviceStateChanged(Event):
+    """A subscribed device (``deviceState:PJSIP/2001``) changed state."""
+
+    device_state: DeviceState
+
+
+@_event
+class EndpointStateChange(Event):
+    """A subscribed endpoint changed (state, or the channels on it)."""
+
+    endpoint: Endpoint
 
 
 @_event

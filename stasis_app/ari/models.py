@@ -139,6 +139,33 @@ class Application:
         )
 
 
+@dataclass(slots=True)
+class Endpoint:
+    """GET /endpoints/{tech}[/{resource}]; ``state``: online, offline or unknown."""
+
+    technology: str
+    resource: str
+    state: str
+    channel_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Endpoint:
+        return cls(d.get("technology") or "", d.get("resource") or "", d.get("state") or "",
+                   tuple(d.get("channel_ids") or ()))
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """A device's aggregate state: NOT_INUSE, INUSE, BUSY, RINGING, UNAVAILABLE, ..."""
+
+    name: str
+    state: str
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DeviceState:
+        return cls(d.get("name") or "", d.get("state") or "")
+
+
 def _types(entries: Any) -> tuple[str, ...]:
     return tuple(str(e.get("type", "")) for e in entries or () if isinstance(e, dict))
 

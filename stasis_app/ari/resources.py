@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from .errors import AriError
 from .http import AriHttp, seg
-from .models import Application, AsteriskInfo, Bridge, Channel, LiveRecording
+from .models import Application, AsteriskInfo, Bridge, Channel, Endpoint, LiveRecording
 
 HangupReason = Literal[
     "normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated",
@@ -313,6 +313,21 @@ class Applications:
             "DELETE", f"/applications/{seg(name or self._app)}/subscription",
             params={"eventSource": event_source})
         return _one(Application.from_dict, data)
+
+
+class Endpoints:
+    """What Asterisk knows of endpoints (phones): their state and their channels."""
+
+    def __init__(self, http: AriHttp) -> None:
+        self._http = http
+
+    async def list(self, technology: str | None = None) -> list[Endpoint]:
+        path = f"/endpoints/{seg(technology)}" if technology else "/endpoints"
+        return _many(Endpoint.from_dict, await self._http.request("GET", path))
+
+    async def get(self, technology: str, resource: str) -> Endpoint:
+        data = await self._http.request("GET", f"/endpoints/{seg(technology)}/{seg(resource)}")
+        return _one(Endpoint.from_dict, data)
 
 
 class AsteriskApi:

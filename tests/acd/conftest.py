@@ -72,7 +72,8 @@ def check_invariants(engine: Engine) -> None:
             group = e._groups[gid]
             logged_in = agent.state is not AgentState.LOGGED_OUT
             assert (agent_id in group.members) == logged_in
-            assert (agent_id in group.index) == (agent.state is AgentState.AVAILABLE)
+            assert (agent_id in group.index) == (
+                agent.state is AgentState.AVAILABLE and agent.phone_free)
         if agent.state is AgentState.WRAPUP:
             assert agent.wrapup_timer in e._timers
     seen: set[str] = set()

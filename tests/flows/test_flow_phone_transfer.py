@@ -215,8 +215,12 @@ async def test_attended_transfer_key_consults_then_refers_with_replaces(
         # The phone's second call and the colleague are bridged apart from the customer.
         second_view = acd.service.agent(second.id)
         assert second_view is not None and second_view.leg_id
-        consult_bridge = next(b for b in shipped.asterisk.bridges()
-                              if second_view.leg_id in b["channels"])
+        # (the agent is on the call once it answered; the bridge move follows at once)
+        leg_id = second_view.leg_id
+        consult_bridge = await acd.until(
+            lambda: next((b for b in shipped.asterisk.bridges() if leg_id in b["channels"]
+                          and len(b["channels"]) == 2), None),
+            what="the colleague bridged with the phone's second call")
         assert _trunk_channel(shipped, "0612345004") not in consult_bridge["channels"]
         assert len(consult_bridge["channels"]) == 2
         # The REFER with Replaces: the customer joins the colleague.

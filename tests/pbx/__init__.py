@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import shutil
+import time
 from pathlib import Path
 
 from . import config
@@ -42,10 +43,35 @@ class Pbx:
     def start(self, *, farms: bool = True) -> None:
         # A crashed test process or bench must not leave Asterisk and SIPp running.
         atexit.register(self.stop)
-        self.asterisk.start()
+        # The phones answer before Asterisk first qualifies them (at load): a phone that
+        # misses that OPTIONS is unreachable for a whole qualify period, and the call
+        # distribution, which follows the phones' device state (issue 12), skips it meanwhile.
         if farms:
+            self.asterisk.write_config()  # the media the farms play
             for farm in self.farms.values():
                 farm.start()
+        self.asterisk.start()
+        if farms:
+            self.wait_phones_online()
+
+    def wait_phones_online(self, timeout: float = 30.0) -> None:
+        """Asterisk says a qualified phone is offline until it answered its first OPTIONS,
+        and the call distribution skips offline phones (issue 12): wait for them all (but
+        the unreachable ones) to be online, as a deployment's phones are once qualified."""
+        expected = {str(ext) for kind, numbers in config.PHONE_RANGES.items()
+                    if kind != "unreachable" for ext in numbers}
+        deadline = time.monotonic() + timeout
+        offline: set[str] = expected
+        while time.monotonic() < deadline:
+            endpoints = self.asterisk.ari("GET", "/endpoints/PJSIP")
+            online = {e["resource"] for e in endpoints  # type: ignore[union-attr]
+                      if e.get("state") == "online"}
+            offline = expected - online
+            if not offline:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{len(offline)} test phone(s) still offline after {timeout} s "
+                           f"(e.g. {sorted(offline)[:5]})")
 
     def stop(self) -> None:
         for farm in self.farms.values():

@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from crm.models import AuditLog, Group, GroupMember, Role
+from stasis_app.acd.inputs import PhoneStateChanged
+from stasis_app.acd.model import PhoneState
 from tests.supervision.conftest import until
 from tests.web.webtools import login, make_user
 from web.appkeys import RUNTIME_KEY, SERVICES_KEY
@@ -226,3 +228,25 @@ async def test_actions_need_a_supervisor(center: dict[str, Any], aiohttp_client:
     # CSRF is required of a session
     response = await c["client"].post("/api/v1/supervision/calls/hangup", json={"call_id": "x"})
     assert response.status == 403
+
+
+async def test_phone_state_reaches_supervision_and_the_agent(center: dict[str, Any]) -> None:
+    """Issue 12: what Asterisk says of an agent's phone is pushed to supervision (its tag) and
+    to the agent's console (the status carries it), and is in the snapshot."""
+    c = center
+    await log_in_agents(c)
+    runtime = c["app"][SERVICES_KEY]["rt"]
+    runtime.controller.submit(PhoneStateChanged(now=runtime.controller.clock(),
+                                                extension="2001",
+                                                state=PhoneState.UNREACHABLE))
+    seen = await c["ws"].wait("agent.phone_changed", lambda d: d["agent_id"] == c["ann"].id)
+    assert (seen["phone"], seen["offered"], seen["extension"]) == ("unreachable", False, "2001")
+    own = await c["agents_ws"][c["ann"].id].wait("agent.phone_changed")
+    assert own["status"]["agent"]["phone"] == "unreachable"
+    snap = await (await c["client"].get("/api/v1/supervision/snapshot")).json()
+    ann = next(a for a in snap["agents"] if a["agent_id"] == c["ann"].id)
+    assert ann["phone"] == "unreachable" and ann["state"] == "available"
+    # a caller now goes to Bob, whose phone is fine
+    c["sim"].place_inbound_call(c["sales"].number, "+33612121212", "Phone State")
+    await until(lambda: state(c, c["bob"].id) == "on_call", what="Bob takes the call")
+    assert state(c, c["ann"].id) == "available"

@@ -137,6 +137,8 @@ class AgentOut(Out):
     call_id: str | None
     pending_pause: str | None
     pending_logout: bool
+    phone: str = Field(default="unknown", description="Asterisk's word on the agent's phone: "
+                       "idle, in_use, unreachable or unknown (issue 12)")
 
 
 class ClientRefOut(Out):

@@ -33,6 +33,9 @@ MESSAGES = (
     N_("Extend (+%(time)s)"),
     N_("The wrap-up reached its time limit: what you wrote was saved."),
     N_("pause after this call"), N_("logout after this call"),
+    # phone state (issue 12)
+    N_("Your phone is unreachable: no call is offered to you until it is registered again."),
+    N_("Your phone is busy with another call: calls are offered again once it is free."),
     N_("same number as line %(line)s"), N_("waited %(time)s"), N_("— choose —"),
     N_("transferred by %(name)s"), N_("%(name)s is consulting you before a transfer"),
     # B9: a recording that failed

@@ -63,7 +63,7 @@ WORDS = (
     "Wallboard", "Calls waiting", "Service level", "Abandon rate", "Log agent out",
     "Listen in…", "Listen in", "Ring my phone", "How", "on this call",
     "No agent is available right now: transfer to a group instead.", "within %(t)s s",
-    "on hold", "muted",
+    "on hold", "muted", "phone unreachable", "phone busy",
 )
 OUTCOME_LABELS = {
     "answered": "Answered", "abandoned": "Abandoned", "timed_out": "Timed out",

@@ -147,6 +147,7 @@ const handlers = {
   "external.connected": fromEvent,
   "agent.state_changed": fromEvent,
   "agent.change_deferred": fromEvent,
+  "agent.phone_changed": fromEvent,
   "call.ended": (d) => {
     if (d.agent_id === me) wrapup.callEnded(d.call_id, record.client ? record.client.id : null);
     fromEvent(d);

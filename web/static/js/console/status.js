@@ -3,6 +3,16 @@
 import { $, api, fmt, show } from "../lib/core.js";
 import { describe, fieldErrors, showError, t } from "./messages.js";
 
+function phoneNotice(agent) {
+  if (agent.phone === "unreachable") {
+    return t("Your phone is unreachable: no call is offered to you until it is registered again.");
+  }
+  if (agent.phone === "in_use" && ["available", "paused", "wrapup"].includes(agent.state)) {
+    return t("Your phone is busy with another call: calls are offered again once it is free.");
+  }
+  return "";
+}
+
 export function createStatus({ boot, nowServer, onStatus, reasonLabel }) {
   function fillReasons() {
     document.querySelectorAll(".reason-select").forEach((select) => {
@@ -34,6 +44,10 @@ export function createStatus({ boot, nowServer, onStatus, reasonLabel }) {
     if (agent.pending_pause) detail.push(t("pause after this call"));
     if (agent.pending_logout) detail.push(t("logout after this call"));
     $("state-detail").textContent = detail.join(" · ");
+    // Asterisk's word on the phone (issue 12): no call is offered while it is away or busy.
+    const phone = phoneNotice(agent);
+    $("phone-notice").textContent = phone;
+    show($("phone-notice"), !!phone);
     $("btn-available").disabled = agent.state !== "paused";
     $("btn-pause").disabled = !["available", "wrapup"].includes(agent.state);
     tick(status);

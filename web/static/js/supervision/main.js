@@ -103,6 +103,11 @@ const handlers = {
     if (d.pending === "logged_out") a.pending_logout = true;
     else a.pending_pause = d.reason || "paused";
   },
+  "agent.phone_changed": (d) => {
+    const a = model.agents.get(d.agent_id);
+    if (!a) { refetchSnapshot(); return; }
+    a.phone = d.phone;
+  },
   "agent.state_changed": (d) => {
     if (d.new === "logged_out") { model.agents.delete(d.agent_id); return; }
     const a = model.agents.get(d.agent_id);
@@ -164,12 +169,23 @@ function renderQueues() {
 
 const button = (act, label, fn, cls = "") => el("button", { type: "button", class: `btn btn-small ${cls}`, "data-act": act, onclick: fn, text: T(label) });
 
+/** Asterisk's word on the agent's phone (issue 12): no call is offered while it is away, or
+ * busy with a call the app did not make (during the app's own calls it says nothing new). */
+function phoneTag(a) {
+  if (a.phone === "unreachable") return el("span", { class: "sv-tag sv-phone", "data-phone": a.phone, text: T("phone unreachable") });
+  if (a.phone === "in_use" && ["available", "paused", "wrapup"].includes(a.state)) {
+    return el("span", { class: "sv-tag sv-phone", "data-phone": a.phone, text: T("phone busy") });
+  }
+  return null;
+}
+
 function stateCell(a) {
   let label = T(a.state);
   if (a.state === "paused" && a.reason) label += ` (${reasonOf(a.reason)})`;
   return el("td", {}, el("span", { class: `sv-state sv-${a.state}`, text: label }),
     a.pending_logout ? el("span", { class: "sv-pending", text: ` ${T("log-out pending")}` })
-      : a.pending_pause ? el("span", { class: "sv-pending", text: ` ${T("pause pending")}` }) : null);
+      : a.pending_pause ? el("span", { class: "sv-pending", text: ` ${T("pause pending")}` }) : null,
+    phoneTag(a));
 }
 
 function currentCall(a) {
