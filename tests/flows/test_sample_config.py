@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -400,3 +401,36 @@ async def test_phone_dialling_a_group_number_is_queued_in_that_group(
     call = await Call.get(group_id=group.id)
     assert call.caller_number == "2001" and call.direction.value == "inbound"
     assert call.outcome is CallOutcome.ABANDONED
+
+
+def test_a_burst_of_hang_ups_notes_every_end(shipped: Pbx) -> None:
+    """The sample's hang-up handler keeps each channel's end in one global the app reads after
+    a restart. Rewriting it from many channels at once read freed memory in Asterisk (logged
+    "invalid UTF-8 sequences", ends lost) until the handlers took turns (LOCK): 60 handlers
+    started together must leave 60 well-formed ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [f"burst-end-{n};2" for n in range(60)]  # the ;2 halves run the handler
+
+    def run_handler(channel_id: str) -> None:
+        # The ;2 half runs the handler's lines as its dialplan and hangs up at Return().
+        shipped.asterisk.ari("POST", "/channels", endpoint="Local/s@prowebcrm-hangup",
+                             context="prowebcrm-hangup", extension="s", priority="1",
+                             channelId=channel_id.removesuffix(";2"), timeout="5")
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        list(pool.map(run_handler, ids))
+    stamps: dict[str, str] = {}
+    for _ in range(50):
+        value = str(shipped.asterisk.ari("GET", "/asterisk/variable",  # type: ignore[index]
+                                         variable="PROWEBCRM_ENDS")["value"])
+        stamps = dict(entry.partition("=")[::2] for entry in value.split())
+        if all(i in stamps for i in ids):
+            break
+        time.sleep(0.1)
+    assert sorted(i for i in ids if i not in stamps) == []
+    now = time.time()
+    assert all(now - 60 < float(stamps[i]) <= now + 1 for i in ids)
+    log = shipped.asterisk.root / "log" / "messages.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    assert "invalid UTF-8" not in text
