@@ -18,6 +18,7 @@ an empty bridge) is ended; records whose call is no longer in Asterisk are close
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +31,14 @@ from stasis_app.translate import DIAL_ARG, INBOUND_ARG, LEG_ARG
 HOLDING_PREFIX = "pwq-"
 OUR_PREFIX = "pw"
 SPY_ARG = "spy"
+
+
+def id_root(app: str) -> str:
+    """How every channel and bridge id minted by this Stasis app's processes starts: "pw" and
+    a tag of the app's name. Another app on the same Asterisk (a second floor, a test
+    instance, the bench's other database) mints other ids, so neither one's sweep nor its
+    take-back ends what the other owns."""
+    return OUR_PREFIX + hashlib.sha1(app.encode()).hexdigest()[:4]
 
 
 @dataclass
@@ -151,8 +160,12 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
 
     holding = {b.id: b for b in bridges if b.id.startswith(HOLDING_PREFIX)}
     bridged = {m for b in bridges for m in b.channels}
+    root = id_root(app)
     for bridge in bridges:
-        if bridge.id in holding or not bridge.id.startswith(OUR_PREFIX):
+        # Ours: minted by this app, or (ids of a version before the app's tag) holding one
+        # of this app's channels. Anything else belongs to another app, live or not.
+        if bridge.id in holding or not (bridge.id.startswith(root)
+                                        or any(m in args for m in bridge.channels)):
             continue
         members = [m for m in bridge.channels if m in by_id]
         call_id = bridge.name[len("call-"):] if bridge.name.startswith("call-") else ""
@@ -232,7 +245,9 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
     for bridge in holding.values():
         gid_text = bridge.id[len(HOLDING_PREFIX):]
         gid = int(gid_text) if gid_text.isdigit() else None
-        if gid is None or gid not in records.groups:
+        if (gid is None or gid not in records.groups) and all(
+                m in callers for m in bridge.channels):
+            # (another app's group of that number may wait in it: then it is left alone)
             out.destroy.append(bridge.id)
         for member in bridge.channels:
             if member in callers and member not in kept:
@@ -259,7 +274,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         base = channel.id[:-2] if channel.id.endswith("-2") else None
         if base is not None and base in kept:
             continue  # the far half of a Local-channel leg we keep
-        ours = channel.id.startswith(OUR_PREFIX) or channel.id in args
+        ours = channel.id.startswith(root) or channel.id in args
         if ours and base is None:
             out.hangups.append(channel.id)
         elif channel.id in out.lone:

@@ -74,7 +74,6 @@ UNUSED_EVENT_TYPES = frozenset({
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
 GONE_SETTLE_S = 0.5  # a hang-up event still on its way after the channel list came back
-ID_PREFIX = "pw"
 END_STAMPS = "PROWEBCRM_ENDS"  # global the sample dialplan's hang-up handler fills
 
 
@@ -124,7 +123,7 @@ class AcdRuntime:
 
     async def _activate(self) -> None:
         s = self.settings
-        prefix = f"{ID_PREFIX}{secrets.token_hex(3)}-"
+        prefix = f"{adoption.id_root(s.ari_app)}{secrets.token_hex(3)}-"
         engine = Engine(settings=EngineSettings(id_prefix=prefix))
         self.journal = CallJournal(s.tz, s.data_dir / "journal",
                                    spool_max_mb=s.journal_spool_max_mb,
@@ -526,6 +525,7 @@ class AcdRuntime:
         spying = self.spies.live_channels() if self.spies is not None else set()
         spy_bridges = {sp.bridge_id for sp in self.spies.spies.values()} if self.spies else set()
         owned = self.registry.live_channel_ids() | spying
+        root = adoption.id_root(self.settings.ari_app)
         count = 0
         strays: set[str] = set()
         for channel in channels:
@@ -533,7 +533,7 @@ class AcdRuntime:
             half_of = cid[:-2] if cid.endswith("-2") else None
             if cid in owned or (half_of is not None and (half_of in owned or half_of in spying)):
                 continue
-            ours = cid.startswith(ID_PREFIX) and half_of is None
+            ours = cid.startswith(root) and half_of is None
             in_app = adoption.stasis_args(channel, self.settings.ari_app) is not None
             if (ours or in_app) and not self.registry.owns_channel(cid):
                 # Only a stray seen by two sweeps in a row: one seen once may be a call
@@ -546,7 +546,9 @@ class AcdRuntime:
                 await asyncio.sleep(STRAY_HANGUP_SPACING_S)
         kept = set(self.queue_bridges()) | spy_bridges | set(self.registry.bridges)
         for bridge in bridges:
-            if bridge.id.startswith(ID_PREFIX) and bridge.id not in kept and not bridge.channels:
+            # Only this app's own (another app's bridge is empty while its phone rings, and
+            # a holding bridge between callers: both are that app's to end).
+            if bridge.id.startswith(root) and bridge.id not in kept and not bridge.channels:
                 with contextlib.suppress(AriError):
                     await self.client.bridges.destroy(bridge.id)
                     count += 1

@@ -81,3 +81,30 @@ def test_a_waiting_caller_whose_queue_entry_was_lost_gets_it_again() -> None:
     call = next(x for x in plan.inputs if isinstance(x, i.AdoptCall))
     assert call.journaled and not call.queue_journaled
     assert call.entered_at == AT.timestamp()
+
+
+def test_another_apps_calls_and_queues_are_left_alone() -> None:
+    """Two floors (two Stasis apps) on one Asterisk: this app's take-back neither hangs up the
+    other's legs nor destroys its call bridges (empty while a phone rings) or its holding
+    bridge, while its own leftovers are still ended."""
+    other = "prowebcrm-other"
+    mine, theirs = adoption.id_root(APP), adoption.id_root(other)
+    assert mine != theirs and mine.startswith("pw") and theirs.startswith("pw")
+    channels = [
+        _channel("c-9", "PJSIP/trunk-00000009", f"{other},inbound,5"),
+        _channel(f"{theirs}01-offer-1", "PJSIP/2009-0000000a",
+                 f"{other},leg,{theirs}01-offer-1,9,c-9"),
+        _channel(f"{theirs}01-offer-2", "PJSIP/2010-0000000b", ""),  # still ringing
+        _channel(f"{mine}02-offer-7", "PJSIP/2001-0000000c", ""),  # ours, ringing, orphan
+    ]
+    bridges = [
+        Bridge.from_dict({"id": f"{theirs}01-bridge-1", "name": "call-c-9",
+                          "channels": ["c-9", f"{theirs}01-offer-1"]}),
+        Bridge.from_dict({"id": f"{theirs}01-bridge-3", "name": "call-c-10", "channels": []}),
+        Bridge.from_dict({"id": "pwq-5", "name": "queue", "channels": ["c-9"]}),
+        Bridge.from_dict({"id": f"{mine}02-bridge-8", "name": "call-gone", "channels": []}),
+    ]
+    plan = adoption.plan(APP, channels, bridges, _records(), NOW)
+    assert plan.hangups == [f"{mine}02-offer-7"]
+    assert plan.destroy == [f"{mine}02-bridge-8"]
+    assert not [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
