@@ -143,7 +143,7 @@ class CommandExecutor:
                 await handler(command)
                 return
             except AriError as exc:
-                if _gone(exc):
+                if _gone(exc) and not _bridge_lost(command, exc):
                     log.debug("%s: resource already gone (%s)", name, exc)
                     return
                 if delay is None or not self._retryable(command):
@@ -535,6 +535,12 @@ def _gone(exc: AriError) -> bool:
     message = (exc.message or "").lower()
     return isinstance(exc, AriNotFound) or exc.not_in_stasis or (
         exc.status == 400 and "not found" in message)
+
+
+def _bridge_lost(command: o.Command, exc: AriError) -> bool:
+    """addChannel's 404 is the *bridge* missing, which no hang-up event will explain: the
+    caller would sit answered and alone while the engine thinks it connected."""
+    return isinstance(command, (o.ConnectCall, o.ConnectLegs)) and isinstance(exc, AriNotFound)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

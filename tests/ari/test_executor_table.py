@@ -21,3 +21,49 @@ def test_every_engine_command_has_a_handler() -> None:
                                agent_dial="PJSIP/{extension}", outbound_dial="PJSIP/{number}@trunk")
     kept_by_the_controller = {o.StartTimer, o.CancelTimer}
     assert set(executor.handlers) == _commands() - kept_by_the_controller
+
+
+class _Bridges:
+    """addChannel answers ``error``; creating a bridge works."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.bridges = self
+        self.channels = self
+
+    async def create(self, bridge_id: str, **kwargs: Any) -> None:
+        return None
+
+    async def add_channel(self, bridge_id: str, channels: Any) -> None:
+        raise self.error
+
+
+def _connect(error: Exception) -> list[Any]:
+    import asyncio
+
+    from stasis_app.acd import inputs as i
+
+    got: list[i.Input] = []
+    executor = CommandExecutor(_Bridges(error), Registry(), got.append, lambda: 7.0,  # type: ignore[arg-type]
+                               agent_dial="PJSIP/{extension}", outbound_dial="PJSIP/{number}@trunk")
+    asyncio.run(executor.execute(o.ConnectCall(call_id="caller-1", leg_id="offer-1",
+                                               bridge_id="b-1")))
+    return got
+
+
+def test_a_bridge_gone_before_the_connection_is_a_failed_connection() -> None:
+    """404 on addChannel is the bridge missing (destroyed meanwhile): no hang-up event will
+    come, so the engine is told (it gives the caller its place back) instead of believing
+    the call connected while the caller sits answered and alone."""
+    from stasis_app.acd import inputs as i
+    from stasis_app.ari import AriNotFound
+
+    got = _connect(AriNotFound("Bridge not found", status=404))
+    assert [(type(x), x.call_id, x.leg_id) for x in got] == [  # type: ignore[attr-defined]
+        (i.ConnectFailed, "caller-1", "offer-1")]
+
+
+def test_a_channel_gone_before_the_connection_waits_for_its_hang_up() -> None:
+    from stasis_app.ari import AriError
+
+    assert _connect(AriError("Channel not found", status=400)) == []
