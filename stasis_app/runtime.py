@@ -44,7 +44,13 @@ from stasis_app import adoption
 from stasis_app.acd import Engine
 from stasis_app.acd import inputs as i
 from stasis_app.acd.core import EngineSettings
-from stasis_app.acd.model import GroupConfig, OverflowKind, Strategy
+from stasis_app.acd.model import (
+    CallDirection,
+    CallState,
+    GroupConfig,
+    OverflowKind,
+    Strategy,
+)
 from stasis_app.ari import AriClient, AriError, Bridge, Channel, LinkState
 from stasis_app.ari import events as ev
 from stasis_app.census import census
@@ -101,6 +107,7 @@ class AcdRuntime:
     _last_seen: float = 0.0  # the last moment Asterisk's picture was known complete
     _link_down_at: float = 0.0  # when the ARI link last dropped
     _suspects: set[str] = field(default_factory=set)  # strays seen by the last sweep
+    _apart: set[str] = field(default_factory=set)  # connected calls seen outside their bridge
     _moh: dict[int, str] = field(default_factory=dict)  # group -> its music class
     active: bool = False
 
@@ -456,6 +463,7 @@ class AcdRuntime:
             forgotten = await self._requeue_forgotten(channels)
             await self.controller.idle()
             strays = await self._end_strays(channels, bridges)
+            strays += self._connect_apart(channels, bridges)
             self._last_seen = seen_at
             await self._sweep_recordings()
             level = logging.INFO if vanished or forgotten or strays else logging.DEBUG
@@ -554,6 +562,31 @@ class AcdRuntime:
                     count += 1
         self._suspects = strays
         return count
+
+    def _connect_apart(self, channels: list[Channel], bridges: list[Bridge]) -> int:
+        """A call the engine holds connected whose caller Asterisk shows outside its bridge
+        (a bridge command lost on the way) at two sweeps in a row: the connection failed,
+        and the engine gives the caller its place back and frees the agent."""
+        assert self.controller is not None
+        present = {c.id for c in channels}
+        members = {b.id: set(b.channels) for b in bridges}
+        apart: set[str] = set()
+        repaired = 0
+        for call in self.controller.engine.calls():
+            if (call.direction is not CallDirection.INBOUND or call.state is not CallState.CONNECTED
+                    or call.on_hold or call.bridge_id is None or len(call.legs) != 1
+                    or call.call_id not in present
+                    or call.call_id in members.get(call.bridge_id, set())):
+                continue
+            apart.add(call.call_id)
+            if call.call_id in self._apart:
+                log.warning("call %s: connected for the ACD but its caller is not in bridge %s;"
+                            " it goes back to the queue", call.call_id, call.bridge_id)
+                self.controller.submit(i.ConnectFailed(
+                    now=self.controller.clock(), call_id=call.call_id, leg_id=call.legs[0]))
+                repaired += 1
+        self._apart = apart
+        return repaired
 
     async def _hang_up_stray(self, channel_id: str, reason: str) -> None:
         assert self.client is not None
