@@ -10,7 +10,6 @@ import asyncio
 import re
 import subprocess
 import urllib.error
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,32 +18,17 @@ from tests.pbx import Pbx, config, scenarios
 from tests.pbx.sipp import SIPP, RegisteredPhone, phone_dials
 
 from .conftest import Acd, make_agent
-from .telephony import Telephony
 from .test_flow_inbound import assert_nothing_left
-from .test_sample_config import E164_DID, SAMPLE_GROUP, ShippedTelephony, _group, shipped
+from .test_flow_phone_transfer import _phone, telephony
+from .test_sample_config import E164_DID, SAMPLE_GROUP, _group, shipped
 
-__all__ = ["shipped"]  # the module's own Asterisk on the samples as shipped (a fixture)
+__all__ = ["shipped", "telephony"]  # fixtures: the samples as shipped, and their telephony
 
 pytestmark = pytest.mark.real_asterisk
 
 FIRST, SECOND = "2001", "2002"  # the sample's two phones
 
 
-@pytest.fixture
-async def telephony(shipped: Pbx) -> AsyncIterator[Telephony]:
-    tel = ShippedTelephony(shipped)
-    await tel.start()
-    try:
-        yield tel
-    finally:
-        await tel.stop()
-
-
-def _phone(pbx: Pbx, ext: str, name: str, scenario: str = "") -> RegisteredPhone:
-    phone = RegisteredPhone(pbx.asterisk, ext, config.SAMPLE_PHONES[ext], config.PHONES_IP,
-                            pbx.root / name, scenario=scenario)
-    phone.start()
-    return phone
 
 
 def _unregister(pbx: Pbx, phone: RegisteredPhone) -> None:
