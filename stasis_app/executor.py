@@ -22,6 +22,7 @@ engine input, so the engine's picture never drifts from Asterisk's.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from itertools import count
@@ -30,7 +31,7 @@ from typing import Any
 from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
 from stasis_app.acd.model import FailReason
-from stasis_app.ari import AriClient, AriError, AriNotFound
+from stasis_app.ari import REQUEST_RANK, AriClient, AriError, AriNotFound
 from stasis_app.registry import Leg, LegKind, Registry
 from stasis_app.translate import LEG_ARG
 
@@ -138,6 +139,9 @@ class CommandExecutor:
     async def _run(self, handler: Callable[[Any], Awaitable[None]], command: o.Command
                    ) -> None:
         name = type(command).__name__
+        # The call's requests go before newer calls' (stasis_app.ari.rest_pool); this runs in
+        # its own task (the call's worker or the leg's originate), so the mark stays here.
+        REQUEST_RANK.set(self._reg.arrival_of(self._call_of(command)))
         for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
             try:
                 await handler(command)
@@ -479,12 +483,26 @@ class CommandExecutor:
         task = self._bridges.get(bridge_id)
         if task is None or (task.done() and task.exception() is not None):
             self._reg.add_bridge(bridge_id, call_id)
-            task = self._bridges[bridge_id] = asyncio.ensure_future(
-                self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64]))
+            ranked = contextvars.copy_context()
+            ranked.run(REQUEST_RANK.set, self._reg.arrival_of(call_id))
+            task = self._bridges[bridge_id] = asyncio.get_running_loop().create_task(
+                self._ari.bridges.create(bridge_id, type="mixing", name=f"call-{call_id}"[:64]),
+                context=ranked)
             task.add_done_callback(_log_failure)
         return task
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _call_of(self, command: o.Command) -> str | None:
+        call_id: str | None = getattr(command, "call_id", None)
+        if call_id:
+            return call_id
+        for name in ("offer_id", "leg_id", "channel_id", "bridge_id"):
+            value = getattr(command, name, None)
+            if value:
+                return self._reg.call_of(value)
+        leg_ids = getattr(command, "leg_ids", None)
+        return self._reg.call_of(leg_ids[0]) if leg_ids else None
 
     def _caller_gone(self, call_id: str, leg_id: str) -> None:
         leg = self._reg.legs.get(leg_id)

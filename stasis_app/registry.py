@@ -7,6 +7,7 @@ registry is the adapter's map between the two, and the list of everything the ap
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ class LegKind(StrEnum):
 class CallerChannel:
     call_id: str
     hung_up: bool = False
+    since: float = field(default_factory=time.monotonic)  # when the app first saw it
 
 
 @dataclass
@@ -69,6 +71,11 @@ class Registry:
         if leg is not None:
             return leg.call_id
         return self.bridges.get(channel_or_bridge_id)
+
+    def arrival_of(self, call_id: str | None) -> float | None:
+        """When the app first saw the call's caller (monotonic), if it has one."""
+        caller = self.callers.get(call_id) if call_id else None
+        return caller.since if caller is not None else None
 
     def bridges_of(self, call_id: str) -> list[str]:
         return [b for b, c in self.bridges.items() if c == call_id]

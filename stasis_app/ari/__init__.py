@@ -103,9 +103,11 @@ from .models import (
     Playback,
     new_id,
 )
+from .rest_pool import REQUEST_RANK
 from .stream import LinkState
 
 __all__ = [
+    "REQUEST_RANK",
     "EVENT_TYPES",
     "GLOBAL_KEY",
     "AppAlreadyRunning",

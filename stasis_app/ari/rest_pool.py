@@ -16,12 +16,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import heapq
+import itertools
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 MAX_HEADER_BYTES = 64 * 1024
+
+# Which request gets the next free connection: the lowest rank first. A request made while
+# handling a call carries the moment that call arrived (stasis_app.executor sets it), any
+# other request the moment it is made. Under a burst of callers every step of the oldest
+# call (its agent's originate, its bridge, its connection) then goes before the first step of
+# newer ones, instead of each call's last step queueing behind every newer call's first;
+# the wait of the last caller is the same, the others' shorter.
+REQUEST_RANK: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ari_request_rank", default=None)
 
 
 class RestUnavailable(Exception):
@@ -55,7 +68,7 @@ class RestPool:
         self._head = "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
         self._timeout = timeout
         self._idle: list[_Connection] = []
-        self._slots = asyncio.Semaphore(size)
+        self._slots = _RankedSlots(size)
         self._open: set[_Connection] = set()
         self.closed = False
 
@@ -68,7 +81,8 @@ class RestPool:
         head = (f"{method} {target} HTTP/1.1\r\n{self._head}"
                 + ("Content-Type: application/json\r\n" if payload else "")
                 + f"Content-Length: {len(payload)}\r\n\r\n").encode()
-        async with self._slots:
+        rank = REQUEST_RANK.get()
+        async with self._slots.taken(time.monotonic() if rank is None else rank):
             for _attempt in (0, 1):
                 conn = await self._connection()
                 try:
@@ -161,6 +175,44 @@ class RestPool:
         for conn in conns:  # the sockets really shut before the loop may go away
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.writer.wait_closed(), 1.0)
+
+
+class _RankedSlots:
+    """At most ``size`` holders at once; a freed slot goes to the waiter of lowest rank (ties:
+    the first to ask)."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def taken(self, rank: float) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (rank, next(self._order), waiter))
+            try:
+                await waiter
+            except BaseException:
+                # A cancelled waiter stays in the heap, skipped; one handed a slot just as it
+                # was cancelled passes the slot on.
+                if waiter.done() and not waiter.cancelled():
+                    self._release()
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            _rank, _order, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes to it directly
+                return
+        self._free += 1
 
 
 async def _nothing() -> bytes:

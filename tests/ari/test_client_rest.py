@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stasis_app.ari import (
+    REQUEST_RANK,
     AppReplaced,
     AriBadRequest,
     AriClient,
@@ -176,6 +177,34 @@ async def test_pool_never_exceeds_eight_connections(aiohttp_server: Any) -> None
         assert len(more) == 50
     assert fake.max_in_flight <= 8
     assert 1 < len(fake.peers) <= 8  # distinct client sockets over 150 requests
+
+
+async def test_a_free_connection_goes_to_the_oldest_calls_request(aiohttp_server: Any
+                                                                  ) -> None:
+    """Under a burst, the request of the call that arrived first is sent first, whatever
+    order the requests were made in; a request with no call goes by when it was made."""
+    fake, client = await make(aiohttp_server, delay=0.05, max_connections=1)
+
+    async def ranked(rank: float | None, channel: str) -> None:
+        REQUEST_RANK.set(rank)
+        await client.channels.answer(channel)
+
+    async with client:
+        busy = asyncio.ensure_future(client.channels.answer("busy"))
+        await asyncio.sleep(0.01)  # the only connection is taken
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = [asyncio.ensure_future(ranked(rank, name)) for rank, name in
+                   ((now + 3.0, "newest"), (None, "unranked"), (now - 1.0, "oldest"),
+                    (now + 2.0, "newer"))]
+        await asyncio.sleep(0.01)
+        cancelled = asyncio.ensure_future(ranked(now - 5.0, "cancelled"))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()
+        await asyncio.gather(busy, *waiting)
+    order = [path.split("/")[2] for _method, path, _q, _b in fake.requests]
+    assert order == ["busy", "oldest", "unranked", "newer", "newest"]
+    assert fake.max_in_flight == 1
 
 
 async def test_replaced_refuses_rest(aiohttp_server: Any) -> None:
