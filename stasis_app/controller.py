@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -32,6 +33,8 @@ from stasis_app.spy import SpyManager
 from stasis_app.translate import EventTranslator, NewCaller, PlaybackDone, StrayChannel
 
 log = logging.getLogger(__name__)
+
+FORGET_AFTER_S = 30.0
 
 
 class CallerDirectory(Protocol):
@@ -72,6 +75,8 @@ class Controller:
             asyncio.Queue()
         )
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._ended: deque[tuple[float, str]] = deque()  # (when to forget, call id)
+        self._forget_timer: asyncio.TimerHandle | None = None
         self._workers: dict[str, _CallWorker] = {}
         self._task: asyncio.Task[None] | None = None
         self.inputs_handled = 0
@@ -118,6 +123,9 @@ class Controller:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        if self._forget_timer is not None:
+            self._forget_timer.cancel()
+            self._forget_timer = None
         if self._task is not None:
             self._inputs.put_nowait(None)
             await self._task
@@ -330,8 +338,21 @@ class Controller:
 
     def _forget_later(self, call_id: str) -> None:
         # Late events of the call (ChannelDestroyed after StasisEnd...) must still find it, so
-        # the registry keeps it a little while after the end.
-        asyncio.get_running_loop().call_later(30, self._forget, call_id)
+        # the registry keeps it a little while after the end. One timer for all the calls
+        # ended (in order, all with the same delay), not one per call: a timer each was a
+        # visible share of the CPU under a burst.
+        loop = asyncio.get_running_loop()
+        self._ended.append((loop.time() + FORGET_AFTER_S, call_id))
+        if self._forget_timer is None:
+            self._forget_timer = loop.call_later(FORGET_AFTER_S, self._forget_due)
+
+    def _forget_due(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._ended and self._ended[0][0] <= now:
+            self._forget(self._ended.popleft()[1])
+        self._forget_timer = (loop.call_later(self._ended[0][0] - now, self._forget_due)
+                              if self._ended else None)
 
     def _forget(self, call_id: str) -> None:
         self.registry.forget_call(call_id)

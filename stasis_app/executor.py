@@ -183,7 +183,11 @@ class CommandExecutor:
     # -- callers -------------------------------------------------------------------------
 
     async def _AnswerAndHold(self, cmd: o.AnswerAndHold) -> None:
-        await self._ari.channels.answer(cmd.call_id)
+        caller = self._reg.callers.get(cmd.call_id)
+        if caller is None or not caller.answered:  # one request less when an IVR answered
+            await self._ari.channels.answer(cmd.call_id)
+            if caller is not None:
+                caller.answered = True
         if cmd.hold:
             await self._wait(cmd.call_id, cmd.group_id, cmd.moh_class)
 

@@ -21,6 +21,7 @@ class LegKind(StrEnum):
 class CallerChannel:
     call_id: str
     hung_up: bool = False
+    answered: bool = False  # up already: the dialplan answered (an IVR), or the app did
     since: float = field(default_factory=time.monotonic)  # when the app first saw it
 
 

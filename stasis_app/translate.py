@@ -146,7 +146,7 @@ class EventTranslator:
                 return [StrayChannel(channel.id, "Stasis(app,inbound,<group>) lacks the group")]
             if channel.id in self._reg.callers:
                 return []
-            self._reg.add_caller(channel.id)
+            self._reg.add_caller(channel.id).answered = channel.state == "Up"
             return [
                 NewCaller(
                     call_id=channel.id,

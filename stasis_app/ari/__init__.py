@@ -107,9 +107,9 @@ from .rest_pool import REQUEST_RANK
 from .stream import LinkState
 
 __all__ = [
-    "REQUEST_RANK",
     "EVENT_TYPES",
     "GLOBAL_KEY",
+    "REQUEST_RANK",
     "AppAlreadyRunning",
     "AppReplaced",
     "Application",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+import orjson
 
 from .dispatch import Handler, KeyedDispatcher, KeyFunc
 from .errors import AppAlreadyRunning, AriError, AriNotFound
@@ -171,7 +172,7 @@ class AriClient:
             data = message
         else:
             try:
-                data = json.loads(message)
+                data = orjson.loads(message)
             except ValueError:
                 log.warning("ARI sent non-JSON text, ignored: %.200r", message)
                 return None

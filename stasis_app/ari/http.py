@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 from .errors import AppReplaced, AriUnavailable, error_for
 from .rest_pool import RestPool, RestUnavailable
@@ -111,7 +112,7 @@ class AriHttp:
             raise AriUnavailable(str(exc), method=method, path=path) from exc
         if status >= 400:
             raise error_for(status, body, method, path)
-        return json.loads(body) if body else None
+        return orjson.loads(body) if body else None
 
     async def close(self) -> None:
         self.closed = True

@@ -19,11 +19,12 @@ import contextlib
 import contextvars
 import heapq
 import itertools
-import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+import orjson
 
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -77,7 +78,7 @@ class RestPool:
         """(status, body bytes). Raises RestUnavailable when Asterisk cannot be reached."""
         target = self._prefix + path + ("?" + urlencode(query, quote_via=quote) if query
                                         else "")
-        payload = json.dumps(body).encode() if body is not None else b""
+        payload = orjson.dumps(body) if body is not None else b""
         head = (f"{method} {target} HTTP/1.1\r\n{self._head}"
                 + ("Content-Type: application/json\r\n" if payload else "")
                 + f"Content-Length: {len(payload)}\r\n\r\n").encode()

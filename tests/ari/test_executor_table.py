@@ -67,3 +67,37 @@ def test_a_channel_gone_before_the_connection_waits_for_its_hang_up() -> None:
     from stasis_app.ari import AriError
 
     assert _connect(AriError("Channel not found", status=400)) == []
+
+
+class _Channels:
+    def __init__(self) -> None:
+        self.channels = self
+        self.answered: list[str] = []
+
+    async def answer(self, channel_id: str) -> None:
+        self.answered.append(channel_id)
+
+
+def test_a_caller_the_dialplan_answered_is_not_answered_again() -> None:
+    """An IVR answered before Stasis(): StasisStart says "Up", so the app spares Asterisk the
+    answer request (one of a call's few, under a burst of callers); a ringing caller is
+    answered once, however often it is put to wait again."""
+    import asyncio
+
+    from stasis_app.ari import events as ev
+    from stasis_app.translate import EventTranslator
+
+    registry = Registry()
+    translator = EventTranslator(registry, "PJSIP/{extension}")
+    for channel_id, state in (("ivr-1", "Up"), ("ring-1", "Ring")):
+        translator.translate(ev.parse_event({
+            "type": "StasisStart", "application": "crm", "args": ["inbound", "700"],
+            "channel": {"id": channel_id, "name": f"PJSIP/trunk-{channel_id}", "state": state,
+                        "caller": {"name": "", "number": "0600000001"}}}), 1.0)
+    ari = _Channels()
+    executor = CommandExecutor(ari, registry, lambda inp: None, lambda: 7.0,  # type: ignore[arg-type]
+                               agent_dial="PJSIP/{extension}", outbound_dial="PJSIP/{number}@trunk")
+    for call_id in ("ivr-1", "ring-1", "ring-1"):
+        asyncio.run(executor.execute(o.AnswerAndHold(call_id=call_id, moh_class="", group_id=7,
+                                                     hold=False)))
+    assert ari.answered == ["ring-1"]
