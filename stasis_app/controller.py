@@ -368,18 +368,16 @@ class Controller:
 
 
 def _command_key(command: o.Command, registry: Registry) -> str:
-    call_id: str | None = getattr(command, "call_id", None)
+    """The serial worker a command runs in: its call's, else its first leg's or bridge's own."""
+    call_id = registry.call_of_command(command)
     if call_id:
         return call_id
-    for name in ("offer_id", "leg_id"):
-        leg_id = getattr(command, name, None)
-        if leg_id:
-            return registry.call_of(leg_id) or leg_id
-    leg_ids = getattr(command, "leg_ids", None)
-    if leg_ids:
-        return registry.call_of(leg_ids[0]) or leg_ids[0]
-    bridge_id = getattr(command, "bridge_id", None)
-    return registry.call_of(bridge_id) or bridge_id or "global"
+    leg_ids: tuple[str, ...] = getattr(command, "leg_ids", ())
+    for own in (getattr(command, "offer_id", None), getattr(command, "leg_id", None),
+                leg_ids[0] if leg_ids else None, getattr(command, "bridge_id", None)):
+        if own:
+            return str(own)
+    return "global"
 
 
 class _CallWorker:

@@ -141,7 +141,7 @@ class CommandExecutor:
         name = type(command).__name__
         # The call's requests go before newer calls' (stasis_app.ari.rest_pool); this runs in
         # its own task (the call's worker or the leg's originate), so the mark stays here.
-        REQUEST_RANK.set(self._reg.arrival_of(self._call_of(command)))
+        REQUEST_RANK.set(self._reg.arrival_of(self._reg.call_of_command(command)))
         for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
             try:
                 await handler(command)
@@ -496,17 +496,6 @@ class CommandExecutor:
         return task
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _call_of(self, command: o.Command) -> str | None:
-        call_id: str | None = getattr(command, "call_id", None)
-        if call_id:
-            return call_id
-        for name in ("offer_id", "leg_id", "channel_id", "bridge_id"):
-            value = getattr(command, name, None)
-            if value:
-                return self._reg.call_of(value)
-        leg_ids = getattr(command, "leg_ids", None)
-        return self._reg.call_of(leg_ids[0]) if leg_ids else None
 
     def _caller_gone(self, call_id: str, leg_id: str) -> None:
         leg = self._reg.legs.get(leg_id)

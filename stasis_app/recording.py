@@ -147,13 +147,7 @@ class RecordingPolicy:
                     st.bridge_id = None
                     return st
             return None
-        if isinstance(out, o.CallTransferred):
-            st = self.calls.get(out.call_id)
-            if st is not None:
-                st.connected = False
-                st.wanted = False
-            return st
-        if isinstance(out, o.CallEnded):
+        if isinstance(out, (o.CallTransferred, o.CallEnded)):
             st = self.calls.get(out.call_id)
             if st is not None:
                 st.connected = False

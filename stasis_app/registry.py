@@ -73,6 +73,21 @@ class Registry:
             return leg.call_id
         return self.bridges.get(channel_or_bridge_id)
 
+    def call_of_command(self, command: object) -> str | None:
+        """The call an engine command acts on (its call id, or the call of its first leg or
+        bridge), if the registry knows it."""
+        call_id: str | None = getattr(command, "call_id", None)
+        if call_id:
+            return call_id
+        for name in ("offer_id", "leg_id"):
+            leg_id: str | None = getattr(command, name, None)
+            if leg_id:
+                return self.call_of(leg_id)
+        leg_ids: tuple[str, ...] = getattr(command, "leg_ids", ())
+        if leg_ids:
+            return self.call_of(leg_ids[0])
+        return self.call_of(getattr(command, "bridge_id", None))
+
     def arrival_of(self, call_id: str | None) -> float | None:
         """When the app first saw the call's caller (monotonic), if it has one."""
         caller = self.callers.get(call_id) if call_id else None
