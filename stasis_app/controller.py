@@ -374,7 +374,8 @@ def _command_key(command: o.Command, registry: Registry) -> str:
         return call_id
     leg_ids: tuple[str, ...] = getattr(command, "leg_ids", ())
     for own in (getattr(command, "offer_id", None), getattr(command, "leg_id", None),
-                leg_ids[0] if leg_ids else None, getattr(command, "bridge_id", None)):
+                getattr(command, "channel_id", None), leg_ids[0] if leg_ids else None,
+                getattr(command, "bridge_id", None)):
         if own:
             return str(own)
     return "global"

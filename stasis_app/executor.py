@@ -44,6 +44,11 @@ RETRY_DELAYS_S = (0.2, 0.5, 1.0)  # a request Asterisk did not serve is tried ag
 EARLY_STASIS_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)  # a created channel's StasisStart
 # Asterisk sets PJSIP transfer handling per channel: with ari-only, a transfer pressed on the
 # phone reaches the app as ChannelTransfer instead of being done behind its back (R-transfer).
+# Asterisk 22's ari-only REFER (res_pjsip_refer.c, refer_incoming_ari_request) publishes the
+# ChannelTransfer event before it stores the state its progress frame hook reads: an answer
+# (transfer_progress) that lands in between dereferences a null pointer and Asterisk crashes,
+# taking every call with it. The phone hears the outcome this much later, never in that window.
+TRANSFER_ANSWER_AFTER_S = 0.25
 AGENT_LEG_VARIABLES = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
 
 
@@ -468,7 +473,11 @@ class CommandExecutor:
         await self._ari.channels.ring(cmd.channel_id)
 
     async def _TransferProgress(self, cmd: o.TransferProgress) -> None:
-        await self._ari.channels.transfer_progress(cmd.channel_id, cmd.state.value)
+        # The call's later commands (the transferor's hangup) wait behind this one, so the
+        # phone is still told before its channel goes.
+        await asyncio.sleep(TRANSFER_ANSWER_AFTER_S)
+        await self._ignore_gone(self._ari.channels.transfer_progress(cmd.channel_id,
+                                                                     cmd.state.value))
 
     async def _DestroyBridge(self, cmd: o.DestroyBridge) -> None:
         self._early.pop(cmd.bridge_id, None)

@@ -79,7 +79,7 @@ class Registry:
         call_id: str | None = getattr(command, "call_id", None)
         if call_id:
             return call_id
-        for name in ("offer_id", "leg_id"):
+        for name in ("offer_id", "leg_id", "channel_id"):
             leg_id: str | None = getattr(command, name, None)
             if leg_id:
                 return self.call_of(leg_id)

@@ -101,3 +101,50 @@ def test_a_caller_the_dialplan_answered_is_not_answered_again() -> None:
         asyncio.run(executor.execute(o.AnswerAndHold(call_id=call_id, moh_class="", group_id=7,
                                                      hold=False)))
     assert ari.answered == ["ring-1"]
+
+
+def test_commands_on_a_calls_channel_run_in_that_calls_order() -> None:
+    """A command naming one of a call's channels (the phone told how its transfer went, its
+    ringback, DTMF) runs behind that call's earlier commands and before its later ones: in a
+    shared worker, the transferor's hang-up overtook 'transfer done' (the phone heard 503)."""
+    from stasis_app.controller import _command_key
+    from stasis_app.registry import LegKind
+
+    registry = Registry()
+    registry.add_caller("caller-1")
+    registry.add_leg("leg-1", "caller-1", LegKind.AGENT)
+    for command in (o.TransferProgress(channel_id="leg-1", state=o.TransferState.DONE),
+                    o.RingPhone(channel_id="leg-1"),
+                    o.SendDtmf(channel_id="caller-1", digits="1"),
+                    o.HangupLeg(leg_id="leg-1")):
+        assert registry.call_of_command(command) == "caller-1", command
+        assert _command_key(command, registry) == "caller-1", command
+    # A channel the registry does not know gets a worker of its own, not a shared one.
+    assert _command_key(o.RingPhone(channel_id="stranger"), registry) == "stranger"
+
+
+def test_a_phone_is_told_how_its_transfer_went_only_after_asterisk_is_ready() -> None:
+    """Asterisk 22 publishes ChannelTransfer before storing what its REFER frame hook reads;
+    an answer in between crashes it (res_pjsip_refer.c): the answer waits a moment."""
+    import asyncio
+    import time
+
+    from stasis_app.executor import TRANSFER_ANSWER_AFTER_S
+
+    sent: list[tuple[str, str, float]] = []
+
+    class _Progress:
+        channels = None
+
+        async def transfer_progress(self, channel_id: str, states: str) -> None:
+            sent.append((channel_id, states, time.monotonic()))
+
+    client = _Progress()
+    client.channels = client  # type: ignore[assignment]
+    executor = CommandExecutor(client, Registry(), lambda inp: None, lambda: 0.0,  # type: ignore[arg-type]
+                               agent_dial="PJSIP/{extension}", outbound_dial="PJSIP/{number}@trunk")
+    started = time.monotonic()
+    asyncio.run(executor.execute(o.TransferProgress(channel_id="leg-1",
+                                                    state=o.TransferState.DECLINED)))
+    assert [(c, s) for c, s, _ in sent] == [("leg-1", "channel_declined")]
+    assert sent[0][2] - started >= TRANSFER_ANSWER_AFTER_S

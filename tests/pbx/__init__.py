@@ -12,10 +12,11 @@ from pathlib import Path
 
 from . import config
 from .build import PbxBuildFailed, PbxUnavailable, asterisk_prefix, sources_dir
-from .instance import AsteriskInstance
+from .instance import AsteriskDied, AsteriskInstance
 from .sipp import Carrier, Farm, sipp_available
 
-__all__ = ["Pbx", "PbxBuildFailed", "PbxUnavailable", "asterisk_prefix", "sources_dir"]
+__all__ = ["AsteriskDied", "Pbx", "PbxBuildFailed", "PbxUnavailable", "asterisk_prefix",
+           "sources_dir"]
 
 
 class Pbx:
@@ -79,7 +80,15 @@ class Pbx:
         self.asterisk.stop()
 
     def reset(self) -> None:
-        """Between scenarios: no channel and no bridge of an earlier one is left."""
+        """Between scenarios: no channel and no bridge of an earlier one is left. An
+        Asterisk that crashed is started again for the next scenarios, and the crash raised
+        (with its signal and last log lines) for the one that saw it."""
+        crash = self.asterisk.died()
+        if crash:
+            self.asterisk.start()
+            if any(farm.proc is not None for farm in self.farms.values()):
+                self.wait_phones_online()
+            raise AsteriskDied(crash)
         self.asterisk.hangup_all()
         for bridge in self.asterisk.bridges():
             with contextlib.suppress(Exception):

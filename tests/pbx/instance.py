@@ -45,6 +45,10 @@ def free_udp_range(size: int) -> int:
     raise RuntimeError("no free UDP port range for RTP")
 
 
+class AsteriskDied(RuntimeError):
+    """The suite's Asterisk is gone although nobody stopped it (a crash)."""
+
+
 class AsteriskInstance:
     def __init__(self, prefix: Path, root: Path, *, app: str = config.APP,
                  bench: config.BenchOptions | None = None, shipped: bool = False) -> None:
@@ -143,6 +147,14 @@ class AsteriskInstance:
             self.proc.wait()
         self.proc = None
 
+    def died(self) -> str | None:
+        """Why Asterisk is gone when nobody stopped or killed it (a crash), else None."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        code = self.proc.returncode
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        return f"Asterisk died ({how}); its last log lines:\n{self.tail_log()}"
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -176,8 +188,17 @@ class AsteriskInstance:
         token = b64encode(":".join(self.ari_auth).encode()).decode()
         request = urllib.request.Request(url, method=method,
                                          headers={"Authorization": f"Basic {token}"})
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            body = resp.read()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                body = resp.read()
+        except urllib.error.HTTPError:
+            raise
+        except urllib.error.URLError as exc:
+            # "Connection refused" alone hides a crash: say so, with its last log lines.
+            crash = self.died()
+            if crash:
+                raise AsteriskDied(crash) from exc
+            raise
         return json.loads(body) if body else None
 
     def channels(self) -> list[dict]:
