@@ -6,7 +6,8 @@ Asterisk by default, or a real Asterisk given by PROWEBCRM_TEST_ARI_* with
 PROWEBCRM_TEST_INBOUND_DIAL / _CALLER_CONTEXT / _AGENT_DIAL (see tests/flows/conftest.py).
 
 Measured per call, on the app's side: caller's StasisStart received → the agent's originate
-request sent, and → both caller and agent reported in the bridge (ChannelEnteredBridge).
+request sent, and → Asterisk's answer to the addChannel that puts caller and agent in the
+call's bridge (the app has Asterisk filter out ChannelEnteredBridge: it never sees it).
 Python CPU per call is this process's CPU time over a round divided by its calls.
 
     .venv/bin/python bench/bench_acd_calls.py [--agents 100] [--rounds 1,20,100]
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -50,26 +52,25 @@ class Probe:
         self.entered: dict[str, float] = {}
         self.originated: dict[str, float] = {}
         self.bridged: dict[str, float] = {}
-        self._in_bridge: dict[str, set[str]] = {}
 
-    def on_event(self, event: ev.Event, runtime: AcdRuntime) -> None:
-        now = time.perf_counter()
+    def on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.StasisStart) and event.args[:1] == ("inbound",):
-            self.entered.setdefault(event.channel.id, now)
-        elif isinstance(event, ev.ChannelEnteredBridge):
-            call = runtime.registry.call_of(event.channel.id)
-            if call is None:
-                return
-            members = self._in_bridge.setdefault(call, set())
-            members.add(event.channel.id)
-            if len(members) >= 2 and call not in self.bridged:
-                self.bridged[call] = now
+            self.entered.setdefault(event.channel.id, time.perf_counter())
+
+    def on_added(self, channels: list[str], runtime: AcdRuntime) -> None:
+        """An addChannel of two channels or more answered: its call is bridged."""
+        if len(channels) < 2:
+            return
+        now = time.perf_counter()
+        for channel in channels:
+            call = runtime.registry.call_of(channel)
+            if call is not None and call in self.entered:
+                self.bridged.setdefault(call, now)
 
     def reset(self) -> None:
         self.entered.clear()
         self.originated.clear()
         self.bridged.clear()
-        self._in_bridge.clear()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -184,7 +185,7 @@ def _instrument(runtime: AcdRuntime, probe: Probe) -> None:
     original_on_event = controller.on_ari_event
 
     async def on_event(event: ev.Event) -> None:
-        probe.on_event(event, runtime)
+        probe.on_event(event)
         await original_on_event(event)
 
     # The client's dispatcher holds its handler list: swap the bound handler in place.
@@ -200,6 +201,14 @@ def _instrument(runtime: AcdRuntime, probe: Probe) -> None:
         return await original_originate(endpoint, **kwargs)
 
     channels.originate = originate  # type: ignore[method-assign]
+    bridges = runtime.client.bridges
+    original_add = bridges.add_channel
+
+    async def add_channel(bridge_id: str, channels: str | list[str], **kwargs: Any) -> None:
+        await original_add(bridge_id, channels, **kwargs)
+        probe.on_added([channels] if isinstance(channels, str) else list(channels), runtime)
+
+    bridges.add_channel = add_channel  # type: ignore[method-assign,assignment]
 
 
 async def _round(http: aiohttp.ClientSession, url: str, real: bool, runtime: AcdRuntime,
