@@ -407,9 +407,12 @@ class WholeRunCpu:
 
     A round's window closes when Asterisk has no channel left and the ACD says it is idle;
     work an ACD defers past that (writing its records, say) falls between its rounds, while
-    the other ACDs run, and no round counts it. This count does."""
+    the other ACDs run, and no round counts it. This count does: if it is much above the
+    rounds' own figures, the rounds hide work."""
 
-    IDLE_PROBE_S = 5.0
+    # Longer than the app's periodic sweep (stasis_app.runtime.SWEEP_INTERVAL_S, 30 s), so the
+    # idle rate taken off includes it.
+    IDLE_PROBE_S = 35.0
 
     def __init__(self, pids: dict[str, int], idle_rate: dict[str, float]) -> None:
         self.pids = pids
@@ -488,9 +491,11 @@ def print_table(table: dict, acds: list[str], ks: list[int], whole_ms: dict[str,
                                  f"CPU {row['ast_cpu_100'] / base['ast_cpu_100']:.2f}x {label}")
             print(f"  K={k:<4}{acd:<20}" + "; ".join(parts))
     if whole_ms:
-        print("\nApp CPU per call over the whole run (every K; what the app did after its rounds,"
-              " while the other ACDs ran, included; its idle rate measured before the rounds "
-              "taken off):")
+        # Not a per-K figure and not checked against the target: it also holds each round's
+        # fixed costs, weighty at K=1.
+        print("\nApp CPU per call over the whole run (all K together; what the app did between "
+              "its rounds, while the other ACDs ran, included; its idle rate measured over "
+              f"{WholeRunCpu.IDLE_PROBE_S:.0f} s before the rounds taken off):")
         for acd, ms in whole_ms.items():
             print(f"  {acd:<20}{ms:.2f} ms/call")
     print("\nIssue 10's targets at K >= 100 (every round bridged; p99 <= 0.5x app_queue; Asterisk "
@@ -510,8 +515,6 @@ def print_table(table: dict, acds: list[str], ks: list[int], whole_ms: dict[str,
                 checks.append(("Asterisk CPU", row["ast_cpu_100"] <= 1.2 * minimal["ast_cpu_100"]))
             if row["app_cpu_ms_call"] is not None:
                 checks.append(("app CPU", row["app_cpu_ms_call"] <= 1.5))
-                if acd in whole_ms:
-                    checks.append(("app CPU over the whole run", whole_ms[acd] <= 1.5))
             checks.append(("last round", row["round_p50"][-1] <= row["round_p50"][0]))
             print(f"  K={k:<4}{acd:<20}" + ", ".join(
                 f"{name} {'met' if ok else 'NOT met'}" for name, ok in checks))
