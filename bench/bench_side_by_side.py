@@ -464,7 +464,8 @@ def summarize(results: list[RoundResult], acds: list[str], ks: list[int]) -> dic
     return table
 
 
-def print_table(table: dict, acds: list[str], ks: list[int], whole_ms: dict[str, float]) -> None:
+def print_table(table: dict, acds: list[str], ks: list[int], whole_ms: dict[str, float],
+                idle_rate: dict[str, float]) -> None:
     print(f"\n{'ACD':<20}{'K':>5}{'bridged':>11}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}"
           f"{'ast CPU/100':>13}{'app ms/call':>13}  per-round p50")
     for k in ks:
@@ -497,7 +498,8 @@ def print_table(table: dict, acds: list[str], ks: list[int], whole_ms: dict[str,
               "its rounds, while the other ACDs ran, included; its idle rate measured over "
               f"{WholeRunCpu.IDLE_PROBE_S:.0f} s before the rounds taken off):")
         for acd, ms in whole_ms.items():
-            print(f"  {acd:<20}{ms:.2f} ms/call")
+            print(f"  {acd:<20}{ms:.2f} ms/call (idle: {idle_rate[acd] * 1000:.1f} ms of CPU "
+                  "per second)")
     print("\nIssue 10's targets at K >= 100 (every round bridged; p99 <= 0.5x app_queue; Asterisk "
           "CPU <= 1.2x the minimal app; app CPU <= 1.5 ms/call; last round no slower than the "
           "first):")
@@ -568,7 +570,7 @@ async def run(args: argparse.Namespace) -> None:
         pbx.stop()
     ks = [k for k, _ in specs]
     table = summarize(results, names, ks)
-    print_table(table, names, ks, whole_ms)
+    print_table(table, names, ks, whole_ms, whole.idle_rate)
     print("\nmemory at the end:", ", ".join(f"{n} {m:.0f} MB" for n, m in rss))
     if args.json:
         Path(args.json).write_text(json.dumps(

@@ -33,7 +33,7 @@ def _wire_name(name: str) -> str:
     return f"{head}.{tail}" if tail else head
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # None: not a dataclass
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -43,9 +43,12 @@ def to_json(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    names = _FIELD_NAMES.get(kind)
-    if names is None and is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    try:
+        names = _FIELD_NAMES[kind]
+    except KeyError:  # first of its kind: whether it is a dataclass is asked once per type
+        names = _FIELD_NAMES[kind] = (
+            tuple(f.name for f in fields(value))
+            if is_dataclass(value) and not isinstance(value, type) else None)
     if names is not None:
         return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, Enum):

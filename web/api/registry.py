@@ -126,7 +126,10 @@ def _wrap(func: ApiHandler, *, request: type[BaseModel] | None,
         if isinstance(result, web.StreamResponse):
             return result
         if isinstance(result, BaseModel):
-            return web.json_response(result.model_dump(mode="json"), status=status)
+            # pydantic's own serializer: a supervision snapshot of 200 agents took 10 ms of
+            # the event loop's time through model_dump and the json module, a quarter of it here.
+            return web.Response(text=result.model_dump_json(), status=status,
+                                content_type="application/json")
         return web.json_response(result, status=status)
 
     return handler
