@@ -78,6 +78,7 @@ BATCH_DELAY_S = 0.025
 BATCH_INTERVAL_S = 0.25
 MAX_BATCH = 500
 ROLLUP_REFRESH_S = 5.0
+ROLLUP_ATTEMPTS = 5  # per hour, before giving up and saying how to rebuild
 RETRY_MIN_S = 0.2
 RETRY_MAX_S = 5.0
 DEFAULT_SPOOL_MAX_MB = 256.0
@@ -140,6 +141,7 @@ class CallJournal:
         self._open_state: dict[int, StateRow | None] = {}
         self._stale_states: dict[int, list[tuple[StateRow, float]]] = {}
         self._dirty_hours: set[tuple[str, int]] = set()
+        self._refresh_failures: dict[tuple[str, int], int] = {}
         self._last_refresh = 0.0
         self._spool_dir = spool_dir
         self._own_dir = spool_dir is None
@@ -586,8 +588,28 @@ class CallJournal:
                 if is_unavailable(exc):
                     self._dirty_hours |= hours  # again when the database is back
                     return
-                log.exception("stats: recomputing the call rollup of %s %02d:00 failed",
-                              day, hour)
+                self._refresh_failed(day, hour)
+            else:
+                self._refresh_failures.pop((day, hour), None)
+
+    def _refresh_failed(self, day: str, hour: int) -> None:
+        """An hour whose recompute failed for another reason (a deadlock, a connection the
+        driver reports oddly just after an outage) is tried again at the next refresh: dropped,
+        its reports would stay wrong until another call ends in it. A failure that persists is
+        a bug; the operator is told how to mend the reports."""
+        key = (day, hour)
+        failures = self._refresh_failures.get(key, 0) + 1
+        if failures < ROLLUP_ATTEMPTS:
+            self._refresh_failures[key] = failures
+            self._dirty_hours.add(key)
+            log.warning("stats: recomputing the call rollup of %s %02d:00 failed (attempt %d "
+                        "of %d); trying again", day, hour, failures, ROLLUP_ATTEMPTS,
+                        exc_info=True)
+            return
+        self._refresh_failures.pop(key, None)
+        log.exception("stats: recomputing the call rollup of %s %02d:00 failed %d times; its "
+                      "reports are wrong until `prowebcrm stats rebuild --from %s --to %s`",
+                      day, hour, failures, day, day)
 
     # -- applying a batch --------------------------------------------------------------------
 

@@ -113,6 +113,43 @@ async def test_rollups_catch_up_when_the_line_goes_quiet(db: str, monkeypatch) -
         await journal.stop()
 
 
+async def test_a_rollup_that_fails_once_is_recomputed_at_the_next_refresh(  # type: ignore[no-untyped-def]
+        db: str, monkeypatch) -> None:
+    import asyncio
+
+    from crm import journal as journal_module
+    from crm.models import StatsCallHourly
+    from crm.stats import rollups
+
+    monkeypatch.setattr(journal_module, "ROLLUP_REFRESH_S", 0.2)
+    real = rollups.recompute_call_hour
+    attempts: list[tuple[date, int]] = []
+
+    async def fails_first(day: date, hour: int) -> None:
+        attempts.append((day, hour))
+        if len(attempts) == 1:  # not an outage: a refusal, as a deadlock would be
+            raise RuntimeError("deadlock found when trying to get lock")
+        await real(day, hour)
+
+    monkeypatch.setattr(rollups, "recompute_call_hour", fails_first)
+    agent, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    try:
+        journal.call_started("r1", at=T0, group_id=group.id)
+        journal.call_answered("r1", agent.id, T0 + timedelta(seconds=3))
+        journal.call_ended("r1", CallOutcome.ANSWERED, T0 + timedelta(seconds=33))
+        for _ in range(100):  # no later fact comes to dirty the hour again
+            if await StatsCallHourly.filter(local_date=T0.date(), local_hour=0).exists():
+                break
+            await asyncio.sleep(0.05)
+        row = await StatsCallHourly.get(local_date=T0.date(), local_hour=0)
+        assert (row.calls, row.answered) == (1, 1)
+        assert attempts[:2] == [(T0.date(), 0), (T0.date(), 0)]
+    finally:
+        await journal.stop()
+
+
 async def test_a_transfer_starts_a_new_row_and_wrapups_find_their_agent(db: str) -> None:
     first, group = await _agent_and_group()
     second = await User.create(login="a2", name="Agent 2", password_hash="x")

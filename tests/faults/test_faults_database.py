@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm import db as crm_db
+from crm.journal import ROLLUP_REFRESH_S
 from crm.models import AgentState, Call, CallOutcome
 from tests.dbserver import PrivateMariaDB, needs_mariadb_server
 from tests.faults.floor import Floor
@@ -140,7 +141,16 @@ async def test_database_killed_distribution_goes_on_and_records_are_right(
         assert fault_at < row.answered_at.timestamp() < back_at, call_id
         assert row.answered_at.timestamp() <= seen + 0.05, call_id
         assert seen - row.answered_at.timestamp() < 1.5, call_id
-    # the floor's serving processes run with PROWEBCRM_TIMEZONE=UTC
+    # The rollups follow the raw rows within the journal's ROLLUP_REFRESH_S (the last calls
+    # ended a moment ago): wait for that, then insist. The floor's serving processes run with
+    # PROWEBCRM_TIMEZONE=UTC.
+    async def rollups_right() -> bool:
+        return await rollup_mismatches(ZoneInfo("UTC")) == []
+
+    try:
+        await floor.until(rollups_right, timeout=3 * ROLLUP_REFRESH_S, what="rollups")
+    except AssertionError:
+        pass  # the assertion below says which cells are wrong
     assert await rollup_mismatches(ZoneInfo("UTC")) == []
 
 
