@@ -54,7 +54,7 @@ work="$cache/build-$sum"
 rm -rf "$work" "$prefix"
 mkdir -p "$work/dl"
 cp "$src/$PJ.tar.bz2" "$work/dl/"
-log "building $AST with PJSIP into $prefix (12-16 minutes on 2 cores; log: $work/build.log)"
+log "building $AST with PJSIP into $prefix (about 4-6 minutes on 2 cores: 226 s and 346 s measured; log: $work/build.log)"
 start=$(date +%s)
 (
     set -e
