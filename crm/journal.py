@@ -403,6 +403,11 @@ class CallJournal:
                 await store.forget_progress([self._epoch])
             except Exception as exc:  # nothing is lost: the row is cleaned up later
                 log.debug("call journal: progress row left: %s", exc)
+        if self._dirty_hours:  # no next refresh in this process; the next one cannot know
+            days = sorted(day for day, _ in self._dirty_hours)
+            log.error("call journal stopped before recomputing the rollups of %d hour(s): "
+                      "reports of %s to %s are wrong until `prowebcrm stats rebuild --from %s "
+                      "--to %s`", len(self._dirty_hours), days[0], days[-1], days[0], days[-1])
         for orphan in self._orphans:
             orphan.release()
         if self._queue:

@@ -150,6 +150,25 @@ async def test_a_rollup_that_fails_once_is_recomputed_at_the_next_refresh(  # ty
         await journal.stop()
 
 
+async def test_a_journal_stopping_with_rollups_not_recomputed_says_how_to_mend_them(  # type: ignore[no-untyped-def]
+        db: str, monkeypatch, caplog) -> None:
+    from crm.stats import rollups
+
+    async def always_fails(day: date, hour: int) -> None:
+        raise RuntimeError("deadlock found when trying to get lock")
+
+    monkeypatch.setattr(rollups, "recompute_call_hour", always_fails)
+    _agent, group = await _agent_and_group()
+    journal = CallJournal(ZoneInfo("UTC"))
+    journal.start()
+    journal.call_started("s1", at=T0, group_id=group.id)
+    journal.call_ended("s1", CallOutcome.ABANDONED, T0 + timedelta(seconds=20))
+    await journal.stop()
+    assert await Call.filter(ref="s1").exists()  # the record itself is written
+    assert ("reports of 2026-03-29 to 2026-03-29 are wrong until `prowebcrm stats rebuild "
+            "--from 2026-03-29 --to 2026-03-29`") in caplog.text
+
+
 async def test_a_transfer_starts_a_new_row_and_wrapups_find_their_agent(db: str) -> None:
     first, group = await _agent_and_group()
     second = await User.create(login="a2", name="Agent 2", password_hash="x")
