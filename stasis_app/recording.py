@@ -27,6 +27,7 @@ from its file.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -48,6 +49,11 @@ log = logging.getLogger("prowebcrm.recording")
 
 MODE_OFF, MODE_ALL, MODE_ON_DEMAND = "off", "all", "on_demand"
 NAME_PREFIX = "pwrec-"
+# After a stop, how long Asterisk's RecordingFinished may take before the segment is settled
+# without it: when the bridge goes at the same moment, Asterisk can end the recording with
+# no event this app receives, and the periodic sweep would leave the row open 30 s or more.
+END_EVENT_GRACE_S = 3.0
+LIVE_STATES = ("queued", "recording", "paused")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -259,6 +265,7 @@ class RecordingManager:
         self._clock = clock
         self.policy = policy or RecordingPolicy()
         self._meta: dict[str, tuple[str, int | None, int | None]] = {}  # name -> call, grp, agt
+        self._settling: set[asyncio.Task[None]] = set()
         self.failed = 0
 
     # -- from the controller ---------------------------------------------------------------
@@ -310,6 +317,32 @@ class RecordingManager:
         meta = self._meta.get(cmd.name)
         if meta is not None:
             self._push(meta[2], meta[0], recording=self.policy.recording_now(meta[2] or 0))
+            task = asyncio.get_running_loop().create_task(self._settle_if_no_event(cmd.name))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
+
+    async def _settle_if_no_event(self, name: str) -> None:
+        """A stopped segment whose RecordingFinished has not come: finished from its file once
+        Asterisk says it no longer records it (a late event then changes nothing: the row is
+        written once)."""
+        await asyncio.sleep(END_EVENT_GRACE_S)
+        if name not in self._meta:
+            return  # the event came
+        try:
+            live = await self._ari.recordings.get_live(name)  # type: ignore[attr-defined]
+        except AriError as exc:
+            if exc.status != 404:
+                return  # Asterisk unreachable: the sweep decides later
+            live = None
+        except Exception as exc:  # never out of a background task
+            log.warning("recording %s: cannot ask Asterisk whether it still records: %s",
+                        name, exc)
+            return
+        if live is not None and live.state in LIVE_STATES:
+            return  # still recording: its event or the sweep finishes it
+        if name in self._meta:
+            log.info("recording %s: no end event from Asterisk; finished from its file", name)
+            self._finish_from_file(name, rec.file_path(self._dir, name))
 
     # -- Asterisk's events -----------------------------------------------------------------
 
@@ -390,7 +423,7 @@ class RecordingManager:
                     continue  # Asterisk unreachable: ask again next time
                 live = None
             ours = row.name in self._meta  # started here, its end event still awaited
-            if live is not None and live.state in ("queued", "recording", "paused"):
+            if live is not None and live.state in LIVE_STATES:
                 if ours:
                     continue  # being stopped: its RecordingFinished finishes the row
                 bridge_id = target_id(live.target_uri, "bridge") if live.target_uri else None
@@ -406,21 +439,27 @@ class RecordingManager:
                         pass
                 settled += 1
                 continue
-            path = Path(row.path) if row.path else rec.file_path(self._dir, row.name)
-            try:
-                size: int | None = path.stat().st_size
-            except OSError:
-                size = None
-            if size is not None and size > rec.WAV_HEADER_BYTES:
-                fact = rec.SegmentEnded(row.name, from_timestamp(self._clock()),
-                                        RecordingStatus.OK, duration_s=rec.wav_seconds(size),
-                                        size_bytes=size)
-            else:
-                fact = rec.SegmentEnded(row.name, from_timestamp(self._clock()),
-                                        RecordingStatus.FAILED,
-                                        error="no file: the recording ended while no process "
-                                              "was watching it")
-            self.writer.put(fact)
-            self._meta.pop(row.name, None)
+            self._finish_from_file(row.name,
+                                   Path(row.path) if row.path else rec.file_path(self._dir,
+                                                                                 row.name))
             settled += 1
         return settled
+
+    def _finish_from_file(self, name: str, path: Path) -> None:
+        """End a segment Asterisk no longer records, without its event: its file says how
+        long it is (or that there is none)."""
+        try:
+            size: int | None = path.stat().st_size
+        except OSError:
+            size = None
+        if size is not None and size > rec.WAV_HEADER_BYTES:
+            fact = rec.SegmentEnded(name, from_timestamp(self._clock()),
+                                    RecordingStatus.OK, duration_s=rec.wav_seconds(size),
+                                    size_bytes=size)
+        else:
+            fact = rec.SegmentEnded(name, from_timestamp(self._clock()),
+                                    RecordingStatus.FAILED,
+                                    error="no file: the recording ended while no process "
+                                          "was watching it")
+        self.writer.put(fact)
+        self._meta.pop(name, None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crm import recordings as rec
 from crm.clock import utcnow
 from crm.hub import LocalHub, agent_topic
@@ -220,3 +222,60 @@ async def test_sweep_leaves_a_segment_being_stopped_to_its_event(db: str, tmp_pa
     row = await Recording.get(name=start.name)
     assert row.status is RecordingStatus.FAILED  # no file in this test
     await writer.stop()
+
+
+async def test_a_stopped_segment_whose_end_event_never_comes_is_finished_from_its_file(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from stasis_app import recording
+
+    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.05)
+    ari = FakeAri()
+    m, writer = manager(tmp_path, ari)
+    [start] = m.observe(answered())
+    await m.execute(start)
+    rec.file_path(tmp_path, start.name).write_bytes(b"\0" * (44 + 16000))  # 1 s of wav
+    [stop] = m.observe([o.HangupCall(call_id="c1")])
+    await m.execute(stop)  # Asterisk no longer has it (404), and no RecordingFinished comes
+    await asyncio.sleep(0.2)
+    [ended] = [f for f in writer.facts if isinstance(f, rec.SegmentEnded)]
+    assert ended.name == start.name and ended.status is RecordingStatus.OK
+    assert ended.size_bytes == 44 + 16000 and ended.duration_s == pytest.approx(1.0)
+
+
+async def test_a_stopped_segment_asterisk_still_records_is_left_to_its_event(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from stasis_app import recording
+
+    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.05)
+    ari = FakeAri()
+    m, writer = manager(tmp_path, ari)
+    [start] = m.observe(answered())
+    await m.execute(start)
+    ari.recordings.live[start.name] = LiveRecording(start.name, "wav", "recording", "bridge:b1")
+    [stop] = m.observe([o.HangupCall(call_id="c1")])
+    await m.execute(stop)
+    await asyncio.sleep(0.2)
+    assert not any(isinstance(f, rec.SegmentEnded) for f in writer.facts)
+
+
+async def test_a_stopped_segment_is_left_to_its_event_when_it_comes(tmp_path: Path,
+                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from stasis_app import recording
+
+    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.05)
+    ari = FakeAri()
+    m, writer = manager(tmp_path, ari)
+    [start] = m.observe(answered())
+    await m.execute(start)
+    [stop] = m.observe([o.HangupCall(call_id="c1")])
+    await m.execute(stop)
+    assert m.on_event(finished(start.name))
+    await asyncio.sleep(0.15)
+    ended = [f for f in writer.facts if isinstance(f, rec.SegmentEnded)]
+    assert len(ended) == 1 and ended[0].status is RecordingStatus.OK

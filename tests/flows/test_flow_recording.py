@@ -149,8 +149,13 @@ async def test_a_restarted_process_adopts_the_recording_and_finishes_its_row(
     await acd.until(lambda: acd.agent_state(agent.id) == "on_call", what="agent on call")
     await acd.until(lambda: acd.service.recording_now(agent.id), what="recording")
     assert acd.runtime.recorder is not None
-    await acd.runtime.recorder.writer.idle()
-    [live] = await Recording.all()
+    # The policy says "recording" as it decides; the row is queued when the start is sent.
+    deadline = asyncio.get_running_loop().time() + 10
+    while not (rows := await Recording.all()):
+        assert asyncio.get_running_loop().time() < deadline, "no recording row"
+        await acd.runtime.recorder.writer.idle()
+        await asyncio.sleep(0.05)
+    [live] = rows
     assert live.status is RecordingStatus.RECORDING
     await acd.runtime.stop()
     second = AcdRuntime(flow_settings, LocalHub())
