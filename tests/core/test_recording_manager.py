@@ -224,8 +224,10 @@ async def test_sweep_leaves_a_segment_being_stopped_to_its_event(db: str, tmp_pa
     await writer.stop()
 
 
-async def test_a_stopped_segment_whose_end_event_never_comes_is_finished_from_its_file(
-        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def _stopped_segment(tmp_path: Path, monkeypatch, *, file_bytes: int = 0,  # type: ignore[no-untyped-def]
+                           still_live: bool = False) -> tuple[str, FakeWriter]:
+    """A segment started and stopped, then END_EVENT_GRACE_S (shortened) passed with no
+    RecordingFinished; its name and what the writer got."""
     import asyncio
 
     from stasis_app import recording
@@ -235,30 +237,28 @@ async def test_a_stopped_segment_whose_end_event_never_comes_is_finished_from_it
     m, writer = manager(tmp_path, ari)
     [start] = m.observe(answered())
     await m.execute(start)
-    rec.file_path(tmp_path, start.name).write_bytes(b"\0" * (44 + 16000))  # 1 s of wav
+    if file_bytes:
+        rec.file_path(tmp_path, start.name).write_bytes(b"\0" * file_bytes)
+    if still_live:
+        ari.recordings.live[start.name] = LiveRecording(start.name, "wav", "recording",
+                                                        "bridge:b1")
     [stop] = m.observe([o.HangupCall(call_id="c1")])
-    await m.execute(stop)  # Asterisk no longer has it (404), and no RecordingFinished comes
+    await m.execute(stop)  # not live: Asterisk answers 404
     await asyncio.sleep(0.2)
+    return start.name, writer
+
+
+async def test_a_stopped_segment_whose_end_event_never_comes_is_finished_from_its_file(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    name, writer = await _stopped_segment(tmp_path, monkeypatch, file_bytes=44 + 16000)  # 1 s
     [ended] = [f for f in writer.facts if isinstance(f, rec.SegmentEnded)]
-    assert ended.name == start.name and ended.status is RecordingStatus.OK
+    assert ended.name == name and ended.status is RecordingStatus.OK
     assert ended.size_bytes == 44 + 16000 and ended.duration_s == pytest.approx(1.0)
 
 
 async def test_a_stopped_segment_asterisk_still_records_is_left_to_its_event(
         tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    from stasis_app import recording
-
-    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.05)
-    ari = FakeAri()
-    m, writer = manager(tmp_path, ari)
-    [start] = m.observe(answered())
-    await m.execute(start)
-    ari.recordings.live[start.name] = LiveRecording(start.name, "wav", "recording", "bridge:b1")
-    [stop] = m.observe([o.HangupCall(call_id="c1")])
-    await m.execute(stop)
-    await asyncio.sleep(0.2)
+    _, writer = await _stopped_segment(tmp_path, monkeypatch, still_live=True)
     assert not any(isinstance(f, rec.SegmentEnded) for f in writer.facts)
 
 
