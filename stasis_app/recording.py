@@ -43,7 +43,7 @@ from crm.models import RecordingStatus
 from stasis_app.acd import outputs as o
 from stasis_app.ari import AriError
 from stasis_app.ari import events as ev
-from stasis_app.ari.models import target_id
+from stasis_app.ari.models import LiveRecording, target_id
 
 log = logging.getLogger("prowebcrm.recording")
 
@@ -328,18 +328,9 @@ class RecordingManager:
         await asyncio.sleep(END_EVENT_GRACE_S)
         if name not in self._meta:
             return  # the event came
-        try:
-            live = await self._ari.recordings.get_live(name)  # type: ignore[attr-defined]
-        except AriError as exc:
-            if exc.status != 404:
-                return  # Asterisk unreachable: the sweep decides later
-            live = None
-        except Exception as exc:  # never out of a background task
-            log.warning("recording %s: cannot ask Asterisk whether it still records: %s",
-                        name, exc)
-            return
-        if live is not None and live.state in LIVE_STATES:
-            return  # still recording: its event or the sweep finishes it
+        known, live = await self._live(name)
+        if not known or (live is not None and live.state in LIVE_STATES):
+            return  # still recording, or Asterisk cannot say: its event or the sweep
         if name in self._meta:
             log.info("recording %s: no end event from Asterisk; finished from its file", name)
             self._finish_from_file(name, rec.file_path(self._dir, name))
@@ -416,12 +407,9 @@ class RecordingManager:
         for row in rows:
             if self.policy.knows(row.name):
                 continue
-            try:
-                live = await self._ari.recordings.get_live(row.name)  # type: ignore[attr-defined]
-            except AriError as exc:
-                if exc.status != 404:
-                    continue  # Asterisk unreachable: ask again next time
-                live = None
+            known, live = await self._live(row.name)
+            if not known:
+                continue  # Asterisk unreachable: ask again next time
             ours = row.name in self._meta  # started here, its end event still awaited
             if live is not None and live.state in LIVE_STATES:
                 if ours:
@@ -444,6 +432,19 @@ class RecordingManager:
                                                                                  row.name))
             settled += 1
         return settled
+
+    async def _live(self, name: str) -> tuple[bool, LiveRecording | None]:
+        """What Asterisk records under ``name`` (None: nothing, it said 404); False first when
+        it could not be asked."""
+        try:
+            return True, await self._ari.recordings.get_live(name)  # type: ignore[attr-defined]
+        except AriError as exc:
+            if exc.status == 404:
+                return True, None
+        except Exception as exc:  # the sweep and the settling task never raise
+            log.warning("recording %s: cannot ask Asterisk whether it still records: %s",
+                        name, exc)
+        return False, None
 
     def _finish_from_file(self, name: str, path: Path) -> None:
         """End a segment Asterisk no longer records, without its event: its file says how
