@@ -49,6 +49,19 @@ class PhoneHandle:
     def answer(self) -> None:
         self._sim.engine.phone_answer(self.ext)
 
+    async def answer_when_ringing(self, timeout: float = 8.0) -> None:
+        """Answer as soon as the phone rings. The ACD turns an agent "ringing" when it
+        decides to offer, a moment before its originate reaches the phone: a test that
+        answered on the ACD's word alone raced that request."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.info.state != "ringing":
+            if loop.time() > deadline:
+                raise AssertionError(f"phone {self.ext} did not ring within {timeout} s "
+                                     f"(state {self.info.state})")
+            await asyncio.sleep(0.01)
+        self.answer()
+
     def reject(self) -> None:
         self._sim.engine.phone_reject(self.ext)
 

@@ -55,7 +55,7 @@ async def test_agent_day_through_the_api(product, aiohttp_client) -> None:  # ty
     pop = await next_event(ws1, "screen.pop", agent_id=alice.id)
     assert pop["client_id"] is None and pop["caller_number"]
     call_id = pop["call_id"]
-    prod.sim.phone("201").answer()
+    await prod.sim.phone("201").answer_when_ringing()
     await prod.until(lambda: prod.state(alice.id) == "on_call", what="alice on call")
 
     # New client with the caller's number prefilled, attached to the call, a note written.
@@ -88,7 +88,7 @@ async def test_agent_day_through_the_api(product, aiohttp_client) -> None:  # ty
     pop = await next_event(ws1, "screen.pop", agent_id=alice.id)
     assert pop["client_id"] == client_id
     call_id = pop["call_id"]
-    prod.sim.phone("201").answer()
+    await prod.sim.phone("201").answer_when_ringing()
     await prod.until(lambda: prod.state(alice.id) == "on_call", what="alice on call again")
 
     # Transfer with the record to Bob: his pop opens the same client with the note so far.
@@ -108,7 +108,7 @@ async def test_agent_day_through_the_api(product, aiohttp_client) -> None:  # ty
     assert pop2["transferred_from_agent_id"] == alice.id
     note = await (await c2.get(f"/api/v1/agent/notes/{pop2['note_ref']}")).json()
     assert note["text"] == "Wants to talk about the invoice" and note["client_id"] == client_id
-    prod.sim.phone("202").answer()
+    await prod.sim.phone("202").answer_when_ringing()
     await prod.until(lambda: prod.state(bob.id) == "on_call", what="bob on call")
 
     # S9: logging out is refused during a call, with a message; fine afterwards.
@@ -140,7 +140,7 @@ async def test_agent_day_through_the_api(product, aiohttp_client) -> None:  # ty
     response = await c1.post("/api/v1/agent/call/reject", headers=h(t1))
     assert response.status == 200, await response.text()
     await next_event(ws2, "screen.pop", agent_id=bob.id)
-    prod.sim.phone("202").answer()
+    await prod.sim.phone("202").answer_when_ringing()
     await prod.until(lambda: prod.state(bob.id) == "on_call", what="bob took the rejected call")
     assert (await c2.post("/api/v1/agent/call/hangup", headers=h(t2))).status == 200
 
@@ -149,8 +149,7 @@ async def test_agent_day_through_the_api(product, aiohttp_client) -> None:  # ty
     response = await c1.post("/api/v1/agent/dial", headers=h(t1),
                              json={"number": "0699999999", "client_id": client_id})
     assert response.status == 200, await response.text()
-    await prod.until(lambda: prod.sim.phone("201").state == "ringing", what="alice's phone")
-    prod.sim.phone("201").answer()
+    await prod.sim.phone("201").answer_when_ringing()
     await prod.until(lambda: prod.state(alice.id) == "on_call", what="click-to-call connected")
     response = await c1.post("/api/v1/agent/logout", headers=h(t1))
     assert response.status == 409

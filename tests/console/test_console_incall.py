@@ -47,7 +47,7 @@ async def test_hold_mute_dtmf_from_the_console(product, aiohttp_client) -> None:
     prod.sim.place_inbound_call(GROUP_NUMBER, "0612345678")
     pop = await next_event(ws, "screen.pop", agent_id=alice.id)
     call_id = pop["call_id"]
-    prod.sim.phone("201").answer()
+    await prod.sim.phone("201").answer_when_ringing()
     await prod.until(lambda: prod.state(alice.id) == "on_call", what="alice on call")
     channels = prod.sim.engine.channels
     caller = channels[call_id]

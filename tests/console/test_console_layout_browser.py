@@ -329,7 +329,7 @@ async def test_transfer_from_a_colleague_who_logged_in_later(served: tuple[Produ
             assert response.status == 200, await response.text()
             prod.sim.place_inbound_call("600", "0699887766")
             await prod.until(lambda: prod.state(bob.id) == "ringing", what="bob ringing")
-            prod.sim.phone("202").answer()
+            await prod.sim.phone("202").answer_when_ringing()
             await prod.until(lambda: prod.state(bob.id) == "on_call", what="bob on call")
             response = await bob_api.post(f"{base}/api/v1/agent/call/transfer", headers=headers,
                                           json={"kind": "agent", "value": str(alice.id)})

@@ -37,7 +37,7 @@ class Telephony:
     async def caller_hangup(self, handle: str) -> None: raise NotImplementedError
     def phone(self, ext: str) -> Any: raise NotImplementedError
     async def hangup_phone(self, ext: str) -> None: self.phone(ext).hangup()
-    async def answer_phone(self, ext: str) -> None: self.phone(ext).answer()
+    async def answer_phone(self, ext: str) -> None: await self.phone(ext).answer_when_ringing()
     async def decline_phone(self, ext: str) -> None: self.phone(ext).reject()
 
     async def clean_up(self, prefixes: tuple[str, ...]) -> None:

@@ -143,7 +143,7 @@ async def test_supervisor_watches_calls_live(acd_app: tuple[web.Application, Tes
         await page.bring_to_front()
 
         # Ann answers Jean: the call and her row turn connected, live
-        sim.phone("2001").answer()
+        await sim.phone("2001").answer_when_ringing()
         jean_row = "#sv-calls tr[data-state=connected]:has-text('Jean Dupont')"
         await page.wait_for_selector(jean_row)
         await page.wait_for_selector(f"#sv-agents tr[data-agent='{ann.id}'][data-state=on_call]")

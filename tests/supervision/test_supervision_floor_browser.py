@@ -69,7 +69,7 @@ async def test_forced_transfer_and_listening(served: tuple[Product, str]) -> Non
             await page.click("#sv-dialog button[type=submit]")
             await expect(page.locator("#sv-flash")).to_contain_text("Alice Martin")
             await prod.until(lambda: prod.state(alice.id) == "ringing", what="alice ringing")
-            prod.sim.phone("201").answer()
+            await prod.sim.phone("201").answer_when_ringing()
             await prod.until(lambda: prod.state(alice.id) == "on_call", what="alice on call")
 
             # Listening: the supervisor's phone is asked once, then remembered (profile).
