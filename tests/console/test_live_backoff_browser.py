@@ -107,15 +107,28 @@ async def wait_closed(page: Any, count: int) -> None:
 
 async def next_attempt(page: Any, count: int, step: int) -> None:
     """Runs the page's (paused) clock from the close of socket `count` until its retry: not
-    before the shortest delay allowed for this step, and by the longest."""
+    before the shortest delay allowed for this step, and by the longest.
+
+    The delays count from that close, not from where the clock stands: a refused socket
+    can close while the clock is still running through the previous step's window, and
+    the page's retry timer starts then."""
     low, high = bounds(step)
-    await page.clock.run_for(int(low) - 1)
+    closed = (await sockets(page))[count - 1]["closed"]
+    assert closed is not None, f"socket {count} is still open"
+    await run_until(page, closed + int(low) - 1)
     assert len(await sockets(page)) == count, f"retry {step} came before {low} ms"
     # The next delay is at least 0.8 × twice this one (or 24 s at the cap): only one retry
     # can fall in this window, even when it is refused at once.
-    await page.clock.run_for(int(high - low) + 2)
+    await run_until(page, closed + int(high) + 1)
     created = len(await sockets(page))
     assert created == count + 1, f"retry {step}: {created - count} socket(s) by {high} ms"
+
+
+async def run_until(page: Any, moment_ms: float) -> None:
+    """Runs the page's paused clock up to `moment_ms` (its Date.now()), if not there yet."""
+    now = await page.evaluate("Date.now()")
+    if moment_ms > now:
+        await page.clock.run_for(int(moment_ms - now))
 
 
 async def test_live_socket_backs_off_while_the_server_is_down(server: Server) -> None:
