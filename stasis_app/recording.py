@@ -392,6 +392,14 @@ class RecordingManager:
                 "call_id": call_id, "agent_id": agent_id, "recording": recording,
                 "error": error, "at": self._clock()}, [SUPERVISION, agent_topic(agent_id)])
 
+    async def stop(self) -> None:
+        """Stop settling stopped segments (an open row is the next process's sweep's) and
+        let the writer finish."""
+        for task in self._settling:
+            task.cancel()
+        await asyncio.gather(*self._settling, return_exceptions=True)
+        await self.writer.stop()
+
     # -- converging with Asterisk and the records ---------------------------------------------
 
     async def sweep(self) -> int:
@@ -460,7 +468,7 @@ class RecordingManager:
         else:
             fact = rec.SegmentEnded(name, from_timestamp(self._clock()),
                                     RecordingStatus.FAILED,
-                                    error="no file: the recording ended while no process "
-                                          "was watching it")
+                                    error="no file: the recording ended without its end "
+                                          "event reaching this app")
         self.writer.put(fact)
         self._meta.pop(name, None)

@@ -209,7 +209,7 @@ class AcdRuntime:
         if self.journal is not None:
             await self.journal.stop(close_open=False)
         if self.recorder is not None:
-            await self.recorder.writer.stop()
+            await self.recorder.stop()
         if self.leadership is not None:
             await self.leadership.release()
 

@@ -22,12 +22,16 @@ from stasis_app.recording import RecordingManager, RecordingPolicy, StartRecordi
 class FakeWriter:
     def __init__(self) -> None:
         self.facts: list[rec.Fact] = []
+        self.stopped = False
 
     def put(self, fact: rec.Fact) -> None:
         self.facts.append(fact)
 
     async def idle(self) -> None:
         return None
+
+    async def stop(self) -> None:
+        self.stopped = True
 
 
 class FakeBridges:
@@ -225,9 +229,10 @@ async def test_sweep_leaves_a_segment_being_stopped_to_its_event(db: str, tmp_pa
 
 
 async def _stopped_segment(tmp_path: Path, monkeypatch, *, file_bytes: int = 0,  # type: ignore[no-untyped-def]
-                           still_live: bool = False) -> tuple[str, FakeWriter]:
-    """A segment started and stopped, then END_EVENT_GRACE_S (shortened) passed with no
-    RecordingFinished; its name and what the writer got."""
+                           still_live: bool = False, end_event: bool = False
+                           ) -> tuple[str, FakeWriter]:
+    """A segment started and stopped, then END_EVENT_GRACE_S (shortened) passed, with its
+    RecordingFinished right after the stop or never; its name and what the writer got."""
     import asyncio
 
     from stasis_app import recording
@@ -244,6 +249,8 @@ async def _stopped_segment(tmp_path: Path, monkeypatch, *, file_bytes: int = 0, 
                                                         "bridge:b1")
     [stop] = m.observe([o.HangupCall(call_id="c1")])
     await m.execute(stop)  # not live: Asterisk answers 404
+    if end_event:
+        assert m.on_event(finished(start.name))
     await asyncio.sleep(0.2)
     return start.name, writer
 
@@ -262,20 +269,29 @@ async def test_a_stopped_segment_asterisk_still_records_is_left_to_its_event(
     assert not any(isinstance(f, rec.SegmentEnded) for f in writer.facts)
 
 
-async def test_a_stopped_segment_is_left_to_its_event_when_it_comes(tmp_path: Path,
-                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stopped_segment_is_left_to_its_event_when_it_comes(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, writer = await _stopped_segment(tmp_path, monkeypatch, end_event=True)
+    ended = [f for f in writer.facts if isinstance(f, rec.SegmentEnded)]
+    assert len(ended) == 1 and ended[0].status is RecordingStatus.OK
+
+
+async def test_stopping_the_manager_leaves_a_stopped_segment_to_the_next_sweep(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A process going away within the grace writes nothing for the segment (the next
+    process's sweep settles its open row) and leaves no task behind."""
     import asyncio
 
     from stasis_app import recording
 
-    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.05)
-    ari = FakeAri()
-    m, writer = manager(tmp_path, ari)
+    monkeypatch.setattr(recording, "END_EVENT_GRACE_S", 0.2)
+    m, writer = manager(tmp_path, FakeAri())
     [start] = m.observe(answered())
     await m.execute(start)
     [stop] = m.observe([o.HangupCall(call_id="c1")])
     await m.execute(stop)
-    assert m.on_event(finished(start.name))
-    await asyncio.sleep(0.15)
-    ended = [f for f in writer.facts if isinstance(f, rec.SegmentEnded)]
-    assert len(ended) == 1 and ended[0].status is RecordingStatus.OK
+    await m.stop()
+    await asyncio.sleep(0.3)
+    assert not any(isinstance(f, rec.SegmentEnded) for f in writer.facts)
+    assert writer.stopped
+    assert not m._settling
