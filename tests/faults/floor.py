@@ -33,7 +33,8 @@ class Floor:
     runs: list[Any] = field(default_factory=list)
     rtp: RtpCounter | None = None
 
-    async def seed(self, agents: int, **group: Any) -> None:
+    async def seed(self, agents: int, phones: str = "answer", **group: Any) -> None:
+        """``phones``: how the agents' SIPp phones behave (tests.pbx.config.PHONE_RANGES)."""
         await crm_db.migrate(self.database_url)
         await crm_db.init_db(self.database_url)
         hashed = await hash_password(PASSWORD)
@@ -45,7 +46,7 @@ class Floor:
                                      password_hash=hashed, role=Role.AGENT)
             await GroupMember.create(user=user, group=self.group, penalty=0, position=n)
             self.agents.append(user)
-            self.extensions[user.id] = self.pbx.phone("answer", key=f"drill-{n}")
+            self.extensions[user.id] = self.pbx.phone(phones, key=f"drill-{n}")
         await User.create(login="boss", name="Boss", password_hash=hashed,
                           role=Role.SUPERVISOR)
 
@@ -100,9 +101,11 @@ class Floor:
         finally:
             await boss.close()
 
-    def place(self, callers: list[tuple[str, str]], hold_s: float = 300) -> None:
+    def place(self, callers: list[tuple[str, str]], hold_s: float = 300,
+              rate: float = 50) -> None:
+        """The carrier calls the group: ``rate`` calls a second, 0 for all at once."""
         self.runs.append(self.pbx.carrier.start(GROUP_NUMBER, callers, hold_s=hold_s,
-                                                rate=50))
+                                                rate=rate))
 
     def channels(self) -> list[dict[str, Any]]:
         return self.pbx.asterisk.channels()

@@ -1,0 +1,123 @@
+"""A wave of callers on the real Asterisk: 100 SIP callers at once on 20 SIP agents, the
+waiting ones on music on hold that really plays. This is what collapsed Asterisk and wedged
+the ACD before issue 10 (REST timeouts, callers left ringing, agents believed busy with
+calls Asterisk no longer had). Here every caller must be served, in the order they came,
+and the floor must end as it started: nothing left in Asterisk, every agent free, one
+right record per call.
+
+The agents' phones hang up 2 s after answering, so the 100 calls go through in about five
+turns of the 20 agents; the callers would stay on the line for two minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from crm.models import AgentState, AgentStateName, Call, CallOutcome, Offer, OfferResult
+from tests.faults.floor import Floor
+from tests.pbx import Pbx
+
+pytestmark = pytest.mark.real_asterisk
+
+WAVE = 100
+AGENTS = 20
+CALLERS = [(f"0620{n:06d}", f"Wave {n}") for n in range(WAVE)]
+
+
+@pytest.fixture
+async def floor(pbx: Pbx, tmp_path: Path, database_url: str) -> AsyncIterator[Floor]:
+    pbx.reset()
+    floor = Floor(pbx, tmp_path, database_url)
+    await floor.seed(agents=AGENTS, phones="hangup", ring_timeout_s=10)
+    try:
+        yield floor
+    finally:
+        await floor.close()
+
+
+async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Floor) -> None:
+    process = floor.serve("wave")
+    await process.wait_state("active")
+    await floor.log_agents_in(process)
+    placed_at = time.time()
+    floor.place(CALLERS, hold_s=120, rate=0)
+    run = floor.runs[-1]
+
+    # The first turn: every agent talking, the other 80 callers waiting in the queue.
+    last: dict = {}
+
+    async def first_turn() -> bool:
+        snap = last["snap"] = await floor.snapshot(process)
+        waiting = [c for q in snap["queues"].values() for c in q]
+        return (sum(a["state"] == "on_call" for a in snap["agents"]) == AGENTS
+                and len(waiting) >= WAVE - 2 * AGENTS)
+
+    try:
+        await floor.until(first_turn, timeout=20, what="20 talking, the rest waiting")
+    except AssertionError as exc:
+        snap = last.get("snap") or {}
+        raise AssertionError(f"{exc}; agents {[a['state'] for a in snap.get('agents', [])]}, "
+                             f"queues {snap.get('queues')}\n{process.tail(40)}") from None
+
+    # The last callers wait for several turns: they hear the group's music meanwhile.
+    waiting = [c for q in last["snap"]["queues"].values() for c in q]
+    flows = await floor.audio(waiting[-5:], seconds=1.0)
+    for channel_id, flow in flows.items():
+        # ~50 packets a second, most of them sound: music, not silence or comfort noise
+        assert flow.sent > 30 and flow.loud_sent > 20, ("music to a waiting caller",
+                                                         channel_id, flow)
+
+    result = await asyncio.to_thread(run.wait, 90)
+    served_in = time.time() - placed_at
+    assert result.returncode == 0, (result.lines[-10:], process.tail(40))
+    outcomes = Counter(" ".join(result.of(number)) for number, _ in CALLERS)
+    # Answered by the app, then hung up by it when the agent's phone hung up.
+    assert outcomes == {"answered far_bye": WAVE}, outcomes
+    assert served_in < 60, f"100 callers on 20 agents took {served_in:.0f} s"
+
+    async def floor_idle() -> bool:
+        snap = await floor.snapshot(process)
+        return not snap["calls"] and all(a["state"] == "available" for a in snap["agents"])
+
+    await floor.until(floor_idle, what="no call in the engine, every agent available")
+    await floor.until(lambda: not [c for c in floor.channels()
+                                   if not c["name"].startswith("PJSIP/loop-")],
+                      what="no channel left in Asterisk")
+    queues = {b["id"] for b in floor.pbx.asterisk.bridges() if b["bridge_type"] == "holding"}
+    assert [b for b in floor.pbx.asterisk.bridges() if b["id"] not in queues] == []
+
+    async def records_closed() -> bool:
+        return (await Call.filter(ended_at=None).count() == 0
+                and await Call.all().count() == WAVE)
+
+    await floor.until(records_closed, what="100 call records, every one closed")
+    calls = await Call.all()
+    assert {c.caller_number for c in calls} == {number for number, _ in CALLERS}
+    assert {c.outcome for c in calls} == {CallOutcome.ANSWERED}
+    for call in calls:
+        assert 1.5 < call.talk_s < 4.0, (call.caller_number, call.talk_s)
+        assert call.wait_s == pytest.approx(
+            (call.answered_at - call.entered_queue_at).total_seconds(), abs=0.01)
+    # Each agent took about a fifth of the calls (the longest idle goes first).
+    per_agent = Counter(c.agent_id for c in calls)
+    assert set(per_agent) == {a.id for a in floor.agents}
+    assert all(3 <= n <= 7 for n in per_agent.values()), per_agent
+    # One offer per call, every one answered, made in the order the callers came.
+    offers = await Offer.all().order_by("offered_at", "id").prefetch_related("call")
+    assert [o.result for o in offers] == [OfferResult.ANSWERED] * WAVE
+    by_arrival = [c.ref for c in sorted(calls, key=lambda c: (c.entered_queue_at, c.id))]
+    assert [o.call.ref for o in offers] == by_arrival
+    # Every agent's states follow each other without gap or overlap.
+    for agent in floor.agents:
+        states = await AgentState.filter(agent_id=agent.id).order_by("started_at", "id")
+        assert states[0].state is AgentStateName.AVAILABLE
+        for earlier, later in itertools.pairwise(states):
+            assert earlier.ended_at == later.started_at, (agent.login, earlier, later)
+        assert sum(s.state is AgentStateName.ON_CALL for s in states) == per_agent[agent.id]
+    assert process.alive()
