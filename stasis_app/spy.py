@@ -85,7 +85,7 @@ class SpyManager:
             raise SpyRefused("no_extension", "give the extension of the phone to listen on")
         target = {SpyMode.LISTEN: call_id, SpyMode.WHISPER: agent.leg_id,
                   SpyMode.BARGE: bridges[0]}[mode]
-        spy_id = f"{self._prefix}spy-{next(self._ids)}"
+        spy_id = f"{self._prefix}spy-{next(self._ids):09d}"  # prefix-free: see Engine._new_id
         spy = Spy(spy_id, call_id, supervisor_id, mode, target,
                   supervisor_leg=spy_id + "-sup")
         self._track(spy, spy.supervisor_leg)

@@ -99,8 +99,12 @@ class EngineCore:
     # ------------------------------------------------------------------------------ basics
 
     def _new_id(self, kind: str) -> str:
+        # Fixed width: no id may start with another. Asterisk 22 checks a new channel's
+        # assigned id against the live ones by prefix (channelstorage.c, get_by_uniqueid:
+        # strncasecmp over the new id's length), so with "offer-2" made while "offer-20"
+        # was up, the originate failed with 409 "Channel with given unique ID already exists".
         self._seq += 1
-        return f"{self._settings.id_prefix}{kind}-{self._seq}"
+        return f"{self._settings.id_prefix}{kind}-{self._seq:09d}"
 
     def _emit(self, output: Output) -> None:
         self._out.append(output)
