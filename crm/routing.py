@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm.call_segments import segment_base
-from crm.models import AgentState, Call, Group, GroupMember
+from crm.models import AgentState, Call, Group, GroupMember, Offer, OfferResult
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,9 @@ class OpenCall:
     started_at: datetime
     entered_queue_at: datetime | None
     answered_at: datetime | None
+    # The agent's leg that answered its latest offer (the offer's ref is the leg's channel):
+    # when that leg ended is when the conversation did, if it went first.
+    answered_by: str | None = None
 
 
 async def open_calls() -> dict[str, OpenCall]:
@@ -99,6 +102,10 @@ async def open_calls() -> dict[str, OpenCall]:
     rows = await Call.filter(ended_at=None).order_by("id").values(
         "ref", "direction", "group_id", "caller_number", "caller_name", "client_id",
         "agent_id", "started_at", "entered_queue_at", "answered_at")
+    answered_by: dict[str, str] = {}
+    for offer in await Offer.filter(call__ended_at=None, result=OfferResult.ANSWERED).order_by(
+            "offered_at", "id").values("ref", "call__ref"):
+        answered_by[offer["call__ref"]] = offer["ref"]  # the latest one last
     out: dict[str, OpenCall] = {}
     for row in rows:
         call_id = segment_base(row["ref"])
@@ -107,7 +114,8 @@ async def open_calls() -> dict[str, OpenCall]:
             group_id=row["group_id"], caller_number=row["caller_number"],
             caller_name=row["caller_name"], client_id=row["client_id"],
             agent_id=row["agent_id"], started_at=row["started_at"],
-            entered_queue_at=row["entered_queue_at"], answered_at=row["answered_at"])
+            entered_queue_at=row["entered_queue_at"], answered_at=row["answered_at"],
+            answered_by=answered_by.get(row["ref"]))
     return out
 
 

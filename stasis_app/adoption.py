@@ -19,6 +19,7 @@ an empty bridge) is ended; records whose call is no longer in Asterisk are close
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +49,16 @@ class Records:
     memberships: dict[int, dict[int, int]]  # agent -> {group: penalty}
     wrapup_s: dict[int, float]  # group -> wrap-up seconds
     groups: set[int]  # active groups
+    # What a caller's Stasis arguments name its group by (the dialplan passes the dialled
+    # number, or a name): number and casefolded name -> group id, as the engine resolves them.
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def group_named(self, ref: str) -> int | None:
+        """The active group a Stasis argument names: its number, its name, or its id."""
+        gid = self.aliases.get(ref.casefold())
+        if gid is None and ref.isdigit():
+            gid = int(ref)
+        return gid if gid in self.groups else None
 
 
 @dataclass
@@ -99,8 +110,20 @@ def extension_of(channel_name: str) -> str:
     return rest.rsplit("-", 1)[0]
 
 
+def conversation_end(row: OpenCall, ends: Mapping[str, float]) -> float | None:
+    """When a call that ended unseen really ended, from the hang-up handler's notes (``ends``,
+    channel id -> epoch): its caller's end, or its agent's leg's if that came first (an agent
+    who hung up while no process watched left the caller alone in the bridge until the next
+    process found and ended it)."""
+    caller = ends.get(row.call_id)
+    leg = ends.get(row.answered_by) if row.answered_by and row.answered_at else None
+    known = [at for at in (caller, leg) if at is not None]
+    return min(known) if known else None
+
+
 def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Records,
-         now: float) -> Plan:
+         now: float, ends: Mapping[str, float] | None = None) -> Plan:
+    """``ends``: when channels ended, as the dialplan's hang-up handler noted it."""
     out = Plan()
     by_id = {c.id: c for c in channels}
     args = {c.id: a for c in channels if (a := stasis_args(c, app)) is not None}
@@ -263,7 +286,7 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
         row = records.calls.get(caller)
         group_arg = args[caller].values[0] if args[caller].values else ""
         gid = row.group_id if row and row.group_id is not None else (
-            int(group_arg) if group_arg.isdigit() and int(group_arg) in records.groups else None)
+            records.group_named(group_arg))
         adopt_call(caller, by_id[caller], group_id=gid, in_holding_bridge=False)
         out.callers[caller] = gid
         kept.add(caller)
@@ -292,11 +315,16 @@ def plan(app: str, channels: list[Channel], bridges: list[Bridge], records: Reco
                 (records.wrapup_s.get(g, 0.0) for g in records.memberships.get(agent_id, {})),
                 default=0.0))
             wrapup_until = state.started_at.timestamp() + wrapup
+        call_ended_at = None
+        if state.state == AgentState.ON_CALL.value and state.call_ref not in adopted_calls:
+            row = records.calls.get(state.call_ref)
+            call_ended_at = conversation_end(row, ends or {}) if row is not None else None
         out.inputs.append(i.RestoreAgent(
             now=now, agent_id=agent_id, extension=state.extension,
             groups=records.memberships.get(agent_id, {}), state=AgentState(state.state),
             reason=state.reason, since=state.started_at.timestamp(),
-            wrapup_of=state.call_ref or None, wrapup_until=wrapup_until))
+            wrapup_of=state.call_ref or None, wrapup_until=wrapup_until,
+            call_ended_at=call_ended_at))
     for agent_id, leg_name in agents_on_calls.items():
         if agent_id not in records.agents or (
                 records.agents[agent_id].state == AgentState.LOGGED_OUT.value):

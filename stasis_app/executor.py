@@ -50,6 +50,11 @@ EARLY_STASIS_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)  # a created chan
 # taking every call with it. The phone hears the outcome this much later, never in that window.
 TRANSFER_ANSWER_AFTER_S = 0.25
 AGENT_LEG_VARIABLES = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
+# The sample dialplan's hang-up handler ([prowebcrm-hangup]) notes when a channel ends in the
+# global PROWEBCRM_ENDS. The dialplan pushes it on callers; the app pushes it on the agents'
+# legs it places, so that a conversation whose agent hung up while no process watched (a
+# restart) is recorded as ending then, not when the next process found the caller alone.
+LEG_HANGUP_HANDLER = {"CHANNEL(hangup_handler_push)": "prowebcrm-hangup,s,1"}
 
 
 class CommandExecutor:
@@ -74,7 +79,8 @@ class CommandExecutor:
         self._outbound_caller_id = outbound_caller_id
         # Only PJSIP channels know the function; on others Asterisk logs an error per call.
         pjsip = agent_dial.upper().startswith("PJSIP/")
-        self._leg_variables = AGENT_LEG_VARIABLES if set_transfer_handling and pjsip else None
+        self._leg_variables = {**LEG_HANGUP_HANDLER, **(
+            AGENT_LEG_VARIABLES if set_transfer_handling and pjsip else {})}
         self._playback_ids = count(1)
         # Originates in flight, by leg id. A new leg does not wait behind its caller's answer
         # and music on hold (they are other channels); whatever later acts on the leg waits

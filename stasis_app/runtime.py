@@ -101,6 +101,7 @@ class AcdRuntime:
     on_lost: Callable[[], None] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _group_ids: set[int] = field(default_factory=set)
+    _aliases: dict[str, int] = field(default_factory=dict)  # group number / name -> id
     _wrapups: dict[int, float] = field(default_factory=dict)
     _revision: int = -1
     _reconciling: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -132,6 +133,7 @@ class AcdRuntime:
         s = self.settings
         prefix = f"{adoption.id_root(s.ari_app)}{secrets.token_hex(3)}-"
         engine = Engine(settings=EngineSettings(id_prefix=prefix))
+        log.info("channels and bridges this process makes have ids starting %r", prefix)
         self.journal = CallJournal(s.tz, s.data_dir / "journal",
                                    spool_max_mb=s.journal_spool_max_mb,
                                    database_key=database_key(s.database_url))
@@ -238,6 +240,7 @@ class AcdRuntime:
         groups = await active_groups()
         now = self.controller.clock
         loaded: set[int] = set()
+        aliases: dict[str, int] = {}
         modes: dict[int, str] = {}
         for group in groups:
             config = group_config(group)
@@ -247,6 +250,9 @@ class AcdRuntime:
                 continue
             await self.controller.ask(i.ConfigureGroup(now=now(), config=config))
             loaded.add(group.id)
+            aliases[config.name.casefold()] = group.id
+            if config.number:
+                aliases[config.number] = group.id
             self._wrapups[group.id] = float(group.wrapup_s)
             modes[group.id] = group.recording
             self._moh[group.id] = config.moh_class
@@ -255,6 +261,7 @@ class AcdRuntime:
         for gone in self._group_ids - loaded:
             await self.controller.ask(i.RemoveGroup(now=now(), group_id=gone))
         self._group_ids = loaded
+        self._aliases = aliases
         if self.recorder is not None:
             self.recorder.set_modes(modes)
 
@@ -282,7 +289,8 @@ class AcdRuntime:
         bridges = await self.client.bridges.list()
         now = self.controller.clock()
         records = await self._records()
-        plan = adoption.plan(self.settings.ari_app, channels, bridges, records, now)
+        ends = await self._end_stamps() if records.calls else {}
+        plan = adoption.plan(self.settings.ari_app, channels, bridges, records, now, ends)
         self._adopt_registry(plan)
         refused = 0
         for inp in plan.inputs:
@@ -294,7 +302,7 @@ class AcdRuntime:
         for bridge_id in plan.destroy:
             with contextlib.suppress(AriError):
                 await self.client.bridges.destroy(bridge_id)
-        closed = await self._close_vanished(plan.vanished, now)
+        closed = await self._close_vanished(plan.vanished, now, ends)
         self._last_seen = now
         adopted = [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
         log.info(
@@ -313,10 +321,12 @@ class AcdRuntime:
         except Exception as exc:  # the database down: Asterisk alone says what is live
             log.error("records unreadable while taking back live calls (%s): adopting from "
                       "Asterisk alone", exc)
-            return adoption.Records({}, {}, {}, dict(self._wrapups), set(groups))
+            return adoption.Records({}, {}, {}, dict(self._wrapups), set(groups),
+                                    dict(self._aliases))
         for agent_id in {s.agent_id for s in agents.values()} - set(members):
             members[agent_id] = await agent_memberships(agent_id)
-        return adoption.Records(calls, agents, members, dict(self._wrapups), set(groups))
+        return adoption.Records(calls, agents, members, dict(self._wrapups), set(groups),
+                                dict(self._aliases))
 
     def _adopt_registry(self, plan: adoption.Plan) -> None:
         assert self.executor is not None
@@ -333,12 +343,13 @@ class AcdRuntime:
         for bridge_id, call_id in plan.bridges.items():
             self.executor.adopt_bridge(bridge_id, call_id)
 
-    async def _close_vanished(self, rows: list[OpenCall], now: float) -> int:
-        """Records of calls Asterisk no longer has: closed at their real end."""
+    async def _close_vanished(self, rows: list[OpenCall], now: float,
+                              ends: dict[str, float]) -> int:
+        """Records of calls Asterisk no longer has: closed at their real end. ``ends`` were
+        read before the lone callers were hung up: those hang-ups are no end of a call."""
         assert self.journal is not None
-        ends = await self._end_stamps() if rows else {}
         for row in rows:
-            at = ends.get(row.call_id) or now
+            at = adoption.conversation_end(row, ends) or now
             if row.answered_at is not None:
                 outcome = CallOutcome.ANSWERED
             elif row.entered_queue_at is not None:
@@ -697,3 +708,4 @@ class AcdSupervisor:
             self.runtime = None
         else:
             await self._leadership.release()
+

@@ -393,6 +393,9 @@ class RestoreAgent(Input):
     since: float = 0.0
     wrapup_of: str | None = None
     wrapup_until: float | None = None
+    # ON_CALL whose call ended while no process watched: when it really ended (the agent is
+    # free from then on, not from this restart), if Asterisk noted it.
+    call_ended_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

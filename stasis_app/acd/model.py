@@ -272,6 +272,7 @@ class Agent:
     wrapup_of: str | None = None  # the call the current wrap-up follows
     # Restored as ringing / on a call, waiting for its call to be adopted (or AdoptionDone).
     restoring: bool = False
+    restored_call_end: float | None = None  # RestoreAgent.call_ended_at
     phone: PhoneState = PhoneState.UNKNOWN  # what Asterisk last said of the agent's phone
 
     @property

@@ -47,6 +47,7 @@ class RecoveryHandlers(CallHandlers):
             phone=self._phones.get(inp.extension, PhoneState.UNKNOWN),
         )
         agent.restoring = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
+        agent.restored_call_end = inp.call_ended_at
         self._agents[agent.agent_id] = agent
         self._phone_agents.setdefault(agent.extension, set()).add(agent.agent_id)
         for gid, penalty in groups.items():
@@ -188,4 +189,18 @@ class RecoveryHandlers(CallHandlers):
         for agent in self._agents.values():
             if agent.restoring:  # its call ended while nobody was watching
                 agent.restoring = False
-                self._agent_ready(agent)
+                self._ready_since_call_end(agent)
+
+    def _ready_since_call_end(self, agent: Agent) -> None:
+        """Free from when its call really ended (between its last state change and now),
+        so its time on the call and its idle time are what happened, not the restart's."""
+        ended = agent.restored_call_end
+        agent.restored_call_end = None
+        now = self._now
+        if ended is not None:
+            self._now = min(now, max(ended, agent.state_since))
+        try:
+            self._agent_ready(agent)
+        finally:
+            self._now = now
+

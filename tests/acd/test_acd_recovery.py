@@ -145,6 +145,27 @@ def test_agent_whose_call_ended_meanwhile_is_freed(h: Harness) -> None:
     assert one(out, OriginateAgent).agent_id == 1
 
 
+def test_agent_whose_call_ended_unseen_is_free_from_that_moment(h: Harness) -> None:
+    """Asterisk noted when the call ended while no process watched: the agent's time on the
+    call ends then, and the next call's ringing starts now (never before either moment)."""
+    h.group(1)
+    restore(h, 1, AgentState.ON_CALL, call_ended_at=h.now - 20)  # on it since now - 60
+    h.enter("c1")
+    out = h.send(AdoptionDone)
+    freed, ringing = of(out, AgentStateChanged)
+    assert (freed.new, freed.at) == (AgentState.AVAILABLE, h.now - 20)
+    assert (ringing.new, ringing.at) == (AgentState.RINGING, h.now)
+
+
+def test_an_unseen_end_never_moves_a_state_before_its_start_or_after_now(h: Harness) -> None:
+    h.group(1)
+    restore(h, 1, AgentState.ON_CALL, call_ended_at=h.now - 600)  # older than its state
+    restore(h, 2, AgentState.ON_CALL, call_ended_at=h.now + 5)  # a clock ahead of ours
+    out = h.send(AdoptionDone)
+    at = {c.agent_id: c.at for c in of(out, AgentStateChanged)}
+    assert at == {1: h.now - 60, 2: h.now}
+
+
 def test_restored_wrapup_resumes_for_what_is_left(h: Harness) -> None:
     h.group(1)
     out = restore(h, 1, AgentState.WRAPUP, wrapup_of="c0", wrapup_until=h.now + 3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from crm.routing import OpenAgentState, OpenCall
 from stasis_app import adoption
 from stasis_app.acd import inputs as i
@@ -83,6 +85,31 @@ def test_a_waiting_caller_whose_queue_entry_was_lost_gets_it_again() -> None:
     assert call.entered_at == AT.timestamp()
 
 
+@pytest.mark.parametrize("named", ["1700", "Sales", "SALES"])
+def test_a_caller_in_the_app_before_any_record_waits_in_the_group_its_dialplan_named(
+        named: str) -> None:
+    """Entered Stasis as the previous process went (or as this one took back): no record, no
+    bridge. The dialplan names the group by number or name (Stasis(app,inbound,${EXTEN},..)),
+    never by id; the caller waits in that group instead of being turned away."""
+    channels = [_channel("c-9", "PJSIP/trunk-00000009", f"{APP},inbound,{named},{NOW - 3}")]
+    records = _records()
+    records.aliases = {"1700": 1, "sales": 1}
+    plan = adoption.plan(APP, channels, [], records, NOW)
+    call = next(x for x in plan.inputs if isinstance(x, i.AdoptCall))
+    assert (call.call_id, call.group_id, call.in_holding_bridge) == ("c-9", 1, False)
+    assert call.entered_at == NOW - 3  # its place: from its first try, not from the restart
+    assert plan.hangups == []
+
+
+def test_a_caller_naming_no_group_of_this_app_is_not_given_one() -> None:
+    channels = [_channel("c-9", "PJSIP/trunk-00000009", f"{APP},inbound,9999,{NOW - 3}")]
+    records = _records()
+    records.aliases = {"1700": 1}
+    plan = adoption.plan(APP, channels, [], records, NOW)
+    call = next(x for x in plan.inputs if isinstance(x, i.AdoptCall))
+    assert call.group_id is None  # the engine ends it with a record (group closed)
+
+
 def test_another_apps_calls_and_queues_are_left_alone() -> None:
     """Two floors (two Stasis apps) on one Asterisk: this app's take-back neither hangs up the
     other's legs nor destroys its call bridges (empty while a phone rings) or its holding
@@ -108,3 +135,38 @@ def test_another_apps_calls_and_queues_are_left_alone() -> None:
     assert plan.hangups == [f"{mine}02-offer-7"]
     assert plan.destroy == [f"{mine}02-bridge-8"]
     assert not [x for x in plan.inputs if isinstance(x, i.AdoptCall)]
+
+
+def _open_call(call_id: str, *, answered: bool, leg: str | None) -> OpenCall:
+    return OpenCall(call_id, call_id, "inbound", 1, "0611", "", None, 7 if answered else None,
+                    AT, AT, AT if answered else None, answered_by=leg)
+
+
+def test_a_conversation_ends_when_the_first_of_its_two_sides_left() -> None:
+    talked = _open_call("c-1", answered=True, leg="pwab-offer-1")
+    ends = {"c-1": NOW - 5, "pwab-offer-1": NOW - 9}
+    assert adoption.conversation_end(talked, ends) == NOW - 9  # the agent hung up first
+    assert adoption.conversation_end(talked, {**ends, "c-1": NOW - 12}) == NOW - 12
+    assert adoption.conversation_end(talked, {"c-1": NOW - 5}) == NOW - 5
+    assert adoption.conversation_end(talked, {}) is None  # no hang-up handler: not known
+    waited = _open_call("c-2", answered=False, leg=None)
+    assert adoption.conversation_end(waited, {"c-2": NOW - 4}) == NOW - 4
+
+
+def test_an_agent_whose_call_ended_unseen_is_restored_with_that_end() -> None:
+    """kill -9, then the agent's phone hung up: the caller sits alone in the call's bridge.
+    The caller is hung up, the record closed and the agent freed at the leg's end."""
+    channels = [_channel("c-1", "PJSIP/trunk-00000001", f"{APP},inbound,1700,{NOW - 70}")]
+    bridges = [Bridge.from_dict({"id": "pwab-bridge-1", "name": "call-c-1",
+                                 "channels": ["c-1"]})]
+    row = _open_call("c-1", answered=True, leg="pwab-offer-1")
+    records = adoption.Records(
+        calls={"c-1": row},
+        agents={7: OpenAgentState(7, "on_call", "", "2001", AT, "c-1")},
+        memberships={7: {1: 0}}, wrapup_s={1: 0.0}, groups={1})
+    plan = adoption.plan(APP, channels, bridges, records, NOW,
+                         {"pwab-offer-1": NOW - 8})
+    assert plan.hangups == ["c-1"] and plan.vanished == [row]
+    restored = next(x for x in plan.inputs if isinstance(x, i.RestoreAgent))
+    assert (restored.agent_id, restored.call_ended_at) == (7, NOW - 8)
+

@@ -41,7 +41,11 @@ async def floor(pbx: Pbx, tmp_path: Path, database_url: str) -> AsyncIterator[Fl
         await floor.close()
 
 
-async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Floor) -> None:
+@pytest.mark.parametrize("fault", ["none", "kill9"])
+async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Floor,
+                                                                       fault: str) -> None:
+    """``kill9``: the app dies the moment the first turn is up (20 talking, 80 waiting) and
+    is started again; the agents' phones hang up while it is away."""
     process = floor.serve("wave")
     await process.wait_state("active")
     await floor.log_agents_in(process)
@@ -65,13 +69,19 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Fl
         raise AssertionError(f"{exc}; agents {[a['state'] for a in snap.get('agents', [])]}, "
                              f"queues {snap.get('queues')}\n{process.tail(40)}") from None
 
-    # The last callers wait for several turns: they hear the group's music meanwhile.
+    if fault == "kill9":
+        process.kill9()
+    # The last callers wait for several turns: they hear the group's music meanwhile (and
+    # while no app is there).
     waiting = [c for q in last["snap"]["queues"].values() for c in q]
     flows = await floor.audio(waiting[-5:], seconds=1.0)
     for channel_id, flow in flows.items():
         # ~50 packets a second, most of them sound: music, not silence or comfort noise
         assert flow.sent > 30 and flow.loud_sent > 20, ("music to a waiting caller",
                                                          channel_id, flow)
+    if fault == "kill9":
+        process = floor.serve("again")  # as a service manager restarts it
+        await process.wait_state("active")
 
     result = await asyncio.to_thread(run.wait, 90)
     served_in = time.time() - placed_at
@@ -99,9 +109,13 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Fl
     await floor.until(records_closed, what="100 call records, every one closed")
     calls = await Call.all()
     assert {c.caller_number for c in calls} == {number for number, _ in CALLERS}
-    assert {c.outcome for c in calls} == {CallOutcome.ANSWERED}
+    assert {c.outcome for c in calls} == {CallOutcome.ANSWERED}, [
+        (c.caller_number, c.outcome, c.entered_queue_at, c.ended_at) for c in calls
+        if c.outcome is not CallOutcome.ANSWERED]
     for call in calls:
-        assert 1.5 < call.talk_s < 4.0, (call.caller_number, call.talk_s)
+        # the phone hangs up 2 s after answering, also while no app is there (kill9: the
+        # record ends then, as Asterisk noted it, not when the next process found the caller)
+        assert 1.8 < call.talk_s < 3.0, (call.caller_number, call.talk_s)
         assert call.wait_s == pytest.approx(
             (call.answered_at - call.entered_queue_at).total_seconds(), abs=0.01)
     # Each agent took about a fifth of the calls (the longest idle goes first).
@@ -119,5 +133,10 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Fl
         assert states[0].state is AgentStateName.AVAILABLE
         for earlier, later in itertools.pairwise(states):
             assert earlier.ended_at == later.started_at, (agent.login, earlier, later)
-        assert sum(s.state is AgentStateName.ON_CALL for s in states) == per_agent[agent.id]
+        on_call = {s.call_ref: s for s in states if s.state is AgentStateName.ON_CALL}
+        assert len(on_call) == per_agent[agent.id]
+        for call in (c for c in calls if c.agent_id == agent.id):
+            state = on_call[call.ref]  # the agent's time on the call is the call's
+            assert (state.started_at, state.ended_at) == (call.answered_at, call.ended_at), (
+                agent.login, call.caller_number, state, call.answered_at, call.ended_at)
     assert process.alive()
