@@ -21,6 +21,7 @@ import pytest
 
 from crm.models import AgentState, AgentStateName, Call, CallOutcome, Offer, OfferResult
 from tests.faults.floor import Floor
+from tests.faults.proxy import CuttableProxy
 from tests.pbx import Pbx
 
 pytestmark = pytest.mark.real_asterisk
@@ -41,12 +42,24 @@ async def floor(pbx: Pbx, tmp_path: Path, database_url: str) -> AsyncIterator[Fl
         await floor.close()
 
 
-@pytest.mark.parametrize("fault", ["none", "kill9"])
-async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Floor,
-                                                                       fault: str) -> None:
-    """``kill9``: the app dies the moment the first turn is up (20 talking, 80 waiting) and
-    is started again; the agents' phones hang up while it is away."""
-    process = floor.serve("wave")
+@pytest.fixture
+async def proxy(pbx: Pbx) -> AsyncIterator[CuttableProxy]:
+    proxy = CuttableProxy("127.0.0.1", pbx.asterisk.ports.http)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()
+
+
+@pytest.mark.parametrize("fault", ["none", "kill9", "link"])
+async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(
+        floor: Floor, proxy: CuttableProxy, fault: str) -> None:
+    """The moment the first turn is up (20 talking, 80 waiting): ``kill9``, the app dies and
+    is started again; ``link``, its connection to Asterisk (the ARI WebSocket and every REST
+    request) is cut and refused for 3 s. Either way the agents' phones hang up meanwhile."""
+    ari_url = proxy.url if fault == "link" else None
+    process = floor.serve("wave", ari_url=ari_url)
     await process.wait_state("active")
     await floor.log_agents_in(process)
     placed_at = time.time()
@@ -71,6 +84,8 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(floor: Fl
 
     if fault == "kill9":
         process.kill9()
+    elif fault == "link":
+        proxy.cut(block_s=3.0)
     # The last callers wait for several turns: they hear the group's music meanwhile (and
     # while no app is there).
     waiting = [c for q in last["snap"]["queues"].values() for c in q]
