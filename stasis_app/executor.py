@@ -50,11 +50,14 @@ EARLY_STASIS_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)  # a created chan
 # taking every call with it. The phone hears the outcome this much later, never in that window.
 TRANSFER_ANSWER_AFTER_S = 0.25
 AGENT_LEG_VARIABLES = {"PJSIP_TRANSFER_HANDLING()": "ari-only"}
-# The sample dialplan's hang-up handler ([prowebcrm-hangup]) notes when a channel ends in the
-# global PROWEBCRM_ENDS. The dialplan pushes it on callers; the app pushes it on the agents'
-# legs it places, so that a conversation whose agent hung up while no process watched (a
-# restart) is recorded as ending then, not when the next process found the caller alone.
-LEG_HANGUP_HANDLER = {"CHANNEL(hangup_handler_push)": "prowebcrm-hangup,s,1"}
+# The sample dialplan's hang-up handler ([prowebcrm-hangup]) notes when a channel ends, in a
+# global the runtime reads after a restart or a lost link. The dialplan pushes it on callers;
+# the app pushes it on the agents' legs it places, so that a conversation whose agent hung up
+# while no process watched is recorded as ending then, not when the next process found the
+# caller alone. The legs' ends go to a list of their own (the argument), so they never push
+# callers' ends out of Asterisk's capped list (a dialplan older than this ignores it).
+LEG_ENDS = "PROWEBCRM_LEG_ENDS"
+LEG_HANGUP_HANDLER = {"CHANNEL(hangup_handler_push)": f"prowebcrm-hangup,s,1({LEG_ENDS})"}
 
 
 class CommandExecutor:

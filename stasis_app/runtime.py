@@ -55,7 +55,7 @@ from stasis_app.ari import AriClient, AriError, Bridge, Channel, LinkState
 from stasis_app.ari import events as ev
 from stasis_app.census import census
 from stasis_app.controller import CallerDirectory, Controller
-from stasis_app.executor import CommandExecutor
+from stasis_app.executor import LEG_ENDS, CommandExecutor
 from stasis_app.leadership import BEAT_S, Leadership
 from stasis_app.phones import PhoneWatch
 from stasis_app.publisher import Publisher
@@ -80,7 +80,9 @@ UNUSED_EVENT_TYPES = frozenset({
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk
 GONE_SETTLE_S = 0.5  # a hang-up event still on its way after the channel list came back
-END_STAMPS = "PROWEBCRM_ENDS"  # global the sample dialplan's hang-up handler fills
+# Globals the sample dialplan's hang-up handler fills: callers' ends, and the agent legs'
+# (stasis_app.executor pushes the handler on them with the second name).
+END_STAMPS = ("PROWEBCRM_ENDS", LEG_ENDS)
 
 
 @dataclass
@@ -363,17 +365,18 @@ class AcdRuntime:
         """When channels really ended, as the dialplan's hang-up handler noted it (a channel
         missing: no handler in this dialplan, or Asterisk itself restarted)."""
         assert self.client is not None
-        try:
-            value = await self.client.asterisk.get_variable(END_STAMPS)
-        except AriError:
-            return {}
         ends: dict[str, float] = {}
-        for entry in value.split():
-            channel_id, _, when = entry.partition("=")
+        for name in END_STAMPS:
             try:
-                ends.setdefault(channel_id, float(when))  # newest first: keep the first
-            except ValueError:
-                continue
+                value = await self.client.asterisk.get_variable(name)
+            except AriError:
+                continue  # never set (no such handler, or nothing ended yet)
+            for entry in value.split():
+                channel_id, _, when = entry.partition("=")
+                try:
+                    ends.setdefault(channel_id, float(when))  # newest first: keep the first
+                except ValueError:
+                    continue  # the list's cut end
         return ends
 
     # -- ARI link --------------------------------------------------------------------------

@@ -8,13 +8,20 @@ while the app is away fails here."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import re
+import secrets
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from crm.models import Call, CallOutcome, Group, GroupMember, Offer
+from stasis_app.executor import LEG_ENDS, LEG_HANGUP_HANDLER
 from stasis_app.service import TransferTarget
 from tests.pbx import Pbx, PbxBuildFailed, PbxUnavailable, config
 from tests.pbx.rtp import RtpCounter, channel_ports, measure
@@ -434,3 +441,38 @@ def test_a_burst_of_hang_ups_notes_every_end(shipped: Pbx) -> None:
     log = shipped.asterisk.root / "log" / "messages.log"
     text = log.read_text(errors="replace") if log.exists() else ""
     assert "invalid UTF-8" not in text
+
+
+def _ends(pbx: Pbx, name: str) -> dict[str, str]:
+    try:
+        value = str(pbx.asterisk.ari("GET", "/asterisk/variable",  # type: ignore[index]
+                                     variable=name)["value"])
+    except urllib.error.HTTPError:
+        return {}
+    return dict(entry.partition("=")[::2] for entry in value.split())
+
+
+def test_the_app_legs_ends_go_to_their_own_list(shipped: Pbx) -> None:
+    """The app pushes the handler on the agents' legs it places, naming their own list
+    (stasis_app.executor.LEG_HANGUP_HANDLER), so that they never push callers' ends out of
+    the one Asterisk caps. Here a Local channel gets the handler pushed exactly so; both of its
+    halves also run the handler's lines as plain dialplan (no argument: the callers' list)."""
+    leg = f"leg-end-{secrets.token_hex(3)}"
+    body = json.dumps({"variables": LEG_HANGUP_HANDLER}).encode()
+    query = urllib.parse.urlencode({
+        "endpoint": "Local/s@prowebcrm-hangup", "context": "prowebcrm-hangup",
+        "extension": "s", "priority": "1", "channelId": leg, "otherChannelId": f"{leg}-far",
+        "timeout": "5"})
+    token = base64.b64encode(":".join(shipped.asterisk.ari_auth).encode()).decode()
+    request = urllib.request.Request(
+        f"{shipped.asterisk.ari_url}/ari/channels?{query}", data=body, method="POST",
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    for _ in range(50):
+        legs, callers = _ends(shipped, LEG_ENDS), _ends(shipped, "PROWEBCRM_ENDS")
+        if leg in legs and f"{leg}-far" in callers:
+            break
+        time.sleep(0.1)
+    assert leg in legs and abs(float(legs[leg]) - time.time()) < 60
+    assert f"{leg}-far" in callers and f"{leg}-far" not in legs  # no argument: callers' list
