@@ -84,15 +84,16 @@ class RestPool:
                 + f"Content-Length: {len(payload)}\r\n\r\n").encode()
         rank = REQUEST_RANK.get()
         async with self._slots.taken(time.monotonic() if rank is None else rank):
-            for _attempt in (0, 1):
+            for again in (True, False):
                 conn = await self._connection()
                 try:
                     async with asyncio.timeout(self._timeout):
                         status, data, keep = await self._exchange(conn, head + payload)
                 except _StaleConnection:
                     self._drop(conn)
-                    if method == "GET" or not conn.used:
+                    if again and (method == "GET" or not conn.used):
                         continue  # nothing reached Asterisk, or it is safe to ask again
+                    # A fresh connection closed too: Asterisk (or the way to it) is down.
                     raise
                 except (OSError, EOFError, TimeoutError, ValueError,
                         asyncio.IncompleteReadError) as exc:

@@ -157,6 +157,32 @@ async def test_unavailable_when_refused() -> None:
             await client.start()
 
 
+async def test_unavailable_when_every_connection_closes_at_once() -> None:
+    """A link cut by a proxy or a firewall: connections accepted, then closed unanswered.
+    The request is tried once more on a new connection, then fails as unavailable (it once
+    ended in an AssertionError the executor did not retry)."""
+    accepted = 0
+
+    async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        writer.close()
+
+    server = await asyncio.start_server(close_at_once, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with AriClient(f"http://127.0.0.1:{port}", "u", "p", "crm") as client:
+            for method, request in (("POST", client.channels.answer("c1")),
+                                    ("GET", client.channels.list())):
+                with pytest.raises(AriUnavailable) as info:
+                    await request
+                assert info.value.status is None and info.value.method == method
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert accepted == 4  # two tries each
+
+
 async def test_request_escape_hatch_and_no_subscribe_all(aiohttp_server: Any) -> None:
     fake, client = await make(aiohttp_server)
     async with client:
