@@ -130,6 +130,8 @@ class Controller:
             self._inputs.put_nowait(None)
             await self._task
             self._task = None
+        if self._executor is not None:
+            self._executor.stop_waiting()
         await self.idle()
 
     async def idle(self) -> None:

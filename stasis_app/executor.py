@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from itertools import count
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 from stasis_app.acd import inputs as i
 from stasis_app.acd import outputs as o
 from stasis_app.acd.model import FailReason
-from stasis_app.ari import REQUEST_RANK, AriClient, AriError, AriNotFound
+from stasis_app.ari import REQUEST_RANK, AriClient, AriError, AriNotFound, AriUnavailable
 from stasis_app.registry import Leg, LegKind, Registry
 from stasis_app.translate import LEG_ARG
 
@@ -41,6 +42,8 @@ ASTERISK_TIMEOUT_MARGIN_S = 5
 REFUSED_VARIABLE = "PROWEBCRM_REFUSED"
 HOLDING_PREFIX = "pwq-"  # + group id: the group's holding bridge, kept while the group exists
 RETRY_DELAYS_S = (0.2, 0.5, 1.0)  # a request Asterisk did not serve is tried again this often
+UNREACHABLE_RETRY_S = 1.0  # then, while Asterisk cannot be reached at all, this often
+UNREACHABLE_PATIENCE_S = 60.0  # for so long (an ARI link cut, Asterisk restarting)
 EARLY_STASIS_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)  # a created channel's StasisStart
 # Asterisk sets PJSIP transfer handling per channel: with ari-only, a transfer pressed on the
 # phone reaches the app as ChannelTransfer instead of being done behind its back (R-transfer).
@@ -96,6 +99,7 @@ class CommandExecutor:
         self._early: dict[str, set[str]] = {}  # bridge -> legs put in it before an answer
         self._own_music: set[str] = set()  # callers on music of their own (not in a bridge)
         self._waiting_in: dict[str, int] = {}  # caller -> group whose holding bridge it is in
+        self._patient = True  # waits out an unreachable Asterisk (not while stopping)
         # One table from command type to what it does in Asterisk (tests/ari checks that
         # every command the engine can emit has one).
         self.handlers: dict[type[o.Command], Callable[[Any], Awaitable[None]]] = {
@@ -138,6 +142,11 @@ class CommandExecutor:
         self._originating[leg_id] = task
         task.add_done_callback(lambda _: self._originating.pop(leg_id, None))
 
+    def stop_waiting(self) -> None:
+        """Stopping: a request Asterisk cannot be reached for is not tried for long (the calls
+        stay in Asterisk for the next process)."""
+        self._patient = False
+
     async def idle(self) -> None:
         """Every originate sent (tests, shutdown)."""
         while self._originating:
@@ -156,7 +165,10 @@ class CommandExecutor:
         # The call's requests go before newer calls' (stasis_app.ari.rest_pool); this runs in
         # its own task (the call's worker or the leg's originate), so the mark stays here.
         REQUEST_RANK.set(self._reg.arrival_of(self._reg.call_of_command(command)))
-        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await handler(command)
                 return
@@ -164,12 +176,29 @@ class CommandExecutor:
                 if _gone(exc) and not _bridge_lost(command, exc):
                     log.debug("%s: resource already gone (%s)", name, exc)
                     return
-                if delay is None or not self._retryable(command):
-                    log.warning("%s failed after %d attempt(s): %s", name, attempt + 1, exc)
+                delay = self._retry_delay(command, exc, attempt, time.monotonic() - started)
+                if delay is None:
+                    log.warning("%s failed after %d attempt(s): %s", name, attempt, exc)
                     self._failed(command)
                     return
-                log.info("%s failed (%s): trying again in %.1f s", name, exc, delay)
+                log.log(logging.INFO if attempt <= len(RETRY_DELAYS_S) else logging.DEBUG,
+                        "%s failed (%s): trying again in %.1f s", name, exc, delay)
             await asyncio.sleep(delay)
+
+    def _retry_delay(self, command: o.Command, exc: AriError, attempt: int,
+                     waited_s: float) -> float | None:
+        """How long before the next try, or None to give up and tell the engine."""
+        if not self._retryable(command):
+            return None
+        if attempt <= len(RETRY_DELAYS_S):
+            return RETRY_DELAYS_S[attempt - 1]
+        # Asterisk not reached at all (the link is down, the proxy or Asterisk restarting):
+        # nothing was refused, and giving up would end a waiting caller over a network blip.
+        # Its hang-up, if it went meanwhile, answers the next try with a 404.
+        if self._patient and isinstance(exc, AriUnavailable) and (
+                waited_s < UNREACHABLE_PATIENCE_S):
+            return UNREACHABLE_RETRY_S
+        return None
 
     @staticmethod
     def _retryable(command: o.Command) -> bool:
@@ -180,6 +209,8 @@ class CommandExecutor:
 
     def _failed(self, command: o.Command) -> None:
         """What Asterisk could not do becomes an engine input (never only a log line)."""
+        if not self._patient:
+            return  # stopping: the engine takes no more input; the next process takes over
         now = self._clock()
         if isinstance(command, o.ConnectCall):
             self._submit(i.ConnectFailed(now=now, call_id=command.call_id,

@@ -148,3 +148,72 @@ def test_a_phone_is_told_how_its_transfer_went_only_after_asterisk_is_ready() ->
                                                     state=o.TransferState.DECLINED)))
     assert [(c, s) for c, s, _ in sent] == [("leg-1", "channel_declined")]
     assert sent[0][2] - started >= TRANSFER_ANSWER_AFTER_S
+
+
+class _Unreachable:
+    """answer: Asterisk cannot be reached ``down`` times, then it answers; or it refuses."""
+
+    def __init__(self, down: int, error: Exception | None = None) -> None:
+        from stasis_app.ari import AriUnavailable
+
+        self.channels = self
+        self.down = down
+        self.error = error or AriUnavailable("connection closed before the response",
+                                             method="POST", path="/channels/c1/answer")
+        self.tries = 0
+
+    async def answer(self, channel_id: str) -> None:
+        self.tries += 1
+        if self.tries <= self.down:
+            raise self.error
+
+
+def _answer(ari: _Unreachable, *, stopping: bool = False) -> list[Any]:
+    import asyncio
+
+    got: list[Any] = []
+    executor = CommandExecutor(ari, Registry(), got.append, lambda: 7.0,  # type: ignore[arg-type]
+                               agent_dial="PJSIP/{extension}", outbound_dial="PJSIP/{number}@trunk")
+    if stopping:
+        executor.stop_waiting()
+    asyncio.run(executor.execute(o.AnswerAndHold(call_id="c1", moh_class="", group_id=None,
+                                                 hold=False)))
+    return got
+
+
+def test_a_caller_outlives_a_link_cut_longer_than_the_quick_retries(monkeypatch: Any) -> None:
+    """The ARI link cut for longer than the quick retries (a proxy, a switch, Asterisk's HTTP
+    server restarting): the caller's answer is tried until Asterisk is reached again, not
+    given up, which told the engine to end the call (the caller was hung up after a 3 s
+    cut, issue 10's link drill)."""
+    import stasis_app.executor as executor_module
+
+    monkeypatch.setattr(executor_module, "RETRY_DELAYS_S", (0.001, 0.001))
+    monkeypatch.setattr(executor_module, "UNREACHABLE_RETRY_S", 0.001)
+    ari = _Unreachable(down=12)
+    assert _answer(ari) == []
+    assert ari.tries == 13
+    # Unreachable for longer than the patience: the engine is told at last.
+    monkeypatch.setattr(executor_module, "UNREACHABLE_PATIENCE_S", 0.0)
+    from stasis_app.acd import inputs as i
+
+    got = _answer(_Unreachable(down=99))
+    assert [(type(x), x.call_id) for x in got] == [(i.HoldFailed, "c1")]
+
+
+def test_a_refusal_or_a_stop_gives_up_after_the_quick_retries(monkeypatch: Any) -> None:
+    """Asterisk answering with an error is not a link cut: after the quick retries the
+    engine decides. A stopping process does not wait out a cut, nor tell an engine that
+    takes no more input (the calls stay in Asterisk for the next process)."""
+    import stasis_app.executor as executor_module
+    from stasis_app.acd import inputs as i
+    from stasis_app.ari import AriServerError
+
+    monkeypatch.setattr(executor_module, "RETRY_DELAYS_S", (0.001, 0.001))
+    monkeypatch.setattr(executor_module, "UNREACHABLE_RETRY_S", 0.001)
+    refused = _Unreachable(down=99, error=AriServerError("Internal Server Error", status=500))
+    got = _answer(refused)
+    assert (refused.tries, [type(x) for x in got]) == (3, [i.HoldFailed])
+    cut = _Unreachable(down=99)
+    assert _answer(cut, stopping=True) == []
+    assert cut.tries == 3
