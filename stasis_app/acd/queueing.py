@@ -247,10 +247,11 @@ class QueueOps(EngineCore):
         call.in_queue = True
         call.declined.clear()
         call.exit_kind = None
-        if head:
-            group.queue.insert(0, call.call_id)
-        else:
-            group.queue.append(call.call_id)
+        # A caller back from an earlier first try (the dialplan retried while the app was
+        # away, or its StasisStart was lost) takes its place by that try, not behind the
+        # callers who came after it and got in first.
+        place = 0 if head else self._place_by_arrival(group, call.entered_at)
+        group.queue.insert(place, call.call_id)
         self._queue_dirty.add(cfg.id)
         self._dirty.add(cfg.id)
         self._emit(
@@ -258,7 +259,7 @@ class QueueOps(EngineCore):
                 at=call.entered_at,
                 call_id=call.call_id,
                 group_id=cfg.id,
-                position=1 if head else len(group.queue),
+                position=place + 1,
                 caller_number=call.caller_number,
                 caller_name=call.caller_name,
                 client_id=call.client_id,
@@ -375,6 +376,16 @@ class QueueOps(EngineCore):
         if group is not None:
             group.queue.remove(call.call_id)
             self._queue_dirty.add(group.config.id)
+
+    def _place_by_arrival(self, group: Group, entered_at: float) -> int:
+        """The queue index after every caller who entered ``group``'s queue by ``entered_at``."""
+        queue = group.queue
+        if not queue or self._calls[queue[-1]].entered_at <= entered_at:
+            return len(queue)  # the usual arrival: now, at the tail
+        for index, other in enumerate(group.queue):
+            if self._calls[other].entered_at > entered_at:
+                return index
+        return len(group.queue)
 
     def _requeue_head(self, call: Call, declined_by: int | None) -> None:
         """Back to the head of the call's group (failed transfer, reject while connected)."""

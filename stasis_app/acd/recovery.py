@@ -171,11 +171,7 @@ class RecoveryHandlers(CallHandlers):
             call.answered_by_app, call.held = False, None
             self._hold(call, cfg.moh_class, cfg.id)
         # Its place: after every caller who entered the queue before it.
-        place = len(group.queue)
-        for index, other in enumerate(group.queue):
-            if self._calls[other].entered_at > call.entered_at:
-                place = index
-                break
+        place = self._place_by_arrival(group, call.entered_at)
         group.queue.insert(place, call.call_id)
         self._queue_dirty.add(cfg.id)
         self._dirty.add(cfg.id)

@@ -214,6 +214,21 @@ def test_caller_who_retried_while_the_app_was_away_waits_from_its_first_try(h: H
     assert one(out, CallEnded).outcome is CallOutcome.TIMED_OUT
 
 
+def test_caller_back_from_an_earlier_try_takes_its_place_by_that_try(h: Harness) -> None:
+    """Its StasisStart lost while the link was down (or the dialplan retried), a caller gets
+    in after later callers did: it waits before them, as it came before them."""
+    h.group(1)
+    h.enter("first", arrived_at=h.now - 9)
+    h.advance(1)
+    h.enter("third")
+    out = h.enter("second", arrived_at=h.now - 5)
+    assert one(out, CallQueued).position == 2
+    out = h.enter("fourth")
+    assert one(out, CallQueued).position == 4
+    offered = [one(h.login(agent), OriginateAgent).call_id for agent in (1, 2, 3, 4)]
+    assert offered == ["first", "second", "third", "fourth"]
+
+
 def test_lookup_beside_the_call_never_delays_the_offer(h: Harness) -> None:
     """The CRM lookup of the caller runs beside the call: the agent rings at once, the pop
     waits for the lookup and carries the client it found."""
