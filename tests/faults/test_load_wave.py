@@ -16,12 +16,14 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crm.models import AgentState, AgentStateName, Call, CallOutcome, Offer, OfferResult
 from tests.faults.floor import Floor
 from tests.faults.proxy import CuttableProxy
+from tests.faults.serve import ServeProcess
 from tests.pbx import Pbx
 
 pytestmark = pytest.mark.real_asterisk
@@ -66,34 +68,14 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(
     floor.place(CALLERS, hold_s=120, rate=0)
     run = floor.runs[-1]
 
-    # The first turn: every agent talking, the other 80 callers waiting in the queue.
-    last: dict = {}
-
-    async def first_turn() -> bool:
-        snap = last["snap"] = await floor.snapshot(process)
-        waiting = [c for q in snap["queues"].values() for c in q]
-        # Waiting where Asterisk plays the music: in the group's holding bridge. (A caller
-        # whose answer is on its way when the link is cut waits, unanswered, until it is back.)
-        held = {c for b in floor.pbx.asterisk.bridges() if b["bridge_type"] == "holding"
-                for c in b["channels"]}
-        last["held"] = [c for c in waiting if c in held]
-        return (sum(a["state"] == "on_call" for a in snap["agents"]) == AGENTS
-                and len(last["held"]) >= WAVE - 2 * AGENTS)
-
-    try:
-        await floor.until(first_turn, timeout=20, what="20 talking, the rest waiting")
-    except AssertionError as exc:
-        snap = last.get("snap") or {}
-        raise AssertionError(f"{exc}; agents {[a['state'] for a in snap.get('agents', [])]}, "
-                             f"queues {snap.get('queues')}\n{process.tail(40)}") from None
-
+    held = await first_turn(floor, process)  # 20 talking, the rest waiting
     if fault == "kill9":
         process.kill9()
     elif fault == "link":
         proxy.cut(block_s=3.0)
     # The last callers wait for several turns: they hear the group's music meanwhile (and
     # while no app is there).
-    flows = await floor.audio(last["held"][-5:], seconds=1.0)
+    flows = await floor.audio(held[-5:], seconds=1.0)
     for channel_id, flow in flows.items():
         # ~50 packets a second, most of them sound: music, not silence or comfort noise
         assert flow.sent > 30 and flow.loud_sent > 20, ("music to a waiting caller",
@@ -159,3 +141,98 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(
             assert (state.started_at, state.ended_at) == (call.answered_at, call.ended_at), (
                 agent.login, call.caller_number, state, call.answered_at, call.ended_at)
     assert process.alive()
+
+
+
+async def test_asterisk_stopping_under_a_wave_closes_every_record_then_serves_again(
+        floor: Floor) -> None:
+    """Asterisk itself stops (``core stop now``) and starts again with the first turn up:
+    the 20 conversations and the 80 waiting callers go with it (it held their audio). Each
+    caller gets its BYE, each record closes at the time Asterisk went down (answered for the
+    20, abandoned for the others), every agent is free again, with no gap in its states;
+    then a new wave is served as usual."""
+    process = floor.serve("wave")
+    await process.wait_state("active")
+    await floor.log_agents_in(process)
+    floor.place(CALLERS, hold_s=120, rate=0)
+    run = floor.runs[-1]
+    # Every caller in: one still being set up when Asterisk stops is refused (503), rightly.
+    await first_turn(floor, process, held_at_least=WAVE - AGENTS)
+    went_down = time.time()
+    floor.pbx.asterisk.restart()
+    back = time.time()
+
+    result = await asyncio.to_thread(run.wait, 30)
+    assert result.returncode == 0, (result.lines[-10:], process.tail(40))
+    outcomes = Counter(" ".join(result.of(number)) for number, _ in CALLERS)
+    assert outcomes == {"answered far_bye": WAVE}, outcomes  # nobody left on a dead line
+
+    async def floor_idle() -> bool:
+        snap = await floor.snapshot(process)
+        return not snap["calls"] and all(a["state"] == "available" for a in snap["agents"])
+
+    await floor.until(floor_idle, timeout=30, what="no call in the engine, every agent free")
+
+    async def records_closed() -> bool:
+        return (await Call.filter(ended_at=None).count() == 0
+                and await Call.all().count() == WAVE)
+
+    await floor.until(records_closed, what="100 call records, every one closed")
+    calls = await Call.all()
+    talked = [c for c in calls if c.outcome is CallOutcome.ANSWERED]
+    assert len(talked) == AGENTS and {c.agent_id for c in talked} == {a.id for a in floor.agents}
+    waited = [c for c in calls if c.outcome is not CallOutcome.ANSWERED]
+    assert {(c.outcome, c.answered_at, c.agent_id) for c in waited} == {
+        (CallOutcome.ABANDONED, None, None)}
+    for call in calls:  # ended when Asterisk went down, not when the app noticed
+        assert went_down - 0.5 < call.ended_at.timestamp() < back + 0.5, (
+            call.caller_number, call.outcome, call.ended_at, went_down, back)
+    for agent in floor.agents:
+        states = await AgentState.filter(agent_id=agent.id).order_by("started_at", "id")
+        for earlier, later in itertools.pairwise(states):
+            assert earlier.ended_at == later.started_at, (agent.login, earlier, later)
+        assert states[-1].state is AgentStateName.AVAILABLE and states[-1].ended_at is None
+        (call,) = [c for c in talked if c.agent_id == agent.id]
+        (state,) = [s for s in states if s.state is AgentStateName.ON_CALL]
+        assert (state.started_at, state.ended_at) == (call.answered_at, call.ended_at)
+
+    # The app made its queue again: the next wave goes through as the first would have.
+    after = [(f"0621{n:06d}", f"After {n}") for n in range(2 * AGENTS)]
+    floor.place(after, hold_s=120, rate=0)
+    result = await asyncio.to_thread(floor.runs[-1].wait, 60)
+    assert result.returncode == 0, (result.lines[-10:], process.tail(40))
+    assert Counter(" ".join(result.of(number)) for number, _ in after) == {
+        "answered far_bye": len(after)}
+    await floor.until(floor_idle, what="the second wave done, every agent free")
+    served = await Call.filter(caller_number__in=[n for n, _ in after])
+    assert len(served) == len(after)
+    assert {c.outcome for c in served} == {CallOutcome.ANSWERED}
+    assert all(1.8 < c.talk_s < 3.0 for c in served), [c.talk_s for c in served]
+    await floor.until(lambda: not [c for c in floor.channels()
+                                   if not c["name"].startswith("PJSIP/loop-")],
+                      what="no channel left in Asterisk")
+    assert process.alive()
+
+async def first_turn(floor: Floor, process: ServeProcess,
+                     held_at_least: int = WAVE - 2 * AGENTS) -> list[str]:
+    """Until every agent talks and ``held_at_least`` other callers wait where Asterisk plays
+    the music, in the group's holding bridge; returns those, in queue order. (A caller whose
+    answer is on its way when the link is cut waits, unanswered, until it is back.)"""
+    last: dict[str, Any] = {}
+
+    async def up() -> bool:
+        snap = last["snap"] = await floor.snapshot(process)
+        waiting = [c for q in snap["queues"].values() for c in q]
+        held = {c for b in floor.pbx.asterisk.bridges() if b["bridge_type"] == "holding"
+                for c in b["channels"]}
+        last["held"] = [c for c in waiting if c in held]
+        return (sum(a["state"] == "on_call" for a in snap["agents"]) == AGENTS
+                and len(last["held"]) >= held_at_least)
+
+    try:
+        await floor.until(up, timeout=20, what="20 talking, the rest waiting")
+    except AssertionError as exc:
+        snap = last.get("snap") or {}
+        raise AssertionError(f"{exc}; agents {[a['state'] for a in snap.get('agents', [])]}, "
+                             f"queues {snap.get('queues')}\n{process.tail(40)}") from None
+    return list(last["held"])
