@@ -389,6 +389,8 @@ class AcdRuntime:
         return call or channel_id or event.bridge_id
 
     async def _on_link(self, state: LinkState, first: bool, reason: str | None) -> None:
+        if state is LinkState.CONNECTED:
+            self._tell_engine_link(up=True)
         if state is LinkState.CONNECTED and not first:
             log.warning("ARI link back: reconciling with Asterisk")
             if self.phones is not None and self.controller is not None:
@@ -399,7 +401,12 @@ class AcdRuntime:
             self._tasks.append(asyncio.create_task(self.reconcile(), name="acd-reconcile"))
         elif state is LinkState.DISCONNECTED:
             self._link_down_at = time.time()
+            self._tell_engine_link(up=False)
             log.error("ARI link lost (%s): reconnecting", reason or "no reason given")
+
+    def _tell_engine_link(self, *, up: bool) -> None:
+        if self.controller is not None:
+            self.controller.submit(i.LinkChanged(now=self.controller.clock(), up=up))
 
     async def _on_replaced(self) -> None:
         log.critical(

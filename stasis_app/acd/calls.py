@@ -15,6 +15,7 @@ from .inputs import (
     ConnectFailed,
     HoldFailed,
     Input,
+    LinkChanged,
     OfferAnswered,
     OfferFailed,
     OfferRinging,
@@ -385,6 +386,11 @@ class CallHandlers(QueueOps):
             agent.calls_taken = max(0, agent.calls_taken - 1)
             self._agent_ready(agent)
             self._requeue_head(call, None)
+
+    def _on_link_changed(self, inp: LinkChanged) -> None:
+        was, self._link_up = self._link_up, inp.up
+        if inp.up and not was:
+            self._dirty.update(self._groups)  # what became possible meanwhile is offered now
 
     def _on_hold_failed(self, inp: HoldFailed) -> None:
         call = self._calls.get(inp.call_id)

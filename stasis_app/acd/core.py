@@ -85,6 +85,7 @@ class EngineCore:
         self._out: list[Output] = []
         self._now = 0.0
         self._dirty: set[int] = set()
+        self._link_up = True  # LinkChanged: nothing is offered while Asterisk is out of reach
         self._queue_dirty: set[int] = set()
         self._collectable: set[int] = set()  # closed groups with no call left
         self._arrivals: list[str] = []  # callers whose music waits for this step's dispatch

@@ -61,6 +61,7 @@ class Engine(PhoneTransferHandlers, InCallHandlers, PhoneDialHandlers, RecoveryH
             i.TimerFired: self._on_timer,
             i.ConnectFailed: self._on_connect_failed,
             i.HoldFailed: self._on_hold_failed,
+            i.LinkChanged: self._on_link_changed,
             i.RestoreAgent: self._on_restore_agent,
             i.AdoptCall: self._on_adopt_call,
             i.AdoptionDone: self._on_adoption_done,

@@ -256,6 +256,15 @@ class ConnectFailed(Input):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LinkChanged(Input):
+    """The ARI link went down or came back. While it is down nothing is offered: an agent's
+    phone could not be rung, and each failed ring would be a miss the agent never had, with
+    the call offered again at once (a ring-fail loop for as long as the link is down)."""
+
+    up: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HoldFailed(Input):
     """Asterisk did not answer / hold / play to the caller even after retries: the engine
     cannot control that caller any more."""

@@ -515,7 +515,7 @@ class QueueOps(EngineCore):
 
     def _flush(self) -> None:
         """Offer waiting calls to available agents, then publish changed queues."""
-        while self._dirty:
+        while self._dirty and self._link_up:
             dirty, self._dirty = self._dirty, set()
             for gid in sorted(dirty, key=self._head_age):
                 group = self._groups.get(gid)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.models import Call, CallOutcome
+from crm.models import AgentState, AgentStateName, Call, CallOutcome, Offer, OfferResult
 from tests.faults.floor import Floor
 from tests.faults.proxy import CuttableProxy
 from tests.pbx import Pbx
@@ -25,6 +25,18 @@ async def floor(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Floor]:
     pbx.reset()
     floor = Floor(pbx, tmp_path, f"sqlite://{tmp_path / 'floor.sqlite3'}")
     await floor.seed(agents=2)
+    try:
+        yield floor
+    finally:
+        await floor.close()
+
+
+@pytest.fixture
+async def lone_agent(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Floor]:
+    """One agent with a 2 s wrap-up, paused after 3 missed offers in a row."""
+    pbx.reset()
+    floor = Floor(pbx, tmp_path, f"sqlite://{tmp_path / 'floor.sqlite3'}")
+    await floor.seed(agents=1, wrapup_s=2, autopause_after=3)
     try:
         yield floor
     finally:
@@ -90,5 +102,59 @@ async def test_websocket_outage(floor: Floor, outage_s: float) -> None:
         assert late.answered_at.timestamp() > cut_at + outage_s
         assert late.wait_s == pytest.approx(
             (late.answered_at - late.entered_queue_at).total_seconds(), abs=0.01)
+    finally:
+        await proxy.stop()
+
+
+async def test_an_agent_freed_while_the_link_is_down_is_offered_once_it_is_back(
+        lone_agent: Floor) -> None:
+    """The agent's wrap-up ends while the link is cut, with a caller waiting. Nothing is
+    offered until the link is back, then the caller once. Before, the ring Asterisk could
+    not be asked for was recorded as a failed offer: a miss the agent never had, counting
+    toward its auto-pause."""
+    floor = lone_agent
+    proxy = CuttableProxy("127.0.0.1", floor.pbx.asterisk.ports.http)
+    await proxy.start()
+    try:
+        app = floor.serve("app", ari_url=proxy.url)
+        await app.wait_state("active")
+        await floor.log_agents_in(app)
+        floor.place([("0620000001", "First")])
+
+        async def states(*wanted: str) -> bool:
+            snap = await floor.snapshot(app)
+            return sorted(c["state"] for c in snap["calls"]) == sorted(wanted)
+
+        await floor.until(lambda: states("connected"), what="the first caller talking")
+        floor.place([("0620000002", "Waits")])
+        await floor.until(lambda: states("connected", "queued"), what="the second waiting")
+        floor.hang_up_caller("0620000001")
+
+        async def wrapping_up() -> bool:
+            snap = await floor.snapshot(app)
+            return [a["state"] for a in snap["agents"]] == ["wrapup"]
+
+        await floor.until(wrapping_up, what="the agent in wrap-up")
+        cut_at = time.time()
+        proxy.cut(block_s=5.0)  # the 2 s wrap-up ends meanwhile
+        await floor.until(lambda: states("connected"), timeout=20,
+                          what="the second caller served once the link is back")
+        floor.hang_up_caller("0620000002")
+        await floor.until(lambda: states(), what="both calls over")
+
+        async def recorded() -> bool:  # the records are written beside the calls
+            return (await Call.filter(ended_at=None).count() == 0
+                    and await Offer.filter(result=None).count() == 0)
+
+        await floor.until(recorded, what="records closed")
+        offers = await Offer.filter(call__caller_number="0620000002").order_by("offered_at")
+        assert [o.result for o in offers] == [OfferResult.ANSWERED], [
+            (o.offered_at, o.result) for o in offers]
+        assert offers[0].offered_at.timestamp() > cut_at + 4.5  # once the link was back
+        agent = floor.agents[0]
+        kinds = [s.state for s in await AgentState.filter(agent_id=agent.id)
+                 .order_by("started_at", "id")]
+        assert AgentStateName.PAUSED not in kinds, kinds
+        assert proxy.refused > 0  # the app really could not reach Asterisk meanwhile
     finally:
         await proxy.stop()
