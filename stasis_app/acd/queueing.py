@@ -382,10 +382,10 @@ class QueueOps(EngineCore):
         queue = group.queue
         if not queue or self._calls[queue[-1]].entered_at <= entered_at:
             return len(queue)  # the usual arrival: now, at the tail
-        for index, other in enumerate(group.queue):
+        for index, other in enumerate(queue):
             if self._calls[other].entered_at > entered_at:
                 return index
-        return len(group.queue)
+        return len(queue)
 
     def _requeue_head(self, call: Call, declined_by: int | None) -> None:
         """Back to the head of the call's group (failed transfer, reject while connected)."""
