@@ -391,7 +391,8 @@ class AcdRuntime:
     async def _on_link(self, state: LinkState, first: bool, reason: str | None) -> None:
         if state is LinkState.CONNECTED:
             self._tell_engine_link(up=True)
-        if state is LinkState.CONNECTED and not first:
+            if first:
+                return
             log.warning("ARI link back: reconciling with Asterisk")
             if self.phones is not None and self.controller is not None:
                 # Asterisk may have restarted and forgotten the subscriptions, and the

@@ -44,16 +44,6 @@ async def floor(pbx: Pbx, tmp_path: Path, database_url: str) -> AsyncIterator[Fl
         await floor.close()
 
 
-@pytest.fixture
-async def proxy(pbx: Pbx) -> AsyncIterator[CuttableProxy]:
-    proxy = CuttableProxy("127.0.0.1", pbx.asterisk.ports.http)
-    await proxy.start()
-    try:
-        yield proxy
-    finally:
-        await proxy.stop()
-
-
 @pytest.mark.parametrize("fault", ["none", "kill9", "link"])
 async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(
         floor: Floor, proxy: CuttableProxy, fault: str) -> None:
@@ -92,22 +82,13 @@ async def test_a_wave_of_callers_is_served_in_order_and_leaves_nothing(
     assert outcomes == {"answered far_bye": WAVE}, outcomes
     assert served_in < 60, f"100 callers on 20 agents took {served_in:.0f} s"
 
-    async def floor_idle() -> bool:
-        snap = await floor.snapshot(process)
-        return not snap["calls"] and all(a["state"] == "available" for a in snap["agents"])
-
-    await floor.until(floor_idle, what="no call in the engine, every agent available")
-    await floor.until(lambda: not [c for c in floor.channels()
-                                   if not c["name"].startswith("PJSIP/loop-")],
-                      what="no channel left in Asterisk")
+    await floor.until(lambda: floor_idle(floor, process),
+                      what="no call in the engine, every agent available")
+    await floor.until(lambda: not_a_channel_left(floor), what="no channel left in Asterisk")
     queues = {b["id"] for b in floor.pbx.asterisk.bridges() if b["bridge_type"] == "holding"}
     assert [b for b in floor.pbx.asterisk.bridges() if b["id"] not in queues] == []
 
-    async def records_closed() -> bool:
-        return (await Call.filter(ended_at=None).count() == 0
-                and await Call.all().count() == WAVE)
-
-    await floor.until(records_closed, what="100 call records, every one closed")
+    await floor.until(lambda: records_closed(WAVE), what="100 call records, every one closed")
     calls = await Call.all()
     assert {c.caller_number for c in calls} == {number for number, _ in CALLERS}
     assert {c.outcome for c in calls} == {CallOutcome.ANSWERED}, [
@@ -167,17 +148,10 @@ async def test_asterisk_stopping_under_a_wave_closes_every_record_then_serves_ag
     outcomes = Counter(" ".join(result.of(number)) for number, _ in CALLERS)
     assert outcomes == {"answered far_bye": WAVE}, outcomes  # nobody left on a dead line
 
-    async def floor_idle() -> bool:
-        snap = await floor.snapshot(process)
-        return not snap["calls"] and all(a["state"] == "available" for a in snap["agents"])
+    await floor.until(lambda: floor_idle(floor, process), timeout=30,
+                      what="no call in the engine, every agent free")
 
-    await floor.until(floor_idle, timeout=30, what="no call in the engine, every agent free")
-
-    async def records_closed() -> bool:
-        return (await Call.filter(ended_at=None).count() == 0
-                and await Call.all().count() == WAVE)
-
-    await floor.until(records_closed, what="100 call records, every one closed")
+    await floor.until(lambda: records_closed(WAVE), what="100 call records, every one closed")
     calls = await Call.all()
     talked = [c for c in calls if c.outcome is CallOutcome.ANSWERED]
     assert len(talked) == AGENTS and {c.agent_id for c in talked} == {a.id for a in floor.agents}
@@ -203,15 +177,31 @@ async def test_asterisk_stopping_under_a_wave_closes_every_record_then_serves_ag
     assert result.returncode == 0, (result.lines[-10:], process.tail(40))
     assert Counter(" ".join(result.of(number)) for number, _ in after) == {
         "answered far_bye": len(after)}
-    await floor.until(floor_idle, what="the second wave done, every agent free")
+    await floor.until(lambda: floor_idle(floor, process),
+                      what="the second wave done, every agent free")
     served = await Call.filter(caller_number__in=[n for n, _ in after])
     assert len(served) == len(after)
     assert {c.outcome for c in served} == {CallOutcome.ANSWERED}
     assert all(1.8 < c.talk_s < 3.0 for c in served), [c.talk_s for c in served]
-    await floor.until(lambda: not [c for c in floor.channels()
-                                   if not c["name"].startswith("PJSIP/loop-")],
-                      what="no channel left in Asterisk")
+    await floor.until(lambda: not_a_channel_left(floor), what="no channel left in Asterisk")
     assert process.alive()
+
+
+async def floor_idle(floor: Floor, process: ServeProcess) -> bool:
+    """No call in the engine, every agent available."""
+    snap = await floor.snapshot(process)
+    return not snap["calls"] and all(a["state"] == "available" for a in snap["agents"])
+
+
+async def records_closed(count: int) -> bool:
+    """``count`` call records, every one closed (they are written beside the calls)."""
+    return await Call.filter(ended_at=None).count() == 0 and await Call.all().count() == count
+
+
+def not_a_channel_left(floor: Floor) -> bool:
+    """Asterisk has no channel but the SIP loop-back phones' registrations."""
+    return not [c for c in floor.channels() if not c["name"].startswith("PJSIP/loop-")]
+
 
 async def first_turn(floor: Floor, process: ServeProcess,
                      held_at_least: int = WAVE - 2 * AGENTS) -> list[str]:
