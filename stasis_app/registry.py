@@ -33,7 +33,7 @@ class Leg:
     answered: bool = False
     ringing: bool = False
     ended: bool = False
-    # The real hang-up cause arrives on ChannelHangupRequest/ChannelDestroyed, not on
+    # The real hang-up cause arrives on ChannelDestroyed (or Dial BUSY), not on
     # StasisEnd; kept so a leg that fails before answer can say "busy" rather than "failed".
     cause: int | None = None
     # An agent's phone that dialled out ("dial" args): not originated by us, entered

@@ -71,11 +71,13 @@ SWEEP_INTERVAL_S = 30.0
 # Events Asterisk sends for the app's channels and bridges that nothing here acts on; the
 # reconcile asks Asterisk for bridges and channels directly when it needs them. Asterisk is
 # told not to send them (eventFilter): under load they were most of the socket's traffic.
+# ChannelHangupRequest: four a call (soft and hard, each side); the cause it carried is on
+# ChannelDestroyed too, and a busy phone's on Dial BUSY.
 UNUSED_EVENT_TYPES = frozenset({
-    "ChannelVarset", "ChannelDialplan", "ChannelConnectedLine", "ChannelCallerId",
-    "ChannelEnteredBridge", "ChannelLeftBridge", "BridgeCreated", "BridgeDestroyed",
-    "BridgeMerged", "ChannelTalkingStarted", "ChannelTalkingFinished", "ChannelCreated",
-    "PlaybackStarted", "ChannelHold", "ChannelUnhold", "ChannelDtmfReceived",
+    "ChannelHangupRequest", "ChannelVarset", "ChannelDialplan", "ChannelConnectedLine",
+    "ChannelCallerId", "ChannelEnteredBridge", "ChannelLeftBridge", "BridgeCreated",
+    "BridgeDestroyed", "BridgeMerged", "ChannelTalkingStarted", "ChannelTalkingFinished",
+    "ChannelCreated", "PlaybackStarted", "ChannelHold", "ChannelUnhold", "ChannelDtmfReceived",
 })
 KEEP_INTERVAL_S = 0.5
 STRAY_HANGUP_SPACING_S = 0.02  # "gently": no teardown storm on a busy Asterisk

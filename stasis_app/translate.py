@@ -5,8 +5,8 @@ Quirks of a real Asterisk 22 (see the recorded traces) handled here:
   answered gets only ChannelDestroyed (no StasisStart/StasisEnd), with cause 0 for a failed
   originate and 19 for a ring timeout — so "hung up" is taken from whichever comes first and
   reported once;
-- ``ChannelHangupRequest`` with ``soft=true`` carries an internal flag in ``cause``: only
-  non-soft requests and ChannelDestroyed give the real cause;
+- ``ChannelHangupRequest`` is not even sent (stasis_app.runtime.UNUSED_EVENT_TYPES): its
+  soft requests carry an internal flag in ``cause``, and ChannelDestroyed gives the real one;
 - both halves of a Local channel are reported: only ids the app chose are followed;
 - ring timeout and "no answer" are the engine's own timers (R-timers), never a cause.
 """
@@ -69,7 +69,6 @@ class EventTranslator:
             ev.StasisStart: self._stasis_start,
             ev.StasisEnd: lambda e, now: self._gone(e.channel.id, None, now),
             ev.ChannelDestroyed: lambda e, now: self._gone(e.channel.id, e.cause, now),
-            ev.ChannelHangupRequest: self._hangup_requested,
             ev.ChannelStateChange: self._state_changed,
             ev.Dial: self._dial,
             ev.PlaybackFinished: self._playback_finished,
@@ -81,10 +80,6 @@ class EventTranslator:
     def translate(self, event: ev.Event, now: float) -> list[Translated]:
         reader = self._readers.get(type(event))
         return reader(event, now) if reader is not None else []
-
-    def _hangup_requested(self, event: ev.ChannelHangupRequest, now: float) -> list[Translated]:
-        self._note_cause(event)
-        return []
 
     def _state_changed(self, event: ev.ChannelStateChange, now: float) -> list[Translated]:
         if event.channel.state == "Ringing":
@@ -214,11 +209,6 @@ class EventTranslator:
         if status == "BUSY":
             leg.cause = CAUSE_BUSY
         return []
-
-    def _note_cause(self, event: ev.ChannelHangupRequest) -> None:
-        leg = self._reg.legs.get(event.channel.id)
-        if leg is not None and not event.soft and event.cause:
-            leg.cause = event.cause
 
     # -- hang-ups ------------------------------------------------------------------------
 
