@@ -44,11 +44,21 @@ from tests.pbx.instance import free_port  # noqa: E402
 FIRST_AGENT = 5000
 DID = "700"
 MARIADB = "mysql://root:@127.0.0.1:3306"
+# A round starts once the whole machine is at most this busy over 0.2 s (or after SETTLE_MAX_S).
+SETTLE_BUSY = 0.15
+SETTLE_MAX_S = 5.0
 
 
 def proc_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def host_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def proc_rss_mb(pid: int) -> float:
@@ -107,12 +117,17 @@ class ProwebcrmAcd(Acd):
 
     context = "inbound"
 
-    def __init__(self, database: str, folder: Path) -> None:
-        self.name = f"prowebcrm-{database}"
+    def __init__(self, database: str, folder: Path, code: Path | None = None) -> None:
+        self.name = f"prowebcrm-{database}" + (f"@{code}" if code else "")
         self.database = database
         # Both run at once on one Asterisk: each its own Stasis app (tests/pbx/config.py)
         self.context = "inbound" if database == "sqlite" else f"bench-prowebcrm-{database}"
         self.app_suffix = "" if database == "sqlite" else f"-{database}"
+        # Another checkout's code (prowebcrm-sqlite@/path): a third app beside the two, to
+        # compare two versions in one run, on the same host minute by minute.
+        self.code = code
+        if code is not None:
+            self.context, self.app_suffix = "bench-prowebcrm-alt", "-alt"
         self.folder = folder
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()
@@ -137,6 +152,7 @@ class ProwebcrmAcd(Acd):
             "PROWEBCRM_ARI_USER": user,
             "PROWEBCRM_ARI_PASSWORD": password,
             "PROWEBCRM_ARI_APP": pbx.app + self.app_suffix,
+            **({"PYTHONPATH": str(self.code)} if self.code else {}),
             "PROWEBCRM_AGENT_DIAL": "Local/{extension}@agent-phones",
             "PROWEBCRM_PORT": str(self.port),
             "PROWEBCRM_LOGIN_ATTEMPTS_PER_MINUTE": "100000",
@@ -160,7 +176,7 @@ class ProwebcrmAcd(Acd):
         if profile := os.environ.get("PROWEBCRM_BENCH_PROFILE"):
             # cProfile writes its file when serve returns after SIGTERM (stop() below).
             command = [sys.executable, "-m", "cProfile", "-o",
-                       f"{profile}.{self.name}.prof", prowebcrm, "serve"]
+                       f"{profile}.{self.name.replace('/', '_')}.prof", prowebcrm, "serve"]
         self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
         base = f"http://127.0.0.1:{self.port}"
@@ -367,9 +383,22 @@ class Bench:
             await asyncio.sleep(0.1)
         raise RuntimeError(f"{acd.name} did not come back to idle")
 
+    async def settle(self) -> None:
+        """Wait (up to SETTLE_MAX_S) until the machine is quiet: the previous round's ACD and
+        Asterisk may still be working (records, channel teardown) after it looked idle, and a
+        round started then is slowed by work not its own; rounds interleave the ACDs, so that
+        noise falls on whichever comes next."""
+        deadline = time.monotonic() + SETTLE_MAX_S
+        while time.monotonic() < deadline:
+            busy0, total0 = host_busy()
+            await asyncio.sleep(0.2)
+            busy1, total1 = host_busy()
+            if total1 > total0 and (busy1 - busy0) / (total1 - total0) <= SETTLE_BUSY:
+                return
+
     async def round(self, acd: Acd, k: int, index: int) -> RoundResult:
         await self.wait_idle(acd)
-        await asyncio.sleep(0.3)
+        await self.settle()
         self.cel.mark()
         ast0 = self.pbx.asterisk.cpu_seconds()
         app0 = proc_cpu(acd.pid) if acd.pid else None
@@ -542,7 +571,9 @@ async def run(args: argparse.Namespace) -> None:
             elif name.startswith("minimal"):
                 acd = MinimalAcd(name.split("-", 1)[1] if "-" in name else "channel")
             else:
-                acd = ProwebcrmAcd(name.split("-", 1)[1], folder / name)
+                kind, _, code = name.partition("@")
+                acd = ProwebcrmAcd(kind.split("-", 1)[1], folder / f"acd-{len(acds)}",
+                                   Path(code) if code else None)
             print(f"starting {name}...", flush=True)
             acds.append(acd)
             await acd.start(pbx, agents)

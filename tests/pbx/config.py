@@ -276,6 +276,10 @@ exten => _X.,1,Stasis(bench-minimal,inbound,${EXTEN})
 [bench-prowebcrm-mariadb]
 exten => _X.,1,Set(PROWEBCRM_APP={app}-mariadb)
  same => n,Goto(inbound,${EXTEN},1)
+; A third (the bench's prowebcrm-sqlite@<other checkout>: two versions compared in one run).
+[bench-prowebcrm-alt]
+exten => _X.,1,Set(PROWEBCRM_APP={app}-alt)
+ same => n,Goto(inbound,${EXTEN},1)
 """
 
 def _extensions_extra(app: str) -> str:
