@@ -4,6 +4,7 @@ Stasis application, sharing one event hub."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -107,6 +108,18 @@ def acd_context(
     return context
 
 
+# The cyclic collector's defaults cost a burst of callers a tenth of the app's CPU and pauses
+# of ~40 ms (each full pass walks the ~100 000 objects startup made, which never die): those
+# are frozen out of the passes once the app is up, and the young generation is collected
+# after 10x more allocations. Cyclic garbage waits a little longer; memory stays flat (soak).
+GC_THRESHOLDS = (7000, 10, 10)
+
+
+async def _freeze_startup_objects(app: web.Application) -> None:
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Settings, *, takeover: bool = False) -> None:
     if settings.event_loop == "uvloop":
         import uvloop
@@ -116,6 +129,8 @@ def serve(settings: Settings, *, takeover: bool = False) -> None:
     if not settings.ari_configured:
         log.warning("PROWEBCRM_ARI_URL is not set: serving the CRM without call distribution")
     app = build_app(settings, takeover=takeover)
+    gc.set_threshold(*GC_THRESHOLDS)
+    app.on_startup.append(_freeze_startup_objects)  # after the ACD's start (cleanup contexts)
     web.run_app(
         app,
         host=settings.host,
