@@ -4,7 +4,7 @@ A worker task exists only while its key has pending events, so thousands of fini
 calls leave nothing behind. Handlers run one event at a time per key, in arrival order.
 
 A handler may come with a *now* form (AriClient.on_event(handler, now=...)): called at once,
-in the reading task, for an event while no key has anything pending. It returns True when it
+in the reading task, for an event whose key has nothing pending. It returns True when it
 handled the event, False when the event needs the handler itself (in a worker, as above),
 or an awaitable: handled, with that left to finish before the key's next event. Most events
 need no waiting, and a worker task each was a visible share of a burst's CPU.
@@ -58,10 +58,7 @@ class KeyedDispatcher:
             queue.append(event)
             return
         left: Awaitable[None] | None = None
-        # Only while no worker is pending, any key's: events that had to wait (held while a
-        # restart takes calls back) then still go first, in arrival order across calls.
-        now = (self._now.get(self._handlers[0])
-               if len(self._handlers) == 1 and not self._tasks else None)
+        now = self._now.get(self._handlers[0]) if len(self._handlers) == 1 else None
         if now is not None:
             try:
                 done = now(event)

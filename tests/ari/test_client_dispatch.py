@@ -127,9 +127,10 @@ async def test_close_cancels_workers() -> None:
 
 
 async def test_now_form_handles_at_once_and_keeps_each_keys_order() -> None:
-    """The now form runs in submit() itself while nothing is pending; an awaitable it leaves
-    is finished before the key's next event, and while it is pending every event (any key's)
-    goes to a worker, the now form's declined ones (False) included."""
+    """The now form runs in submit() itself for a key with nothing pending; an event it
+    declines (False) goes to the handler in a worker, and every later event of that key
+    waits behind it, now form or not; an awaitable it leaves is finished before the key's
+    next event."""
     seen: list[str] = []
     gate = asyncio.Event()
 
@@ -153,19 +154,18 @@ async def test_now_form_handles_at_once_and_keeps_each_keys_order() -> None:
     d = KeyedDispatcher([handler], now={handler: now})
     d.submit(ev_value("a", "1"))
     assert seen == ["a:1(now)"] and not d._tasks  # no worker task for it
+    d.submit(ev_value("a", "slow"))
+    d.submit(ev_value("a", "2"))  # behind the slow one: not at once
     d.submit(ev_value("b", "leave"))
     d.submit(ev_value("b", "3"))  # behind what "leave" left
-    d.submit(ev_value("a", "slow"))
-    d.submit(ev_value("a", "2"))
-    d.submit(ev_value("c", "4"))  # a worker is pending: not at once either
-    assert seen == ["a:1(now)", "b:leave(now)"]
+    d.submit(ev_value("c", "4"))
+    assert seen == ["a:1(now)", "b:leave(now)", "c:4(now)"]
     gate.set()
     await asyncio.wait_for(d.drain(), 5)
     assert [x for x in seen if x.startswith("a:")] == ["a:1(now)", "a:slow(worker)",
                                                       "a:2(worker)"]
     assert [x for x in seen if x.startswith("b:")] == ["b:leave(now)", "b:leave(finished)",
                                                       "b:3(worker)"]
-    assert [x for x in seen if x.startswith("c:")] == ["c:4(worker)"]
     assert d.pending == 0 and not d._tasks
 
 
@@ -230,28 +230,3 @@ async def test_a_handler_failing_as_it_is_called_does_not_stop_the_key(
     await d.drain()
     assert seen == ["0", "1"]
     assert "boom at call" in caplog.text
-
-
-async def test_while_an_event_waits_the_other_calls_events_queue_behind_it() -> None:
-    """Events held (a restart taking calls back) go first once released, across calls."""
-    seen: list[str] = []
-    held = asyncio.Event()
-
-    def now(e: Event) -> bool:
-        if not held.is_set():
-            return False
-        seen.append(f"{e.channel_id}(now)")
-        return True
-
-    async def handler(e: Event) -> None:
-        await held.wait()
-        seen.append(f"{e.channel_id}(worker)")
-
-    d = KeyedDispatcher([handler], now={handler: now})
-    d.submit(ev_value("first", "1"))  # declined: waits in a worker
-    held.set()
-    d.submit(ev_value("second", "1"))  # a worker is pending: queued behind, not at once
-    await d.drain()
-    assert seen == ["first(worker)", "second(worker)"]
-    d.submit(ev_value("third", "1"))  # nothing pending any more: at once
-    assert seen[-1] == "third(now)"
