@@ -86,16 +86,15 @@ class KeyedDispatcher:
                 left = None
             else:
                 for handler in self._handlers:
-                    await self._finish(handler, event, key)
+                    await self._finish(handler(event), event, key)
             queue.popleft()  # popped after handling so submit() keeps appending to this deque
         # No await between the emptiness check and the delete: submit() cannot interleave.
         del self._queues[key]
 
     @staticmethod
-    async def _finish(work: Handler | Awaitable[None], event: Event, key: Hashable) -> None:
-        """``work``: a handler to call with the event, or what is left to await."""
+    async def _finish(work: Awaitable[None], event: Event, key: Hashable) -> None:
         try:
-            await (work(event) if callable(work) else work)
+            await work
         except asyncio.CancelledError:
             raise
         except Exception:

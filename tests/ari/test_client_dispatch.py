@@ -212,21 +212,3 @@ async def test_now_form_unused_beside_another_handler() -> None:
 
 def ev_value(cid: str, value: str) -> Event:
     return parse_event(event_json("ChannelVarset", cid, variable="N", value=value))
-
-
-async def test_a_handler_failing_as_it_is_called_does_not_stop_the_key(
-        caplog: pytest.LogCaptureFixture) -> None:
-    seen: list[str] = []
-
-    def eager(e: Event) -> Awaitable[None]:  # not async: fails before any awaitable exists
-        raise RuntimeError("boom at call")
-
-    async def second(e: Event) -> None:
-        seen.append(e.value)
-
-    d = KeyedDispatcher([eager, second])
-    for n in range(2):
-        d.submit(ev_value("a", str(n)))
-    await d.drain()
-    assert seen == ["0", "1"]
-    assert "boom at call" in caplog.text
