@@ -175,42 +175,24 @@ class Controller:
         """Called by the ARI client, in order for each call."""
         if not self._events_open.is_set():
             await self._events_open.wait()
+        if self._recorder is not None and self._recorder.on_event(event):
+            return
         if self._spies is not None and await self._spies.on_event(event):
             return
-        left = self._take(event)
-        if left is not None:
-            await left
-
-    def on_ari_event_now(self, event: ev.Event) -> bool | Awaitable[None]:
-        """on_ari_event at once, in the client's reading task, when nothing has to wait first
-        (stasis_app.ari.dispatch): False while events are held or for a spy's channel."""
-        if not self._events_open.is_set() or (self._spies is not None
-                                               and self._spies.concerns(event)):
-            return False
-        left = self._take(event)
-        return True if left is None else left
-
-    def _take(self, event: ev.Event) -> Awaitable[None] | None:
-        """The event turned into engine inputs; what is left to await (a stray channel's
-        hang-up), if anything, before the channel's next event."""
-        if self._recorder is not None and self._recorder.on_event(event):
-            return None
-        strays: list[Awaitable[None]] = []
         for item in self._translator.translate(event, self.clock()):
             if isinstance(item, NewCaller):
-                self._new_caller(item)
+                await self._new_caller(item)
             elif isinstance(item, StrayChannel):
                 if self._stray is not None:
-                    strays.append(self._stray(item.channel_id, item.reason))
+                    await self._stray(item.channel_id, item.reason)
             elif isinstance(item, PlaybackDone):
                 self._enqueue_ari(item.channel_id, "hangup after message")
             else:
                 if isinstance(item, i.PhoneStateChanged) and self.phones is not None:
                     self.phones.noted(item.extension)
                 self.submit(item)
-        return _in_turn(strays) if strays else None
 
-    def _new_caller(self, caller: NewCaller) -> None:
+    async def _new_caller(self, caller: NewCaller) -> None:
         # Queued at once; who the caller is comes beside (a slow or absent database never
         # delays an offer): CallerIdentified follows.
         self.submit(
@@ -385,11 +367,6 @@ class Controller:
 
     def pending_timers(self) -> int:
         return len(self._timers)
-
-
-async def _in_turn(works: list[Awaitable[None]]) -> None:
-    for work in works:
-        await work
 
 
 def _command_key(command: o.Command, registry: Registry) -> str:

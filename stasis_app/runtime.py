@@ -174,7 +174,7 @@ class AcdRuntime:
         self._revision = await self._config_revision()
         await self.reload_groups()
         self.controller.hold_events()
-        self.client.on_event(self.controller.on_ari_event, now=self.controller.on_ari_event_now)
+        self.client.on_event(self.controller.on_ari_event)
         self.client.on_connection_change(self._on_link)
         self.client.on_replaced(self._on_replaced)
         await self.client.start(takeover=True)  # the lease is ours: Asterisk's app is too

@@ -112,29 +112,25 @@ class SpyManager:
         spy = self._by_channel.get(channel_id or "")
         return spy.call_id if spy else None
 
-    def concerns(self, event: ev.Event) -> bool:
-        """Whether on_event takes this event (a spy's channel's)."""
-        if isinstance(event, ev.StasisStart) and event.args[:1] == (SPY_ARG,):
-            return (event.args[1] if len(event.args) > 1 else "") in self.spies
-        channel = getattr(event, "channel", None)
-        return channel is not None and channel.id in self._by_channel
-
     async def on_event(self, event: ev.Event) -> bool:
         """Handle an event of a spy's channel; False when it is none of ours."""
-        if not self.concerns(event):
-            return False
         channel = getattr(event, "channel", None)
         channel_id = channel.id if channel is not None else None
         if isinstance(event, ev.StasisStart) and event.args[:1] == (SPY_ARG,):
-            spy = self.spies[event.args[1]]
+            spy = self.spies.get(event.args[1] if len(event.args) > 1 else "")
+            if spy is None:
+                return False
             if channel_id == spy.supervisor_leg and not spy.answered:
                 spy.answered = True
                 await self._connect(spy)
             elif channel_id == spy.snoop_id and not spy.connected:
                 await self._join_snoop(spy)
             return True
+        spy = self._by_channel.get(channel_id or "")
+        if spy is None:
+            return False
         if isinstance(event, (ev.StasisEnd, ev.ChannelDestroyed)):
-            await self.stop(self._by_channel[channel_id or ""].spy_id)
+            await self.stop(spy.spy_id)
         return True
 
     async def call_ended(self, call_id: str) -> None:

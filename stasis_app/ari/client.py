@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from .dispatch import Handler, KeyedDispatcher, KeyFunc, NowHandler
+from .dispatch import Handler, KeyedDispatcher, KeyFunc
 from .errors import AppAlreadyRunning, AriError, AriNotFound
 from .events import ApplicationReplaced, Event, parse_event
 from .http import MAX_POOL, AriHttp
@@ -56,7 +56,6 @@ class AriClient:
         self.asterisk = AsteriskApi(self._http)
         self.endpoints = Endpoints(self._http)
         self._handlers: list[Handler] = []
-        self._now: dict[Handler, NowHandler] = {}
         self._conn_hooks: list[ConnectionHook] = []
         self._replaced_hooks: list[ReplacedHook] = []
         self._dispatcher: KeyedDispatcher | None = None
@@ -68,12 +67,9 @@ class AriClient:
         )
 
     # -- registration -------------------------------------------------------------
-    def on_event(self, handler: Handler, *, now: NowHandler | None = None) -> Handler:
-        """`async def handler(event: Event) -> None`; usable as a decorator. ``now``: its
-        form that handles an event at once when it can (stasis_app.ari.dispatch)."""
+    def on_event(self, handler: Handler) -> Handler:
+        """`async def handler(event: Event) -> None`; usable as a decorator."""
         self._handlers.append(handler)
-        if now is not None:
-            self._now[handler] = now
         return handler
 
     def on_connection_change(self, hook: ConnectionHook) -> ConnectionHook:
@@ -108,8 +104,7 @@ class AriClient:
         reconnects by itself afterwards)."""
         if self._started:
             raise RuntimeError("AriClient.start() called twice")
-        self._dispatcher = self._dispatcher or KeyedDispatcher(self._handlers, self._key_of,
-                                                               self._now)
+        self._dispatcher = self._dispatcher or KeyedDispatcher(self._handlers, self._key_of)
         try:
             existing = await self.applications.get()
         except AriNotFound:
@@ -172,7 +167,7 @@ class AriClient:
         """Parse one WebSocket message and queue it for dispatch (used by the socket;
         public for tests/benchmarks). Returns the event, None if not JSON or ignored."""
         if self._dispatcher is None:
-            self._dispatcher = KeyedDispatcher(self._handlers, self._key_of, self._now)
+            self._dispatcher = KeyedDispatcher(self._handlers, self._key_of)
         if isinstance(message, dict):
             data = message
         else:

@@ -2,12 +2,6 @@
 
 A worker task exists only while its key has pending events, so thousands of finished
 calls leave nothing behind. Handlers run one event at a time per key, in arrival order.
-
-A handler may come with a *now* form (AriClient.on_event(handler, now=...)): called at once,
-in the reading task, for an event whose key has nothing pending. It returns True when it
-handled the event, False when the event needs the handler itself (in a worker, as above),
-or an awaitable: handled, with that left to finish before the key's next event. Most events
-need no waiting, and a worker task each was a visible share of a burst's CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +16,6 @@ from .events import Event
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
-NowHandler = Callable[[Event], "bool | Awaitable[None]"]
 KeyFunc = Callable[[Event], Hashable | None]
 
 GLOBAL_KEY = "<global>"
@@ -34,10 +27,8 @@ def default_key(event: Event) -> Hashable | None:
 
 
 class KeyedDispatcher:
-    def __init__(self, handlers: list[Handler], key_of: KeyFunc | None = None,
-                 now: dict[Handler, NowHandler] | None = None) -> None:
+    def __init__(self, handlers: list[Handler], key_of: KeyFunc | None = None) -> None:
         self._handlers = handlers  # shared list: handlers added later are seen
-        self._now = now if now is not None else {}  # shared too
         self._key_of = key_of or default_key
         self._queues: dict[Hashable, deque[Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,48 +48,26 @@ class KeyedDispatcher:
         if queue is not None:
             queue.append(event)
             return
-        left: Awaitable[None] | None = None
-        now = self._now.get(self._handlers[0]) if len(self._handlers) == 1 else None
-        if now is not None:
-            try:
-                done = now(event)
-            except Exception:
-                log.exception("ARI event handler failed on %s (key %r)", event.type, key)
-                return
-            if done is True:
-                return
-            if done is not False:
-                left = done
         self._queues[key] = deque((event,))
         self._idle.clear()
-        task = asyncio.get_running_loop().create_task(self._work(key, left),
-                                                      name=f"ari-key-{key}")
+        task = asyncio.get_running_loop().create_task(self._work(key), name=f"ari-key-{key}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
-    async def _work(self, key: Hashable, left: Awaitable[None] | None = None) -> None:
-        """``left``: what the now form left of the first event (its handlers then not run)."""
+    async def _work(self, key: Hashable) -> None:
         queue = self._queues[key]
         while queue:
             event = queue[0]
-            if left is not None:
-                await self._finish(left, event, key)
-                left = None
-            else:
-                for handler in self._handlers:
-                    await self._finish(handler(event), event, key)
+            for handler in self._handlers:
+                try:
+                    await handler(event)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("ARI event handler failed on %s (key %r)", event.type, key)
             queue.popleft()  # popped after handling so submit() keeps appending to this deque
         # No await between the emptiness check and the delete: submit() cannot interleave.
         del self._queues[key]
-
-    @staticmethod
-    async def _finish(work: Awaitable[None], event: Event, key: Hashable) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("ARI event handler failed on %s (key %r)", event.type, key)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

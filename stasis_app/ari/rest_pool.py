@@ -20,7 +20,7 @@ import contextvars
 import heapq
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -83,10 +83,7 @@ class RestPool:
                 + ("Content-Type: application/json\r\n" if payload else "")
                 + f"Content-Length: {len(payload)}\r\n\r\n").encode()
         rank = REQUEST_RANK.get()
-        # acquire/release rather than an async context manager: one less async generator
-        # per request, which was a visible share of a burst's CPU.
-        await self._slots.acquire(time.monotonic() if rank is None else rank)
-        try:
+        async with self._slots.taken(time.monotonic() if rank is None else rank):
             for again in (True, False):
                 conn = await self._connection()
                 try:
@@ -111,8 +108,6 @@ class RestPool:
                 else:
                     self._drop(conn)
                 return status, data
-        finally:
-            self._slots.release()
         raise AssertionError("unreachable")
 
     async def _connection(self) -> _Connection:
@@ -193,23 +188,27 @@ class _RankedSlots:
         self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
-    async def acquire(self, rank: float) -> None:
-        """Wait for a slot; the caller must release() it once done."""
+    @contextlib.asynccontextmanager
+    async def taken(self, rank: float) -> AsyncIterator[None]:
         if self._free > 0 and not self._waiting:
             self._free -= 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (rank, next(self._order), waiter))
+        else:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (rank, next(self._order), waiter))
+            try:
+                await waiter
+            except BaseException:
+                # A cancelled waiter stays in the heap, skipped; one handed a slot just as it
+                # was cancelled passes the slot on.
+                if waiter.done() and not waiter.cancelled():
+                    self._release()
+                raise
         try:
-            await waiter
-        except BaseException:
-            # A cancelled waiter stays in the heap, skipped; one handed a slot just as it
-            # was cancelled passes the slot on.
-            if waiter.done() and not waiter.cancelled():
-                self.release()
-            raise
+            yield
+        finally:
+            self._release()
 
-    def release(self) -> None:
+    def _release(self) -> None:
         while self._waiting:
             _rank, _order, waiter = heapq.heappop(self._waiting)
             if not waiter.done():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 
 import pytest
 
@@ -124,91 +123,3 @@ async def test_close_cancels_workers() -> None:
     await d.close()
     assert all(t.done() for t in tasks) and not d._tasks
     await asyncio.wait_for(d.drain(), 1)
-
-
-async def test_now_form_handles_at_once_and_keeps_each_keys_order() -> None:
-    """The now form runs in submit() itself for a key with nothing pending; an event it
-    declines (False) goes to the handler in a worker, and every later event of that key
-    waits behind it, now form or not; an awaitable it leaves is finished before the key's
-    next event."""
-    seen: list[str] = []
-    gate = asyncio.Event()
-
-    async def finish(label: str) -> None:
-        await gate.wait()
-        seen.append(label)
-
-    def now(e: Event) -> bool | Awaitable[None]:
-        if e.value == "slow":
-            return False
-        if e.value == "leave":
-            seen.append(f"{e.channel_id}:leave(now)")
-            return finish(f"{e.channel_id}:leave(finished)")
-        seen.append(f"{e.channel_id}:{e.value}(now)")
-        return True
-
-    async def handler(e: Event) -> None:
-        await gate.wait()
-        seen.append(f"{e.channel_id}:{e.value}(worker)")
-
-    d = KeyedDispatcher([handler], now={handler: now})
-    d.submit(ev_value("a", "1"))
-    assert seen == ["a:1(now)"] and not d._tasks  # no worker task for it
-    d.submit(ev_value("a", "slow"))
-    d.submit(ev_value("a", "2"))  # behind the slow one: not at once
-    d.submit(ev_value("b", "leave"))
-    d.submit(ev_value("b", "3"))  # behind what "leave" left
-    d.submit(ev_value("c", "4"))
-    assert seen == ["a:1(now)", "b:leave(now)", "c:4(now)"]
-    gate.set()
-    await asyncio.wait_for(d.drain(), 5)
-    assert [x for x in seen if x.startswith("a:")] == ["a:1(now)", "a:slow(worker)",
-                                                      "a:2(worker)"]
-    assert [x for x in seen if x.startswith("b:")] == ["b:leave(now)", "b:leave(finished)",
-                                                      "b:3(worker)"]
-    assert d.pending == 0 and not d._tasks
-
-
-async def test_now_form_failure_is_logged_and_the_key_goes_on(
-        caplog: pytest.LogCaptureFixture) -> None:
-    seen: list[str] = []
-
-    def now(e: Event) -> bool:
-        if e.value == "1":
-            raise RuntimeError("boom now")
-        seen.append(e.value)
-        return True
-
-    async def handler(e: Event) -> None:  # not used: the now form takes every event
-        raise AssertionError("the worker path ran")
-
-    d = KeyedDispatcher([handler], now={handler: now})
-    for n in range(3):
-        d.submit(ev_value("a", str(n)))
-    await d.drain()
-    assert seen == ["0", "2"]
-    assert "boom now" in caplog.text
-
-
-async def test_now_form_unused_beside_another_handler() -> None:
-    """With two handlers the now form of one would run ahead of the other's handler."""
-    seen: list[str] = []
-
-    def now(e: Event) -> bool:
-        seen.append("now")
-        return True
-
-    async def first(e: Event) -> None:
-        seen.append("first")
-
-    async def second(e: Event) -> None:
-        seen.append("second")
-
-    d = KeyedDispatcher([first, second], now={first: now})
-    d.submit(ev_value("a", "1"))
-    await d.drain()
-    assert seen == ["first", "second"]
-
-
-def ev_value(cid: str, value: str) -> Event:
-    return parse_event(event_json("ChannelVarset", cid, variable="N", value=value))
