@@ -15,13 +15,12 @@ carried out).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import heapq
 import itertools
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
@@ -46,15 +45,122 @@ class _StaleConnection(RestUnavailable):
     """The kept-alive socket was closed by Asterisk before it answered anything."""
 
 
-class _Connection:
-    __slots__ = ("reader", "used", "writer")
+class _Connection(asyncio.Protocol):
+    """One kept-alive socket, one request at a time. The response is parsed as its bytes
+    arrive and handed over whole: one wake-up per request, not one per header line."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer, self.used = reader, writer, False
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.used = False
+        self.lost = False
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[tuple[int, bytes, bool]] | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiter is None:
+            self.close()  # bytes nobody asked for: the stream is out of step
+            return
+        self._buffer += data
+        try:
+            response = _parse(self._buffer)
+        except ValueError as exc:
+            self._fail(exc)
+            self.close()
+            return
+        if response is not None:
+            waiter, self._waiter = self._waiter, None
+            self._buffer.clear()
+            if not waiter.done():
+                waiter.set_result(response)
+
+    def eof_received(self) -> bool:
+        return False  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self._waiter is not None:
+            if self._buffer:
+                self._fail(asyncio.IncompleteReadError(bytes(self._buffer), None))
+            else:
+                self._fail(_StaleConnection(str(exc) if exc else
+                                            "connection closed before the response"))
+
+    # -- use -------------------------------------------------------------------------------
+    @property
+    def usable(self) -> bool:
+        return not self.lost and self.transport is not None and not self.transport.is_closing()
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes, bool]]:
+        assert self.transport is not None
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        self._buffer.clear()
+        self.transport.write(request)
+        return waiter
+
+    def _fail(self, exc: BaseException) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _parse(buffer: bytearray) -> tuple[int, bytes, bool] | None:
+    """(status, body, keep-alive) once ``buffer`` holds a whole response, else None."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        if len(buffer) > MAX_HEADER_BYTES:
+            raise ValueError("response headers too long")
+        return None
+    lines = bytes(buffer[:end]).split(b"\r\n")
+    parts = lines[0].split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+        raise ValueError(f"not an HTTP response: {lines[0][:80]!r}")
+    status = int(parts[1])
+    keep = parts[0] == b"HTTP/1.1"
+    length = 0
+    chunked = False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        key = name.strip().lower()
+        if key == b"content-length":
+            length = int(value)
+        elif key == b"connection":
+            token = value.strip().lower()
+            keep = token == b"keep-alive" or (keep and token != b"close")
+        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    body_start = end + 4
+    if chunked:
+        body = _dechunk(buffer, body_start)
+        return None if body is None else (status, body, keep)
+    if len(buffer) - body_start < length:
+        return None
+    return status, bytes(buffer[body_start:body_start + length]), keep
+
+
+def _dechunk(buffer: bytearray, at: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        eol = buffer.find(b"\r\n", at)
+        if eol < 0:
+            return None
+        size = int(bytes(buffer[at:eol]).split(b";")[0].strip(), 16)
+        at = eol + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n", at)
+            return None if trailer_end < 0 else b"".join(chunks)
+        if len(buffer) < at + size + 2:
+            return None
+        chunks.append(bytes(buffer[at:at + size]))
+        at += size + 2
 
 
 class RestPool:
@@ -79,16 +185,18 @@ class RestPool:
         target = self._prefix + path + ("?" + urlencode(query, quote_via=quote) if query
                                         else "")
         payload = orjson.dumps(body) if body is not None else b""
-        head = (f"{method} {target} HTTP/1.1\r\n{self._head}"
-                + ("Content-Type: application/json\r\n" if payload else "")
-                + f"Content-Length: {len(payload)}\r\n\r\n").encode()
+        request = (f"{method} {target} HTTP/1.1\r\n{self._head}"
+                   + ("Content-Type: application/json\r\n" if payload else "")
+                   + f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
         rank = REQUEST_RANK.get()
-        async with self._slots.taken(time.monotonic() if rank is None else rank):
+        waiting = self._slots.take(time.monotonic() if rank is None else rank)
+        if waiting is not None:
+            await waiting
+        try:
             for again in (True, False):
                 conn = await self._connection()
                 try:
-                    async with asyncio.timeout(self._timeout):
-                        status, data, keep = await self._exchange(conn, head + payload)
+                    status, data, keep = await self._exchange(conn, request)
                 except _StaleConnection:
                     self._drop(conn)
                     if again and (method == "GET" or not conn.used):
@@ -108,61 +216,36 @@ class RestPool:
                 else:
                     self._drop(conn)
                 return status, data
+        finally:
+            self._slots.give_back()
         raise AssertionError("unreachable")
 
     async def _connection(self) -> _Connection:
         while self._idle:
             conn = self._idle.pop()
-            if not conn.reader.at_eof() and not conn.writer.is_closing():
+            if conn.usable:
                 return conn
             self._drop(conn)
         if self.closed:
             raise RestUnavailable("ARI client is closed")
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._timeout):
-                reader, writer = await asyncio.open_connection(self._host, self._port)
+                _transport, conn = await loop.create_connection(_Connection, self._host,
+                                                                self._port)
         except (OSError, TimeoutError) as exc:
             raise RestUnavailable(str(exc) or type(exc).__name__) from exc
-        conn = _Connection(reader, writer)
         self._open.add(conn)
         return conn
 
-    @staticmethod
-    async def _exchange(conn: _Connection, request: bytes) -> tuple[int, bytes, bool]:
-        conn.writer.write(request)
+    async def _exchange(self, conn: _Connection, request: bytes) -> tuple[int, bytes, bool]:
+        # A timer handle, not asyncio.timeout(): the same deadline for less work per request.
+        waiter = conn.send(request)
+        expiry = asyncio.get_running_loop().call_later(self._timeout, _expire, waiter)
         try:
-            status_line = await conn.reader.readline()
-        except ConnectionResetError as exc:
-            raise _StaleConnection(str(exc)) from exc
-        if not status_line:
-            raise _StaleConnection("connection closed before the response")
-        parts = status_line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise ValueError(f"not an HTTP response: {status_line[:80]!r}")
-        status = int(parts[1])
-        length = 0
-        keep = parts[0] == b"HTTP/1.1"
-        chunked = False
-        seen = 0
-        while True:
-            line = await conn.reader.readline()
-            seen += len(line)
-            if seen > MAX_HEADER_BYTES:
-                raise ValueError("response headers too long")
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            key = name.strip().lower()
-            if key == b"content-length":
-                length = int(value)
-            elif key == b"connection":
-                token = value.strip().lower()
-                keep = token == b"keep-alive" or (keep and token != b"close")
-            elif key == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-        data = await (_read_chunked(conn.reader) if chunked
-                      else conn.reader.readexactly(length) if length else _nothing())
-        return status, data, keep
+            return await waiter
+        finally:
+            expiry.cancel()
 
     def _drop(self, conn: _Connection) -> None:
         self._open.discard(conn)
@@ -174,9 +257,17 @@ class RestPool:
         for conn in conns:
             self._drop(conn)
         self._idle.clear()
-        for conn in conns:  # the sockets really shut before the loop may go away
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.writer.wait_closed(), 1.0)
+        # Let the sockets really shut (connection_lost) before the loop may go away.
+        for _ in range(1000):
+            if all(c.lost or c.transport is None for c in conns):
+                break
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0)
+
+
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class _RankedSlots:
@@ -188,25 +279,29 @@ class _RankedSlots:
         self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
-    @contextlib.asynccontextmanager
-    async def taken(self, rank: float) -> AsyncIterator[None]:
+    def take(self, rank: float) -> Awaitable[None] | None:
+        """None when a slot was free and is now the caller's; else a future to await, done
+        once a slot passed to the caller. Either way the caller ends with ``give_back()``
+        (a plain call and a future, not an async context manager: this runs per request)."""
         if self._free > 0 and not self._waiting:
             self._free -= 1
-        else:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            heapq.heappush(self._waiting, (rank, next(self._order), waiter))
-            try:
-                await waiter
-            except BaseException:
-                # A cancelled waiter stays in the heap, skipped; one handed a slot just as it
-                # was cancelled passes the slot on.
-                if waiter.done() and not waiter.cancelled():
-                    self._release()
-                raise
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (rank, next(self._order), waiter))
+        return self._wait(waiter)
+
+    async def _wait(self, waiter: asyncio.Future[None]) -> None:
         try:
-            yield
-        finally:
-            self._release()
+            await waiter
+        except BaseException:
+            # A cancelled waiter stays in the heap, skipped; one handed a slot just as it was
+            # cancelled passes the slot on.
+            if waiter.done() and not waiter.cancelled():
+                self._release()
+            raise
+
+    def give_back(self) -> None:
+        self._release()
 
     def _release(self) -> None:
         while self._waiting:
@@ -215,18 +310,3 @@ class _RankedSlots:
                 waiter.set_result(None)  # the slot passes to it directly
                 return
         self._free += 1
-
-
-async def _nothing() -> bytes:
-    return b""
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        size = int((await reader.readline()).split(b";")[0].strip(), 16)
-        if size == 0:
-            await reader.readline()
-            return b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        await reader.readline()
