@@ -53,6 +53,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.used = False
         self.lost = False
+        self.gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._buffer = bytearray()
         self._waiter: asyncio.Future[tuple[int, bytes, bool]] | None = None
 
@@ -83,6 +84,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if not self.gone.done():
+            self.gone.set_result(None)
         if self._waiter is not None:
             if self._buffer:
                 self._fail(asyncio.IncompleteReadError(bytes(self._buffer), None))
@@ -258,11 +261,8 @@ class RestPool:
             self._drop(conn)
         self._idle.clear()
         # Let the sockets really shut (connection_lost) before the loop may go away.
-        for _ in range(1000):
-            if all(c.lost or c.transport is None for c in conns):
-                break
-            await asyncio.sleep(0.001)
-        await asyncio.sleep(0)
+        if conns:
+            await asyncio.wait([c.gone for c in conns], timeout=1.0)
 
 
 def _expire(waiter: asyncio.Future[Any]) -> None:
@@ -297,13 +297,10 @@ class _RankedSlots:
             # A cancelled waiter stays in the heap, skipped; one handed a slot just as it was
             # cancelled passes the slot on.
             if waiter.done() and not waiter.cancelled():
-                self._release()
+                self.give_back()
             raise
 
     def give_back(self) -> None:
-        self._release()
-
-    def _release(self) -> None:
         while self._waiting:
             _rank, _order, waiter = heapq.heappop(self._waiting)
             if not waiter.done():
